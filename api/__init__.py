@@ -1,0 +1,178 @@
+"""Doudi (兜底): the API of county social-assistance work.
+
+``create_app(config)`` builds the Flask app: settings (``api.config``), the database
+(``api.db``), the OpenAPI-documented blueprints of every domain, one error format
+(``api.errors``), authentication on by default (``api.auth.permissions``), and the request
+hooks below. The request owns the transaction: views and services only flush; the hook
+commits once when the response is a success and rolls back otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import threading
+import uuid
+from typing import Any
+
+from flask import Flask, g, request
+from flask.wrappers import Response
+from flask_smorest import Api
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from api import logs
+from api.auth.permissions import current_view_method, install_request_auth
+from api.config import PROJECT_ROOT, load_config
+from api.db import create_db_engine, init_db, session
+from api.errors import TooLarge, UnsupportedMediaType, problem, register_error_handlers
+from api.migrate import db_cli
+
+# Each domain package exposes ``register(api)``; the order is the order in the spec.
+DOMAINS = (
+    "api.health",
+    "api.auth",
+    "api.areas",
+    "api.audit",
+    "api.jobs",
+    "api.visits",
+    "api.rescue",
+    "api.casework",
+    "api.dashboard",
+    "api.demo",
+)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, static_folder=str(PROJECT_ROOT / "static"), static_url_path="/static")
+    app.config.update(load_config(config))
+    app.config.update(
+        API_TITLE="Doudi 兜底 social-assistance API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    logs.configure(app)
+
+    engine = create_db_engine(app.config["DATABASE_URL"], app.config["SPATIALITE_LIBRARY_PATH"])
+    app.extensions["doudi.engine"] = engine
+    init_db(engine)
+
+    api = Api(
+        app,
+        spec_kwargs={
+            "security": [{"bearerAuth": []}],
+            "info": {"description": "See README.md and ../shared/API.md for the contract."},
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Access token"}
+    )
+    for name in DOMAINS:
+        importlib.import_module(name).register(api)
+
+    app.cli.add_command(db_cli)
+    register_error_handlers(app)
+    _install_request_hooks(app)
+    install_request_auth(app)
+    _install_commit_hooks(app)
+    if app.config["JOBS_IN_PROCESS"]:
+        _start_in_process_scheduler_on_first_request(app)
+    return app
+
+
+def _install_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _request_id_and_body_checks() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        if request.method not in _BODY_METHODS:
+            return
+        has_body = bool(request.content_length) or "chunked" in request.headers.get(
+            "Transfer-Encoding", ""
+        )
+        if not has_body:
+            return
+        _owner, method = current_view_method()
+        accepted = getattr(method, "accepted_media_types", None) or {"application/json"}
+        if request.mimetype not in accepted:
+            raise UnsupportedMediaType(
+                f"This endpoint takes {', '.join(sorted(accepted))}, not "
+                f"{request.mimetype or 'an unlabelled body'}."
+            )
+        if (
+            request.mimetype == "application/json"
+            and (request.content_length or 0) > app.config["JSON_MAX_BYTES"]
+        ):
+            raise TooLarge(f"JSON bodies are limited to {app.config['JSON_MAX_BYTES']} bytes.")
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        total = g.get("total_count")
+        if total is not None:
+            response.headers["X-Total-Count"] = str(total)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.path.startswith("/api/"):
+            # Records of vulnerable people must not sit in shared caches.
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        logging.getLogger("api.request").info(
+            "%s %s %s", request.method, request.path, response.status_code
+        )
+        return response
+
+
+def _install_commit_hooks(app: Flask) -> None:
+    @app.after_request
+    def _commit_or_rollback(response: Response) -> Response:
+        if response.status_code < 400 or g.get("commit_on_error"):
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                logging.getLogger(__name__).exception("commit refused by a constraint")
+                return problem(
+                    409,
+                    "Conflict",
+                    "The change conflicts with data stored meanwhile; retry.",
+                    "conflict",
+                )
+            except DBAPIError:
+                session.rollback()
+                logging.getLogger(__name__).exception("commit failed")
+                return problem(
+                    503,
+                    "Service unavailable",
+                    "The database is not reachable; retry later.",
+                    "dependency-down",
+                )
+        else:
+            session.rollback()
+        return response
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        session.remove()
+
+
+def _start_in_process_scheduler_on_first_request(app: Flask) -> None:
+    started = threading.Event()
+
+    @app.before_request
+    def _start_scheduler() -> None:
+        if started.is_set() or app.testing:
+            return
+        started.set()
+        from workers.app import use_app
+        from workers.schedule import start_in_process_scheduler
+
+        use_app(app)
+        start_in_process_scheduler()

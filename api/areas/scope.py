@@ -1,0 +1,130 @@
+"""Jurisdiction: the one place that decides which rows a caller may see.
+
+Every ORM ``SELECT`` run through the session is filtered here (a ``do_orm_execute``
+hook), so a route or service cannot forget the check:
+
+- a model that mixes in ``AreaScoped`` (it has an ``area_id``) shows only rows whose area
+  lies in the caller's subtree;
+- ``Area`` itself shows only the caller's subtree;
+- a model that mixes in ``RoleRestricted`` shows nothing to roles outside its
+  ``visible_to_roles`` (residents' data, for instance, never reaches outreach workers).
+
+The session fails closed: with no actor set, scoped models show nothing. Requests set the
+signed-in user as actor; jobs and CLI commands set ``SYSTEM`` explicitly. A query that must
+see past the caller's scope (an idempotency lookup, say) says so with
+``.execution_options(skip_scope=True)``.
+
+Rows outside the scope are simply absent, so a record in another town answers 404, as if it
+did not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import event, false, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from api.areas.models import Area
+from api.db import session
+from api.errors import Invalid
+from api.mixins import AreaScoped, RoleRestricted
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a signed-in user, or the system (jobs, CLI)."""
+
+    user_id: int | None
+    role: str
+    area_id: int | None
+    area_path: str | None
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == "system"
+
+
+SYSTEM = Actor(user_id=None, role="system", area_id=None, area_path=None)
+
+
+def set_actor(db_session: Session | None, actor: Actor) -> None:
+    (db_session or session()).info["actor"] = actor
+
+
+def current_actor(db_session: Session | None = None) -> Actor | None:
+    return (db_session or session()).info.get("actor")
+
+
+def require_actor() -> Actor:
+    actor = current_actor()
+    if actor is None:
+        raise RuntimeError("no actor on the session: set_actor() before querying")
+    return actor
+
+
+def _role_restricted_models() -> list[type]:
+    found, pending = [], list(RoleRestricted.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if hasattr(cls, "__table__"):
+            found.append(cls)
+    return found
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_jurisdiction(state: ORMExecuteState) -> None:
+    if (
+        not state.is_select
+        or state.is_column_load
+        or state.is_relationship_load
+        or state.execution_options.get("skip_scope", False)
+    ):
+        return
+    actor: Actor | None = state.session.info.get("actor")
+    if actor is not None and actor.is_system:
+        return
+    if actor is None or not actor.area_path:
+        options = [
+            with_loader_criteria(AreaScoped, false(), include_aliases=True),
+            with_loader_criteria(Area, false(), include_aliases=True),
+        ]
+    else:
+        # Paths hold only digits and slashes, so a prefix LIKE needs no escaping.
+        prefix = actor.area_path
+        options = [
+            with_loader_criteria(
+                AreaScoped,
+                lambda cls: cls.area_id.in_(
+                    select(Area.id).where(Area.path.startswith(prefix)).scalar_subquery()
+                ),
+                include_aliases=True,
+            ),
+            with_loader_criteria(
+                Area,
+                lambda cls: cls.path.startswith(prefix),
+                include_aliases=True,
+            ),
+        ]
+    role = actor.role if actor else None
+    for model in _role_restricted_models():
+        if role not in model.visible_to_roles:
+            options.append(with_loader_criteria(model, false(), include_aliases=True))
+    state.statement = state.statement.options(*options)
+
+
+def visible_area(area_id: int, field: str = "area_id") -> Area:
+    """The area with this id if the current actor may use it; else a 422 on ``field``.
+
+    Used on writes: naming an area outside one's jurisdiction reads as naming one that
+    does not exist.
+    """
+    area = session.scalar(select(Area).where(Area.id == area_id))
+    if area is None:
+        raise Invalid({field: ["No such area."]})
+    return area
+
+
+def subtree_ids(area: Area) -> list[int]:
+    return list(session.scalars(select(Area.id).where(Area.path.startswith(area.path))))

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, utcnow
+from api.mixins import AreaScoped
+
+
+class AuditEntry(AreaScoped, Base):
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_record", "table_name", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    table_name: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(64))
+    # The area of the record (or of the actor), so supervisors see their own subtree.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,59 @@
+from marshmallow import Schema, fields, validate
+
+from api.auth.models import ROLES
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
+    device_id = fields.String(validate=validate.Length(max=128))
+
+
+class RefreshSchema(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(max=256))
+
+
+class TokensSchema(Schema):
+    access_token = fields.String(required=True)
+    refresh_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer(metadata={"description": "access-token lifetime, seconds"})
+
+
+class AreaBriefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+
+
+class UserSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.\-]{3,64}$"))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    area_id = fields.Integer(required=True)
+    area = fields.Nested(AreaBriefSchema, dump_only=True)
+    active = fields.Boolean(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=8, max=256)
+    )
+
+
+class UserUpdateSchema(Schema):
+    display_name = fields.String(validate=validate.Length(min=1, max=100))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    area_id = fields.Integer()
+    active = fields.Boolean()
+    password = fields.String(load_only=True, validate=validate.Length(min=8, max=256))
+
+
+class UserQuerySchema(Schema):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    area_id = fields.Integer()
+    active = fields.Boolean()
+
+
+class RevokedSchema(Schema):
+    revoked_sessions = fields.Integer()

@@ -1,0 +1,1 @@
+"""Pieces every domain uses: custom fields, pagination, idempotent writes, ID numbers."""

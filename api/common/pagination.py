@@ -1,0 +1,26 @@
+"""Lists: ``?page=&page_size=`` (at most 500), the total in ``X-Total-Count``.
+
+Views use ``@blp.paginate(**PAGINATION)`` and return
+``paginate(stmt, pagination_parameters)``; flask-smorest adds its
+``X-Pagination`` header from the item count and the app adds ``X-Total-Count``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from sqlalchemy import Select, func, select
+
+from api.db import session
+
+PAGINATION = {"page_size": 50, "max_page_size": 500}
+
+
+def paginate(stmt: Select, pagination_parameters: Any) -> list[Any]:
+    """One page of ``stmt``'s rows; records the total for the response headers."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination_parameters.item_count = total
+    g.total_count = total
+    page, size = pagination_parameters.page, pagination_parameters.page_size
+    return list(session.scalars(stmt.limit(size).offset((page - 1) * size)))

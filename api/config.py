@@ -1,0 +1,210 @@
+"""Every setting of the service, read from environment variables in one place.
+
+Each setting is declared once in ``SETTINGS`` with its default and meaning; the README's
+settings table lists the same names (a test keeps the two in step). With nothing set the
+service runs on the embedded default: SQLite + SpatiaLite under ``instance/`` and jobs
+in-process, no Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("DOUDI_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    doc: str
+
+
+SETTINGS: list[Setting] = [
+    # Infrastructure
+    Setting(
+        "DATABASE_URL",
+        f"sqlite:///{INSTANCE_DIR / 'doudi.sqlite3'}",
+        str,
+        "SQLAlchemy URL. `postgresql+psycopg://…` (PostGIS) in production; the default is "
+        "the embedded SQLite + SpatiaLite file under `instance/`.",
+    ),
+    Setting(
+        "REDIS_URL",
+        "",
+        str,
+        "Redis for the RQ job queue. Empty: jobs (and the recurring ones) run in-process.",
+    ),
+    Setting("RQ_QUEUE", "doudi", str, "Name of the RQ queue the API enqueues to."),
+    Setting(
+        "SECRET_KEY",
+        "",
+        str,
+        "Signs access tokens. Required in production; when empty a random key is kept in "
+        "`instance/secret_key` so the embedded default survives restarts.",
+    ),
+    Setting(
+        "PHOTO_STORAGE_DIR",
+        str(INSTANCE_DIR / "photos"),
+        str,
+        "Private folder for photo originals and cleaned copies (never a public static path).",
+    ),
+    Setting("SPATIALITE_LIBRARY_PATH", "mod_spatialite", str, "SpatiaLite extension to load."),
+    Setting("LOG_LEVEL", "INFO", str, "Python log level."),
+    Setting("LOG_JSON", True, _bool, "Structured (JSON) log lines on stderr."),
+    Setting("COUNTY_TIMEZONE", "Asia/Shanghai", str, "Zone used for dates in reports."),
+    Setting("DEMO_SEED", False, _bool, "Seed demo data at start-up when the DB is empty."),
+    # Requests and auth
+    Setting("JSON_MAX_BYTES", 5 * 1024 * 1024, int, "Largest JSON request body (413 above)."),
+    Setting("ACCESS_TOKEN_TTL", 900, int, "Access-token lifetime, seconds."),
+    Setting("REFRESH_TOKEN_TTL", 30 * 24 * 3600, int, "Refresh-token lifetime, seconds."),
+    Setting(
+        "LOGIN_FAILURE_WINDOW", 900, int, "Window (seconds) in which failed logins are counted."
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES_PER_USERNAME",
+        5,
+        int,
+        "Failed logins for one username within the window before 429.",
+    ),
+    Setting(
+        "LOGIN_MAX_FAILURES_PER_ADDRESS",
+        20,
+        int,
+        "Failed logins from one client address within the window before 429.",
+    ),
+    # Visits and photos
+    Setting("PHOTO_MAX_BYTES", 20 * 1024 * 1024, int, "Largest photo upload (413 above)."),
+    Setting(
+        "PHOTO_MAX_PIXELS",
+        64_000_000,
+        int,
+        "Largest decoded image (pixels); larger files are refused as decompression bombs.",
+    ),
+    Setting("PHOTO_CLEAN_MAX_SIDE", 2048, int, "Long side of the served cleaned copy, px."),
+    Setting("PHOTO_THUMB_SIDE", 320, int, "Long side of thumbnails, px."),
+    Setting(
+        "PHOTO_MAX_DISTANCE_M",
+        500.0,
+        float,
+        "A photo whose EXIF position is farther than this from the visit point is flagged.",
+    ),
+    Setting(
+        "PHOTO_MAX_AGE_HOURS",
+        24.0,
+        float,
+        "A photo whose EXIF time is this long before the visit is flagged.",
+    ),
+    Setting(
+        "PRESENCE_MAX_DISTANCE_M",
+        500.0,
+        float,
+        "An in-person visit farther than this from the household's location is flagged.",
+    ),
+    Setting(
+        "PRESENCE_MAX_ACCURACY_M",
+        100.0,
+        float,
+        "An in-person visit whose GPS accuracy is worse than this is flagged.",
+    ),
+    Setting(
+        "VISIT_MAX_CLOCK_SKEW_MINUTES",
+        10,
+        int,
+        "How far in the future a phone's `visited_at` may be (clock skew).",
+    ),
+    Setting("VISIT_MAX_AGE_DAYS", 366, int, "How far back a visit may be dated."),
+    Setting(
+        "MARGINAL_INCOME_FACTOR",
+        1.5,
+        float,
+        "低保边缘: per-capita income under this × the dibao standard.",
+    ),
+    Setting(
+        "EXTREME_POVERTY_FACTOR",
+        1.6,
+        float,
+        "特困 basic living standard as a multiple of the dibao standard.",
+    ),
+    # Rescue
+    Setting(
+        "PATROL_MAX_SPEED_KMH",
+        150.0,
+        float,
+        "Track points implying a faster move from their neighbour are left out of the route.",
+    ),
+    Setting(
+        "TRACK_MAX_ACCURACY_M",
+        100.0,
+        float,
+        "Track points with worse accuracy are kept but left out of the route.",
+    ),
+    Setting("LONG_STAY_DAYS", 90, int, "Days in the centre after which a resident is long-stay."),
+    Setting(
+        "TRACING_STALE_DAYS", 30, int, "A tracing case with no action for this long is reviewed."
+    ),
+    # Follow-up
+    Setting(
+        "REVISIT_DAYS_POVERTY_RETURN_MONITORING",
+        30,
+        int,
+        "Revisit cadence (days) for households under anti-poverty-return monitoring.",
+    ),
+    Setting("REVISIT_DAYS_DEFAULT", 90, int, "Revisit cadence (days) for other focus groups."),
+    Setting(
+        "ESCALATE_AFTER_DAYS",
+        3,
+        int,
+        "Days past due after which an open task escalates to the assignee's supervisor.",
+    ),
+    Setting(
+        "OUTBOX_RETRY_AFTER_SECONDS",
+        300,
+        int,
+        "A queued job not finished after this long is enqueued again by the sweep.",
+    ),
+    # Supervisors' page
+    Setting(
+        "MAP_TILE_URL",
+        "",
+        str,
+        "Tile URL template for the dashboard map; empty draws on a plain background.",
+    ),
+]
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Settings from the environment, then ``overrides`` (tests pass theirs here)."""
+    config: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = os.environ.get(setting.name)
+        config[setting.name] = setting.parse(raw) if raw not in (None, "") else setting.default
+    config.update(overrides or {})
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret_key()
+    # Werkzeug refuses larger bodies with 413 before any view reads them; JSON bodies get a
+    # tighter limit of their own in the request hooks.
+    config["MAX_CONTENT_LENGTH"] = config["PHOTO_MAX_BYTES"] + 64 * 1024
+    config["JOBS_IN_PROCESS"] = not config["REDIS_URL"]
+    return config
+
+
+def _instance_secret_key() -> str:
+    """A random key kept in the instance folder: fine for the embedded default only."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,124 @@
+"""Database plumbing shared by every domain: Base, column types, engine and session.
+
+The request (or the job) owns the transaction: domain services only ``flush()``; the
+request hook in ``api/__init__.py`` commits once on success and rolls back otherwise,
+and ``workers.runner`` does the same for jobs.
+
+Two back ends serve the same models and migrations: PostgreSQL + PostGIS (production,
+tests) and SQLite + SpatiaLite (the embedded default). SpatiaLite needs a SQLite whose
+extension loading is enabled; the pyenv-built ``sqlite3`` module is not, so SQLite URLs use
+the ``pysqlite3`` wheel as the DB-API module.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from geoalchemy2 import load_spatialite
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware.
+
+    SQLite keeps no zone, so a naive value read back is UTC by construction; a naive value
+    written is refused, because its zone would be a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: attach a timezone before storing")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+        list[str]: JSONType,
+    }
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_db_engine(url: str, spatialite_path: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url`` with the spatial extension ready on every connection."""
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_engine(url, **kwargs)
+
+    import pysqlite3.dbapi2 as sqlite_with_extensions
+
+    if spatialite_path:
+        os.environ["SPATIALITE_LIBRARY_PATH"] = spatialite_path
+    os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+    db_path = url.split("///", 1)[-1]
+    if db_path and db_path != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(db_path)), exist_ok=True)
+    engine = create_engine(
+        url, module=sqlite_with_extensions, connect_args={"timeout": 30}, **kwargs
+    )
+    # WGS84 init mode: SpatiaLite's full metadata init inserts thousands of reference
+    # systems and takes many seconds on first use; SRID 4326 is all the project needs.
+    event.listen(engine, "connect", functools.partial(load_spatialite, init_mode="WGS84"))
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the in-process job thread read while a request writes; foreign keys are
+    # off by default in SQLite and the schema relies on them.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+# One session per thread (a request, a job, the in-process worker thread). Bound to the
+# app's engine by ``init_db``; tests rebind it to a connection holding a savepoint.
+session = scoped_session(sessionmaker(expire_on_commit=False))
+
+
+def init_db(engine: Engine) -> None:
+    session.remove()
+    session.configure(bind=engine)

@@ -1,0 +1,7 @@
+"""Imports every model module, so that ``Base.metadata`` knows every table (Alembic and
+tests use this). A domain that adds a models module lists it here."""
+
+from api.areas import models as areas_models  # noqa: F401
+from api.audit import models as audit_models  # noqa: F401
+from api.auth import models as auth_models  # noqa: F401
+from api.jobs import models as jobs_models  # noqa: F401

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Copies the built files of the npm packages in package.json into static/vendor/, where
+# they are committed: the service and its pages never load code from a CDN.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npm ci --silent --no-audit --no-fund
+rm -rf static/vendor/swagger-ui
+mkdir -p static/vendor/swagger-ui
+cp node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,LICENSE} static/vendor/swagger-ui/

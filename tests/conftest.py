@@ -1,0 +1,168 @@
+"""Test set-up: real PostgreSQL + PostGIS and real Redis, never stand-ins.
+
+- One database per test run (``doudi_test_<random>``), created beside TEST_DATABASE_URL,
+  given PostGIS, built by ``alembic upgrade head`` (so the migrations are tested too), and
+  dropped at the end. Parallel runs on one machine do not meet.
+- Each test runs inside a transaction on one connection; the app's session joins it with
+  savepoints, so a request's commit is real to the app and the test, and everything is
+  rolled back after the test.
+- Jobs go to a real Redis (TEST_REDIS_URL) on a queue of this run's own; ``run_jobs``
+  drains it with a real RQ worker in this process.
+- ``make test`` provides both services; run bare, the suite fails loudly (never skips)
+  when one is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from redis import Redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from api import create_app
+from api.areas.scope import SYSTEM, set_actor
+from api.db import create_db_engine, session
+from api.migrate import upgrade
+from tests import factories
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    missing = [name for name in ("TEST_DATABASE_URL", "TEST_REDIS_URL") if not os.environ.get(name)]
+    if missing:
+        raise pytest.UsageError(
+            f"{', '.join(missing)} not set: run the suite with `make test`, which provides "
+            "PostgreSQL + PostGIS and Redis (or set them to servers of your own)."
+        )
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    admin_url = make_url(TEST_DATABASE_URL)
+    name = f"doudi_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    engine.dispose()
+    migrate_engine = create_db_engine(url)
+    with migrate_engine.begin() as conn:
+        upgrade(conn)
+    migrate_engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def queue_name() -> Iterator[str]:
+    name = f"doudi-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    redis = Redis.from_url(TEST_REDIS_URL)
+    for key in redis.scan_iter(f"*{name}*"):
+        redis.delete(key)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, queue_name: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": TEST_REDIS_URL,
+            "RQ_QUEUE": queue_name,
+            "PHOTO_STORAGE_DIR": str(tmp_path_factory.mktemp("photos")),
+            "SECRET_KEY": "test-secret",
+            "LOG_JSON": False,
+            "TESTING": True,
+        }
+    )
+    return app
+
+
+@pytest.fixture
+def connection(app: Flask) -> Iterator:
+    """One connection in an outer transaction; the app's session nests savepoints in it."""
+    engine = app.extensions["doudi.engine"]
+    conn = engine.connect()
+    outer = conn.begin()
+    session.remove()
+    session.configure(bind=conn, join_transaction_mode="create_savepoint")
+    ctx = app.app_context()
+    ctx.push()
+    try:
+        yield conn
+    finally:
+        ctx.pop()
+        session.remove()
+        outer.rollback()
+        conn.close()
+        session.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def db(connection):
+    """The app's session, acting as the system (for factories and direct checks)."""
+    set_actor(None, SYSTEM)
+    return session
+
+
+class CheckedClient(FlaskClient):
+    """Refuses to send a request while the test holds unflushed changes: the app would not
+    see them, and the test would pass or fail for the wrong reason."""
+
+    def open(self, *args, **kwargs):
+        pending = session()
+        if pending.new or pending.dirty or pending.deleted:
+            raise AssertionError("flush() test data before making a request")
+        response = super().open(*args, **kwargs)
+        set_actor(None, SYSTEM)
+        return response
+
+
+@pytest.fixture
+def client(app: Flask, db) -> FlaskClient:
+    app.test_client_class = CheckedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def areas(db) -> factories.AreaTree:
+    return factories.area_tree()
+
+
+@pytest.fixture
+def run_jobs(app: Flask):
+    """Drain this run's queue with a real RQ worker in this process."""
+    from rq import SimpleWorker
+
+    from workers.app import use_app
+    from workers.queue import queue_for
+
+    def run() -> None:
+        use_app(app)
+        queue = queue_for(app)
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        set_actor(None, SYSTEM)
+
+    return run
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is absent: the shared test data lives beside the repository")
+    return SHARED

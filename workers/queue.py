@@ -1,0 +1,98 @@
+"""Handing outbox jobs to whoever runs them: RQ on Redis, or a thread in this process.
+
+With ``REDIS_URL`` set, jobs go to the RQ queue ``RQ_QUEUE`` with retries and backoff
+(the worker must run with ``--with-scheduler`` for the delayed retries). With it empty (the
+embedded default), one background thread runs them in order, in this process.
+
+An enqueue that fails (Redis down) is logged and dropped: the outbox row stays unfinished
+and the sweep enqueues it again once Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+
+log = logging.getLogger(__name__)
+
+RETRY_INTERVALS = [10, 60, 300]
+JOB_TIMEOUT = 600
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str) -> Redis:
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def redis_for(app: Flask) -> Redis:
+    return _redis(app.config["REDIS_URL"])
+
+
+def queue_for(app: Flask) -> Queue:
+    return Queue(app.config["RQ_QUEUE"], connection=redis_for(app))
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def _in_process_executor() -> ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="doudi-jobs")
+    return _executor
+
+
+def _app() -> Flask:
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    from workers.app import get_app
+
+    return get_app()
+
+
+def dispatch(outbox_ids: list[int]) -> None:
+    app = _app()
+    if app.config["JOBS_IN_PROCESS"]:
+        from workers.app import use_app
+        from workers.runner import run_outbox_job
+
+        use_app(app)
+        for outbox_id in outbox_ids:
+            _in_process_executor().submit(_run_logged, run_outbox_job, outbox_id)
+        return
+    try:
+        queue = queue_for(app)
+        for outbox_id in outbox_ids:
+            queue.enqueue(
+                "workers.runner.run_outbox_job",
+                outbox_id,
+                job_id=f"outbox-{outbox_id}",
+                retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                job_timeout=JOB_TIMEOUT,
+                failure_ttl=30 * 24 * 3600,
+            )
+    except RedisError:
+        log.warning("queue unreachable; %d job(s) left for the outbox sweep", len(outbox_ids))
+
+
+def _run_logged(func, *args) -> None:
+    try:
+        func(*args)
+    except Exception:
+        log.exception("in-process job failed")
+
+
+def ping(app: Flask) -> str:
+    if app.config["JOBS_IN_PROCESS"]:
+        return "ok"
+    try:
+        redis_for(app).ping()
+        return "ok"
+    except RedisError as exc:
+        return f"down ({type(exc).__name__})"

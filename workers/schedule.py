@@ -1,0 +1,42 @@
+"""The recurring jobs, one list for both ways of running them.
+
+With Redis, ``rq cron workers/cron.py`` registers these with RQ's cron scheduler; on the
+embedded default, ``start_in_process_scheduler`` runs them on a thread. Each entry is
+(dotted function name, interval in seconds); the function takes no arguments and runs in
+its own transaction through ``workers.runner.run_recurring``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+RECURRING: list[tuple[str, int]] = [
+    ("workers.sweep.sweep_outbox", 60),
+]
+
+log = logging.getLogger(__name__)
+
+
+def start_in_process_scheduler(stop: threading.Event | None = None) -> threading.Thread:
+    from workers.runner import run_recurring
+
+    stop = stop or threading.Event()
+    last_run: dict[str, float] = {}
+
+    def loop() -> None:
+        while not stop.is_set():
+            now = time.monotonic()
+            for name, interval in RECURRING:
+                if now - last_run.get(name, -interval) >= interval:
+                    last_run[name] = now
+                    try:
+                        run_recurring(name)
+                    except Exception:
+                        log.exception("recurring job %s failed", name)
+            stop.wait(5)
+
+    thread = threading.Thread(target=loop, name="doudi-scheduler", daemon=True)
+    thread.start()
+    return thread
