@@ -1,7 +1,10 @@
-"""Active discovery (政策找人): households, home visits, photos, screening, coverage."""
+"""Active discovery (政策找人): households, home visits, photos, screening, and the
+supervisors' coverage, maps and exports (``coverage``)."""
 
 from flask_smorest import Api
 
 
 def register(api: Api) -> None:
-    """Register this domain's blueprints (filled in by the visits issue)."""
+    from api.visits import coverage
+
+    coverage.register(api)
