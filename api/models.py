@@ -5,3 +5,5 @@ from api.areas import models as areas_models  # noqa: F401
 from api.audit import models as audit_models  # noqa: F401
 from api.auth import models as auth_models  # noqa: F401
 from api.jobs import models as jobs_models  # noqa: F401
+from api.photos import models as photos_models  # noqa: F401
+from api.visits import models as visits_models  # noqa: F401

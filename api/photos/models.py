@@ -1,0 +1,64 @@
+"""Photos attached to records of any domain (visits, patrol encounters, rescue-centre
+residents, open-day events): one table, one pipeline.
+
+The upload stores the original privately and answers at once with ``status = pending``;
+the ``workers.photos.clean_photo`` job turns it upright, strips every metadata block,
+shrinks it and makes a thumbnail, then sets ``ready`` (or ``failed`` with a reason). Files
+are named by their SHA-256 under ``PHOTO_STORAGE_DIR``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base, utcnow
+from api.mixins import AreaScoped
+
+PHOTO_STATUSES = ("pending", "ready", "failed")
+
+
+class Photo(AreaScoped, Base):
+    __tablename__ = "photos"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'ready', 'failed')", name="status"),
+        Index("ix_photos_owner", "owner_kind", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(20))
+    owner_id: Mapped[int]
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    # Fingerprint of (owner, original bytes): a resend with other bytes is a conflict.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+    processed_at: Mapped[datetime | None]
+    media_type: Mapped[str] = mapped_column(String(40))
+    original_bytes: Mapped[int] = mapped_column(BigInteger)
+    original_sha256: Mapped[str] = mapped_column(String(64))
+    original_width: Mapped[int | None]
+    original_height: Mapped[int | None]
+    cleaned_sha256: Mapped[str | None] = mapped_column(String(64))
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    # Read from EXIF before it is stripped.
+    exif_taken_at: Mapped[datetime | None]
+    exif_location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
+    # What the photo is compared against (the visit's point and time).
+    reference_location = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=True
+    )
+    reference_time: Mapped[datetime | None]
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    age_hours: Mapped[float | None] = mapped_column(Float)

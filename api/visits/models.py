@@ -1,0 +1,253 @@
+"""Households, their members, focus groups and programmes; home visits and their reviews;
+programme standards; likely-duplicate flags.
+
+Other domains read these tables (follow-up rules, coverage reports), so the columns are
+plain and named for what they hold:
+
+- ``Household.area_id`` is the household's current village; ``Visit.area_id`` is the
+  household's village at the time of the visit.
+- Focus groups and programmes are rows of ``household_focus_groups`` and
+  ``household_programmes`` (indexed by value then household), so "households in focus
+  group X within an area subtree" is an index lookup on both back ends.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, utcnow
+from api.mixins import AreaScoped, Audited
+
+FOCUS_GROUPS = (
+    "unemployed",
+    "flexible_employment",
+    "low_income_marginal",
+    "poverty_return_monitoring",
+    "not_yet_eligible_in_difficulty",
+    "insufficient_after_aid",
+)
+PROGRAMMES = (
+    "dibao",
+    "extreme_poverty",
+    "marginal",
+    "expenditure_hardship",
+    "temporary_assistance",
+)
+URBAN_RURAL = ("urban", "rural")
+CHANNELS = ("in_person", "phone", "video")
+REVIEW_STATES = ("pending", "approved", "has_issues", "rejected")
+SCREENING_RESULTS = ("likely_dibao", "likely_marginal", "likely_expenditure_hardship", "none")
+DUPLICATE_REASONS = ("same_id_number", "same_head_name_in_village")
+
+
+class HouseholdFocusGroup(Base):
+    __tablename__ = "household_focus_groups"
+    __table_args__ = (
+        Index("ix_household_focus_groups_group_household", "focus_group", "household_id"),
+    )
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    focus_group: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class HouseholdProgramme(Base):
+    __tablename__ = "household_programmes"
+    __table_args__ = (
+        Index("ix_household_programmes_programme_household", "programme", "household_id"),
+    )
+
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    programme: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class HouseholdMember(Base):
+    """A person of a household (reached only through its household)."""
+
+    __tablename__ = "household_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    relation: Mapped[str] = mapped_column(String(40))
+    sex: Mapped[str | None] = mapped_column(String(10))
+    birth_year: Mapped[int | None]
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    health: Mapped[str | None] = mapped_column(String(200))
+    work_status: Mapped[str | None] = mapped_column(String(100))
+
+
+class Household(AreaScoped, Audited, Base):
+    """A household on the register (户)."""
+
+    __tablename__ = "households"
+    __table_args__ = (
+        CheckConstraint("urban_rural IN ('urban', 'rural')", name="urban_rural"),
+        Index("ix_households_area_head_name", "area_id", "head_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    address: Mapped[str] = mapped_column(String(255))
+    location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
+    urban_rural: Mapped[str] = mapped_column(String(5))
+    head_name: Mapped[str] = mapped_column(String(100))
+    head_id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    # Set when the household was created from a phone (a visit's new_household).
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    members: Mapped[list[HouseholdMember]] = relationship(
+        order_by=HouseholdMember.position,
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    focus_group_rows: Mapped[list[HouseholdFocusGroup]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    programme_rows: Mapped[list[HouseholdProgramme]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    focus_groups: AssociationProxy[list[str]] = association_proxy(
+        "focus_group_rows",
+        "focus_group",
+        creator=lambda value: HouseholdFocusGroup(focus_group=value),
+    )
+    programmes: AssociationProxy[list[str]] = association_proxy(
+        "programme_rows", "programme", creator=lambda value: HouseholdProgramme(programme=value)
+    )
+
+
+class Visit(AreaScoped, Audited, Base):
+    """A home visit (入户走访) recorded by a worker, often from an offline phone."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        CheckConstraint("channel IN ('in_person', 'phone', 'video')", name="channel"),
+        CheckConstraint(
+            "review_state IN ('pending', 'approved', 'has_issues', 'rejected')",
+            name="review_state",
+        ),
+        Index("ix_visits_household_visited_at", "household_id", "visited_at"),
+        Index("ix_visits_area_visited_at", "area_id", "visited_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    visited_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # The coordinate system the phone sent (wgs84, gcj02, bd09); location is always WGS-84.
+    source_crs: Mapped[str] = mapped_column(String(8), default="wgs84")
+    findings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    needs: Mapped[list[Any]] = mapped_column(default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    # True when this visit brought its household into the register (new_household).
+    created_household: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Screening: a suggestion for follow-up, never a decision.
+    screening_result: Mapped[str | None] = mapped_column(String(40), index=True)
+    screening: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Presence check (in-person visits only).
+    presence_flagged: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    presence_distance_m: Mapped[float | None] = mapped_column(Float)
+    presence_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    review_state: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None]
+
+    household: Mapped[Household] = relationship(lazy="joined", innerjoin=True)
+    reviews: Mapped[list[VisitReview]] = relationship(
+        order_by="VisitReview.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class VisitReview(Base):
+    """One supervisor review of a visit; the visit keeps the latest, this the history."""
+
+    __tablename__ = "visit_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(12))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProgrammeStandard(AreaScoped, Audited, Base):
+    """A programme's monthly per-person figure for an area, valid over a date range.
+
+    Screening takes the standard in force on the visit's date for the nearest ancestor
+    area (the household's village, then its town, then the county) that has one.
+    """
+
+    __tablename__ = "programme_standards"
+    __table_args__ = (
+        CheckConstraint("urban_rural IN ('urban', 'rural')", name="urban_rural"),
+        Index("ix_programme_standards_lookup", "programme", "urban_rural", "area_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    programme: Mapped[str] = mapped_column(String(40))
+    urban_rural: Mapped[str] = mapped_column(String(5))
+    monthly_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    valid_from: Mapped[date] = mapped_column(Date)
+    # Inclusive last day; None while in force.
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DuplicateFlag(AreaScoped, Base):
+    """Two households that look like the same one; flagged for a person to decide."""
+
+    __tablename__ = "household_duplicate_flags"
+    __table_args__ = (UniqueConstraint("household_id", "other_household_id", "reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    other_household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
