@@ -6,4 +6,5 @@ from api.audit import models as audit_models  # noqa: F401
 from api.auth import models as auth_models  # noqa: F401
 from api.jobs import models as jobs_models  # noqa: F401
 from api.photos import models as photos_models  # noqa: F401
+from api.rescue.patrols import models as patrols_models  # noqa: F401
 from api.visits import models as visits_models  # noqa: F401
