@@ -110,7 +110,7 @@ def connection(app: Flask) -> Iterator:
         session.remove()
         outer.rollback()
         conn.close()
-        session.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        session.configure(bind=engine, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture
@@ -121,13 +121,17 @@ def db(connection):
 
 
 class CheckedClient(FlaskClient):
-    """Refuses to send a request while the test holds unflushed changes: the app would not
-    see them, and the test would pass or fail for the wrong reason."""
+    """Refuses to send a request while the test holds unflushed changes (the test would pass
+    or fail for the wrong reason), and commits the test's flushed data first: the request
+    shares this thread's session, and its rollback on an error answer must undo only the
+    request's own work. (The commit releases a savepoint; the outer transaction still rolls
+    everything back after the test.)"""
 
     def open(self, *args, **kwargs):
         pending = session()
         if pending.new or pending.dirty or pending.deleted:
             raise AssertionError("flush() test data before making a request")
+        pending.commit()
         response = super().open(*args, **kwargs)
         set_actor(None, SYSTEM)
         return response
@@ -159,6 +163,34 @@ def run_jobs(app: Flask):
         set_actor(None, SYSTEM)
 
     return run
+
+
+@pytest.fixture
+def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
+    """An app on the embedded default (SQLite + SpatiaLite, jobs in-process), migrated with
+    Alembic, acting as SYSTEM. Its database is committed for real (a file in tmp_path)."""
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'doudi.sqlite3'}",
+            "REDIS_URL": "",
+            "PHOTO_STORAGE_DIR": str(tmp_path / "photos"),
+            "SECRET_KEY": "test-secret",
+            "LOG_JSON": False,
+            "TESTING": True,
+        }
+    )
+    engine = app.extensions["doudi.engine"]
+    with engine.begin() as conn:
+        upgrade(conn)
+    ctx = app.app_context()
+    ctx.push()
+    set_actor(None, SYSTEM)
+    try:
+        yield app
+    finally:
+        ctx.pop()
+        session.remove()
+        engine.dispose()
 
 
 @pytest.fixture

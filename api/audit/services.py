@@ -61,8 +61,9 @@ def _changes(obj: Audited, action: str) -> dict[str, Any]:
 
 
 def _record_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    return ",".join(str(part) for part in identity) if identity else ""
+    # Not inspect(obj).identity: a row inserted by this flush has no identity key yet.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(part) for part in key)
 
 
 def _request_id() -> str | None:

@@ -1,0 +1,89 @@
+"""The schema is built by Alembic on both back ends, and can be taken down and up again."""
+
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from geoalchemy2 import alembic_helpers
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+import api.models  # noqa: F401
+from api.db import Base, create_db_engine
+from api.migrate import downgrade, upgrade
+from tests.conftest import TEST_DATABASE_URL
+
+
+@pytest.fixture
+def fresh_postgis_url():
+    admin_url = make_url(TEST_DATABASE_URL)
+    name = f"doudi_migrate_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    with create_engine(url).begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _app_tables(engine):
+    ignore = {"spatial_ref_sys", "alembic_version"}
+    return {
+        name
+        for name in inspect(engine).get_table_names()
+        if name not in ignore and not name.startswith(("idx_", "geometry_", "spatial", "sql", "views_", "virts_"))
+        and name not in {"data_licenses", "ElementaryGeometries", "KNN", "KNN2", "SpatialIndex"}
+    }
+
+
+def _up_down_up(engine):
+    expected = set(Base.metadata.tables)
+    with engine.begin() as conn:
+        upgrade(conn)
+    assert _app_tables(engine) == expected
+    with engine.begin() as conn:
+        downgrade(conn, "base")
+    assert _app_tables(engine) == set()
+    with engine.begin() as conn:
+        upgrade(conn)
+    assert _app_tables(engine) == expected
+
+
+def test_postgis_upgrade_downgrade_upgrade(fresh_postgis_url):
+    engine = create_db_engine(fresh_postgis_url)
+    try:
+        _up_down_up(engine)
+    finally:
+        engine.dispose()
+
+
+def test_postgis_schema_matches_the_models(fresh_postgis_url):
+    engine = create_db_engine(fresh_postgis_url)
+    try:
+        with engine.begin() as conn:
+            upgrade(conn)
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "include_object": alembic_helpers.include_object,
+                    "compare_type": True,
+                },
+            )
+            differences = compare_metadata(context, Base.metadata)
+        assert differences == [], "models and migrations differ: add a migration"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.spatialite
+def test_spatialite_upgrade_downgrade_upgrade(tmp_path):
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'migrate.sqlite3'}")
+    try:
+        _up_down_up(engine)
+    finally:
+        engine.dispose()
