@@ -3,7 +3,9 @@
 With Redis, ``rq cron workers/cron.py`` registers these with RQ's cron scheduler; on the
 embedded default, ``start_in_process_scheduler`` runs them on a thread. Each entry is
 (dotted function name, interval in seconds); the function takes no arguments and runs in
-its own transaction through ``workers.runner.run_recurring``.
+its own transaction through ``workers.runner.run_recurring``. Each is safe to run twice
+or concurrently (the tasks it makes have UNIQUE dedup keys), so an extra run from a
+restarted scheduler does no harm.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ import time
 
 RECURRING: list[tuple[str, int]] = [
     ("workers.sweep.sweep_outbox", 60),
+    # Follow-up rules over the whole register (workers.followup).
+    ("workers.followup.revisit_cadence", 3600),
+    ("workers.followup.long_stay_without_case", 3600),
+    ("workers.followup.stale_tracing_cases", 3600),
+    ("workers.followup.escalate_overdue", 3600),
 ]
 
 log = logging.getLogger(__name__)

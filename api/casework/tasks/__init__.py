@@ -5,3 +5,7 @@ from flask_smorest import Api
 
 def register(api: Api) -> None:
     """Register the task blueprints."""
+    from api.casework.tasks.routes import blp, worker_jobs_blp
+
+    api.register_blueprint(blp)
+    api.register_blueprint(worker_jobs_blp)

@@ -1,0 +1,118 @@
+"""Follow-up tasks and their history.
+
+A task names what it is about as ``(subject_kind, subject_id)`` (a household, a visit, a
+photo, an encounter, a tracing case, a resident, another task), plus ``household_id``
+where one is known, and what caused it as ``(source_kind, source_id)`` with the ``rule``
+that fired. These are plain columns, not foreign keys, so tasks do not depend on the
+other domains' tables (their branches migrate independently).
+
+``dedup_key`` (rule + subject + occurrence, e.g. ``revisit:household:42:2026-03-15``) is
+UNIQUE: a job that runs twice, or two workers racing, cannot create a task twice. Tasks
+made by hand have no key.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from api.db import Base, utcnow
+from api.mixins import AreaScoped, Audited
+
+TASK_KINDS = (
+    "assist_application",  # help apply for dibao / marginal / expenditure-hardship recognition
+    "temporary_assistance",  # 临时救助 for an urgent need
+    "revisit",  # revisit a household under monitoring
+    "presence_review",  # supervisor reviews a visit or photo flagged by presence checks
+    "return_visit",  # go back to a vulnerable person who refused aid
+    "hospital_checkup",  # check on a person sent to hospital
+    "tracing_start",  # a long-stay resident's tracing case was opened: work it
+    "tracing_review",  # a tracing case with no action for too long
+    "escalation",  # an overdue task, raised to the assignee's supervisor
+    "other",  # made by hand
+)
+TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
+ACTIVE_STATUSES = ("open", "in_progress")
+PRIORITIES = ("low", "normal", "high")
+SUBJECT_KINDS = (
+    "household",
+    "visit",
+    "photo",
+    "encounter",
+    "resident",
+    "tracing_case",
+    "task",
+    "person",
+)
+
+
+class Task(AreaScoped, Audited, Base):
+    """A follow-up task: the next step after something was recorded."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'in_progress', 'done', 'cancelled')", name="status"),
+        CheckConstraint("priority IN ('low', 'normal', 'high')", name="priority"),
+        Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_on"),
+        Index("ix_tasks_area_status_due", "area_id", "status", "due_on"),
+        Index("ix_tasks_subject", "subject_kind", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    # Why the task exists, in words a worker reads.
+    reason: Mapped[str | None] = mapped_column(Text)
+    # The rule that made it ("manual" for tasks made by hand) and the record that caused it.
+    rule: Mapped[str] = mapped_column(String(40), default="manual")
+    source_kind: Mapped[str | None] = mapped_column(String(20))
+    source_id: Mapped[int | None]
+    subject_kind: Mapped[str | None] = mapped_column(String(20))
+    subject_id: Mapped[int | None]
+    household_id: Mapped[int | None] = mapped_column(index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An escalation names the task it escalates.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    outcome_note: Mapped[str | None] = mapped_column(Text)
+    # Rule-specific facts (the last visit a revisit counts from, the screening result...).
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    history: Mapped[list[TaskHistory]] = relationship(
+        order_by="TaskHistory.id", cascade="all, delete-orphan", lazy="select"
+    )
+
+    @property
+    def source(self) -> dict[str, Any]:
+        return {"rule": self.rule, "kind": self.source_kind, "id": self.source_id}
+
+    @property
+    def subject(self) -> dict[str, Any]:
+        return {"kind": self.subject_kind, "id": self.subject_id}
+
+
+class TaskHistory(Base):
+    """One change of a task (reached only through its task)."""
+
+    __tablename__ = "task_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None: the system (a rule, a job).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    # {field: {"old": ..., "new": ...}}
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    note: Mapped[str | None] = mapped_column(Text)

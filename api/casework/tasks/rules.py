@@ -1,0 +1,485 @@
+"""The rules that turn what was recorded into follow-up tasks.
+
+Each rule is a plain function over plain values (the ``*Facts`` dataclasses below, dates,
+numbers) that returns task specs; it reads no database and knows no HTTP, so it is tested
+on its own. The job functions in ``workers.followup`` gather the facts, run the rules and
+store the specs (``services.create_from_spec``), where the spec's ``dedup_key`` (rule +
+subject + occurrence) is UNIQUE in the database: running a rule twice over the same facts
+yields the same keys, so it creates nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+# Screening results that call for help with an application (or, with the household's
+# consent, a transfer straight into the marginal / expenditure-type recognition process).
+APPLICATION_SCREENINGS = {
+    "likely_dibao": ("低保", "dibao"),
+    "likely_marginal": ("低保边缘家庭认定", "marginal"),
+    "likely_expenditure_hardship": ("支出型困难家庭认定", "expenditure_hardship"),
+}
+APPLICATION_DUE_DAYS = 7
+# Needs or circumstances that mean the household cannot wait for an application.
+URGENT_MARKERS = ("temporary_assistance", "serious_illness", "no_food", "unsafe_housing")
+URGENT_DUE_DAYS = 2
+PRESENCE_REVIEW_DUE_DAYS = 3
+# Focus groups whose households are revisited on a cadence; poverty-return monitoring
+# has a cadence of its own (settings), the others share the default.
+MONITORING_GROUP = "poverty_return_monitoring"
+# A revisit task appears this many days before the revisit falls due.
+REVISIT_LEAD_DAYS = 7
+RETURN_VISIT_MAX_DAYS = 2
+CHECKUP_DUE_DAYS = 3
+TRACING_START_DUE_DAYS = 7
+TRACING_REVIEW_DUE_DAYS = 7
+ESCALATION_DUE_DAYS = 2
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task a rule asks for; ``dedup_key`` makes storing it idempotent."""
+
+    kind: str
+    rule: str
+    dedup_key: str
+    title: str
+    reason: str
+    area_id: int
+    due_on: date
+    priority: str = "normal"
+    assignee_id: int | None = None
+    household_id: int | None = None
+    subject_kind: str | None = None
+    subject_id: int | None = None
+    source_kind: str | None = None
+    source_id: int | None = None
+    parent_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VisitFacts:
+    id: int
+    household_id: int
+    area_id: int
+    worker_id: int | None
+    visited_on: date
+    screening_result: str | None = None
+    needs: Sequence[str] = ()
+    circumstances: Sequence[str] = ()
+    presence_flagged: bool = False
+    presence_reasons: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class PhotoFacts:
+    id: int
+    area_id: int
+    flagged: bool
+    flags: Sequence[str] = ()
+    owner_kind: str = "visit"
+    owner_id: int | None = None
+    household_id: int | None = None
+    taken_on: date | None = None
+
+
+@dataclass(frozen=True)
+class HouseholdFacts:
+    id: int
+    area_id: int
+    focus_groups: Sequence[str]
+    registered_on: date
+    last_visit_on: date | None = None
+    last_visitor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EncounterFacts:
+    id: int
+    area_id: int
+    occurred_on: date
+    outcome: str
+    vulnerable: bool
+    recorded_by_id: int | None = None
+    person_id: int | None = None
+    # Days on which patrols are planned, if the campaign knows them.
+    patrol_days: Sequence[date] = ()
+
+
+@dataclass(frozen=True)
+class ResidentFacts:
+    id: int
+    area_id: int
+    admitted_on: date
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class TracingCaseFacts:
+    id: int
+    area_id: int
+    last_action_on: date
+    resident_id: int | None = None
+    assignee_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    id: int
+    kind: str
+    title: str
+    area_id: int
+    due_on: date
+    status: str
+    assignee_id: int | None
+    household_id: int | None = None
+
+
+# -- visits ------------------------------------------------------------------------------
+
+
+def application_help(visit: VisitFacts) -> list[TaskSpec]:
+    """A visit screened likely eligible: help the household apply, due in 7 days."""
+    programme = APPLICATION_SCREENINGS.get(visit.screening_result or "")
+    if programme is None:
+        return []
+    label, code = programme
+    if code == "dibao":
+        title = "协助申请低保 Help the household apply for dibao"
+    else:
+        title = f"协助申请{label}（或经同意转入认定） Help apply for {code} recognition"
+    return [
+        TaskSpec(
+            kind="assist_application",
+            rule="visit_screening",
+            dedup_key=f"visit_screening:visit:{visit.id}",
+            title=title,
+            reason=(
+                f"Visit #{visit.id} on {visit.visited_on.isoformat()} screened "
+                f"{visit.screening_result}: a suggestion to act on, not a decision."
+            ),
+            area_id=visit.area_id,
+            due_on=visit.visited_on + timedelta(days=APPLICATION_DUE_DAYS),
+            assignee_id=visit.worker_id,
+            household_id=visit.household_id,
+            subject_kind="household",
+            subject_id=visit.household_id,
+            source_kind="visit",
+            source_id=visit.id,
+            details={"screening_result": visit.screening_result, "programme": code},
+        )
+    ]
+
+
+def urgent_need(visit: VisitFacts) -> list[TaskSpec]:
+    """A visit recording urgent need: temporary assistance, due in 2 days, high priority."""
+    found = [m for m in URGENT_MARKERS if m in visit.needs or m in visit.circumstances]
+    if not found:
+        return []
+    return [
+        TaskSpec(
+            kind="temporary_assistance",
+            rule="urgent_need",
+            dedup_key=f"urgent_need:visit:{visit.id}",
+            title="临时救助 Temporary assistance",
+            reason=f"Visit #{visit.id} on {visit.visited_on.isoformat()} recorded: "
+            + ", ".join(found)
+            + ".",
+            area_id=visit.area_id,
+            due_on=visit.visited_on + timedelta(days=URGENT_DUE_DAYS),
+            priority="high",
+            assignee_id=visit.worker_id,
+            household_id=visit.household_id,
+            subject_kind="household",
+            subject_id=visit.household_id,
+            source_kind="visit",
+            source_id=visit.id,
+            details={"markers": found},
+        )
+    ]
+
+
+def visit_presence_review(visit: VisitFacts, supervisor_id: int | None) -> list[TaskSpec]:
+    """A visit flagged by the presence checks: a review task for the supervisor."""
+    if not visit.presence_flagged:
+        return []
+    return [
+        TaskSpec(
+            kind="presence_review",
+            rule="presence_check",
+            dedup_key=f"presence_check:visit:{visit.id}",
+            title="核查走访真实性 Review a visit flagged by the presence check",
+            reason=f"Visit #{visit.id} was flagged: "
+            + (", ".join(visit.presence_reasons) or "presence check")
+            + ".",
+            area_id=visit.area_id,
+            due_on=visit.visited_on + timedelta(days=PRESENCE_REVIEW_DUE_DAYS),
+            assignee_id=supervisor_id,
+            household_id=visit.household_id,
+            subject_kind="visit",
+            subject_id=visit.id,
+            source_kind="visit",
+            source_id=visit.id,
+            details={"reasons": list(visit.presence_reasons)},
+        )
+    ]
+
+
+def photo_presence_review(
+    photo: PhotoFacts, supervisor_id: int | None, today: date
+) -> list[TaskSpec]:
+    """A photo flagged by the presence checks: a review task for the supervisor."""
+    if not photo.flagged:
+        return []
+    start = photo.taken_on or today
+    return [
+        TaskSpec(
+            kind="presence_review",
+            rule="photo_check",
+            dedup_key=f"photo_check:photo:{photo.id}",
+            title="核查照片 Review a photo flagged by the presence check",
+            reason=f"Photo #{photo.id} of {photo.owner_kind} #{photo.owner_id} was flagged: "
+            + (", ".join(photo.flags) or "presence check")
+            + ".",
+            area_id=photo.area_id,
+            due_on=start + timedelta(days=PRESENCE_REVIEW_DUE_DAYS),
+            assignee_id=supervisor_id,
+            household_id=photo.household_id,
+            subject_kind="photo",
+            subject_id=photo.id,
+            source_kind="photo",
+            source_id=photo.id,
+            details={"flags": list(photo.flags), "owner": [photo.owner_kind, photo.owner_id]},
+        )
+    ]
+
+
+# -- revisit cadence ----------------------------------------------------------------------
+
+
+def cadence_days(
+    focus_groups: Iterable[str], monitoring_days: int, default_days: int
+) -> int | None:
+    """Days between visits for a household in these focus groups; None: no cadence."""
+    groups = set(focus_groups)
+    if not groups:
+        return None
+    return monitoring_days if MONITORING_GROUP in groups else default_days
+
+
+def next_revisit_on(household: HouseholdFacts, cadence: int) -> date:
+    """When the household is next due: a cadence after its last visit, or at once."""
+    if household.last_visit_on is None:
+        return household.registered_on
+    return household.last_visit_on + timedelta(days=cadence)
+
+
+def pick_worker(candidates: Sequence[tuple[int, int]]) -> int | None:
+    """The town worker with the fewest active tasks (ties: the lowest id).
+
+    ``candidates`` are ``(user_id, active_task_count)``.
+    """
+    if not candidates:
+        return None
+    return min(candidates, key=lambda c: (c[1], c[0]))[0]
+
+
+def revisit_due(
+    household: HouseholdFacts,
+    today: date,
+    monitoring_days: int,
+    default_days: int,
+    town_workers: Sequence[tuple[int, int]] = (),
+    last_visitor_active: bool = True,
+) -> list[TaskSpec]:
+    """A revisit task when a monitored household's next visit falls due (a week ahead).
+
+    Assigned to the worker who last visited, else the town's least-loaded worker. The
+    occurrence in the key is the due date, so each cadence period gets one task.
+    """
+    cadence = cadence_days(household.focus_groups, monitoring_days, default_days)
+    if cadence is None:
+        return []
+    due = next_revisit_on(household, cadence)
+    if due - timedelta(days=REVISIT_LEAD_DAYS) > today:
+        return []
+    assignee = household.last_visitor_id if last_visitor_active else None
+    if assignee is None:
+        assignee = pick_worker(town_workers)
+    last = household.last_visit_on.isoformat() if household.last_visit_on else None
+    return [
+        TaskSpec(
+            kind="revisit",
+            rule="revisit",
+            dedup_key=f"revisit:household:{household.id}:{due.isoformat()}",
+            title="定期回访 Revisit a household under monitoring",
+            reason=(
+                f"Focus groups {', '.join(sorted(household.focus_groups))}: a visit every "
+                f"{cadence} days; last visit {last or 'never'}."
+            ),
+            area_id=household.area_id,
+            due_on=due,
+            assignee_id=assignee,
+            household_id=household.id,
+            subject_kind="household",
+            subject_id=household.id,
+            source_kind="household",
+            source_id=household.id,
+            details={"last_visit_on": last, "cadence_days": cadence},
+        )
+    ]
+
+
+def revisit_satisfied(task_details: dict[str, Any], visited_on: date) -> bool:
+    """Whether a visit on ``visited_on`` is the revisit a revisit task asked for."""
+    last = task_details.get("last_visit_on")
+    return last is None or visited_on > date.fromisoformat(last)
+
+
+# -- patrol encounters --------------------------------------------------------------------
+
+
+def next_patrol_day(occurred_on: date, patrol_days: Sequence[date]) -> date:
+    """The next planned patrol day after the encounter, within 2 days; else the next day."""
+    limit = occurred_on + timedelta(days=RETURN_VISIT_MAX_DAYS)
+    upcoming = sorted(d for d in patrol_days if occurred_on < d <= limit)
+    return upcoming[0] if upcoming else occurred_on + timedelta(days=1)
+
+
+def encounter_followup(encounter: EncounterFacts) -> list[TaskSpec]:
+    """Refused aid while vulnerable: a return visit on the next patrol day (within 2 days);
+    sent to hospital: a check-up within 3 days."""
+    common = {
+        "area_id": encounter.area_id,
+        "assignee_id": encounter.recorded_by_id,
+        "subject_kind": "encounter",
+        "subject_id": encounter.id,
+        "source_kind": "encounter",
+        "source_id": encounter.id,
+        "details": {"outcome": encounter.outcome, "person_id": encounter.person_id},
+    }
+    if encounter.outcome == "refused_aid" and encounter.vulnerable:
+        return [
+            TaskSpec(
+                kind="return_visit",
+                rule="encounter_refused",
+                dedup_key=f"encounter_refused:encounter:{encounter.id}",
+                title="再次探访 Return to a vulnerable person who refused aid",
+                reason=f"Encounter #{encounter.id} on {encounter.occurred_on.isoformat()}: "
+                "a vulnerable person refused aid.",
+                due_on=next_patrol_day(encounter.occurred_on, encounter.patrol_days),
+                priority="high",
+                **common,
+            )
+        ]
+    if encounter.outcome == "sent_to_hospital":
+        return [
+            TaskSpec(
+                kind="hospital_checkup",
+                rule="encounter_hospital",
+                dedup_key=f"encounter_hospital:encounter:{encounter.id}",
+                title="医院回访 Check on a person sent to hospital",
+                reason=f"Encounter #{encounter.id} on {encounter.occurred_on.isoformat()}: "
+                "sent to hospital.",
+                due_on=encounter.occurred_on + timedelta(days=CHECKUP_DUE_DAYS),
+                **common,
+            )
+        ]
+    return []
+
+
+# -- rescue centre and tracing -------------------------------------------------------------
+
+
+def long_stay_tracing(resident: ResidentFacts, case_id: int, today: date) -> list[TaskSpec]:
+    """A long-stay resident whose tracing case was just opened: a task for the centre."""
+    return [
+        TaskSpec(
+            kind="tracing_start",
+            rule="long_stay",
+            dedup_key=f"long_stay:resident:{resident.id}:{resident.admitted_on.isoformat()}",
+            title="大爱寻亲 Start family tracing for a long-stay resident",
+            reason=(
+                f"Resident #{resident.id} admitted {resident.admitted_on.isoformat()} "
+                f"crossed the long-stay threshold with no open tracing case; case #{case_id} "
+                "was opened."
+            ),
+            area_id=resident.area_id,
+            due_on=today + timedelta(days=TRACING_START_DUE_DAYS),
+            subject_kind="tracing_case",
+            subject_id=case_id,
+            source_kind="resident",
+            source_id=resident.id,
+            details={"resident_id": resident.id, "case_id": case_id},
+        )
+    ]
+
+
+def stale_tracing_case(case: TracingCaseFacts, today: date, stale_days: int) -> list[TaskSpec]:
+    """A tracing case with no action logged for ``stale_days``: a review task."""
+    if (today - case.last_action_on).days < stale_days:
+        return []
+    return [
+        TaskSpec(
+            kind="tracing_review",
+            rule="tracing_stale",
+            dedup_key=f"tracing_stale:tracing_case:{case.id}:{case.last_action_on.isoformat()}",
+            title="寻亲个案复核 Review a tracing case with no recent action",
+            reason=(
+                f"Tracing case #{case.id}: no action logged since "
+                f"{case.last_action_on.isoformat()} ({stale_days}+ days)."
+            ),
+            area_id=case.area_id,
+            due_on=today + timedelta(days=TRACING_REVIEW_DUE_DAYS),
+            assignee_id=case.assignee_id,
+            subject_kind="tracing_case",
+            subject_id=case.id,
+            source_kind="tracing_case",
+            source_id=case.id,
+            details={"last_action_on": case.last_action_on.isoformat()},
+        )
+    ]
+
+
+# -- escalation ----------------------------------------------------------------------------
+
+
+def is_overdue(due_on: date, status: str, today: date) -> bool:
+    return status in ("open", "in_progress") and due_on < today
+
+
+def escalation(
+    task: TaskFacts, supervisor_id: int | None, today: date, after_days: int
+) -> list[TaskSpec]:
+    """An active task past due by more than ``after_days``: one escalation task for the
+    assignee's supervisor. Escalations themselves do not escalate again."""
+    if task.kind == "escalation" or task.status not in ("open", "in_progress"):
+        return []
+    days_late = (today - task.due_on).days
+    if days_late <= after_days:
+        return []
+    return [
+        TaskSpec(
+            kind="escalation",
+            rule="escalation",
+            dedup_key=f"escalation:task:{task.id}",
+            title=f"逾期督办 Overdue: {task.title}"[:200],
+            reason=f"Task #{task.id} ({task.kind}) was due {task.due_on.isoformat()}, "
+            f"{days_late} days ago.",
+            area_id=task.area_id,
+            due_on=today + timedelta(days=ESCALATION_DUE_DAYS),
+            priority="high",
+            assignee_id=supervisor_id,
+            household_id=task.household_id,
+            subject_kind="task",
+            subject_id=task.id,
+            source_kind="task",
+            source_id=task.id,
+            parent_id=task.id,
+            details={"overdue_assignee_id": task.assignee_id, "days_late": days_late},
+        )
+    ]

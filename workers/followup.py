@@ -1,0 +1,305 @@
+"""Follow-up jobs: read what was recorded, run the rules, store the tasks.
+
+Per-record jobs are scheduled through the outbox by the domain that records the thing
+(``schedule_job("workers.followup.visit_recorded", visit.id)`` in the visit's own
+transaction), so they run only once the record is committed, and again after a lost
+enqueue or a killed worker (``workers.sweep``). Recurring jobs (``workers.schedule``)
+look over the whole register on an interval.
+
+Every job runs as the SYSTEM actor inside ``workers.runner``'s transaction and only
+flushes. Each task carries a ``dedup_key`` that is UNIQUE in the database
+(``services.create_from_spec``), so running a job twice, or two workers running it at
+once, never creates a task twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
+
+from api.casework.tasks import rules, services
+from api.casework.tasks.models import ACTIVE_STATUSES, Task
+from api.db import session
+from workers.app import get_app
+
+if TYPE_CHECKING:
+    from api.visits.models import Visit
+
+log = logging.getLogger(__name__)
+
+
+def _setting(name: str) -> int:
+    return get_app().config[name]
+
+
+# -- per-record jobs ----------------------------------------------------------------------
+
+
+def visit_facts(visit: Visit) -> rules.VisitFacts:
+    findings = visit.findings or {}
+    return rules.VisitFacts(
+        id=visit.id,
+        household_id=visit.household_id,
+        area_id=visit.area_id,
+        worker_id=visit.worker_id,
+        visited_on=services.county_date(visit.visited_at),
+        screening_result=visit.screening_result,
+        needs=tuple(visit.needs or ()),
+        circumstances=tuple(findings.get("circumstances") or ()),
+        presence_flagged=bool(visit.presence_flagged),
+        presence_reasons=tuple(str(r) for r in (visit.presence_reasons or ())),
+    )
+
+
+def visit_recorded(visit_id: int) -> int:
+    """A visit was saved: help to apply, urgent assistance, a presence review; and the
+    household's revisit tasks that this visit satisfies are closed. Returns tasks made."""
+    from api.visits.models import Visit
+
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        log.info("visit %s is gone; nothing to follow up", visit_id)
+        return 0
+    facts = visit_facts(visit)
+    specs = rules.application_help(facts) + rules.urgent_need(facts)
+    if facts.presence_flagged:
+        specs += rules.visit_presence_review(facts, services.supervisor_for(facts.area_id))
+    created = services.create_all(specs)
+    services.close_satisfied_revisits(facts.household_id, facts.visited_on, facts.id)
+    return len(created)
+
+
+def photo_flagged(photo_id: int) -> int:
+    """A photo was checked: if the presence checks flagged it, a supervisor reviews it."""
+    from api.photos.models import Photo
+    from api.visits.models import Visit
+
+    photo = session.get(Photo, photo_id)
+    if photo is None or not photo.flagged:
+        return 0
+    household_id = None
+    if photo.owner_kind == "visit":
+        household_id = session.scalar(select(Visit.household_id).where(Visit.id == photo.owner_id))
+    moment = photo.reference_time or photo.created_at
+    facts = rules.PhotoFacts(
+        id=photo.id,
+        area_id=photo.area_id,
+        flagged=True,
+        flags=tuple(_flag_text(f) for f in (photo.flags or ())),
+        owner_kind=photo.owner_kind,
+        owner_id=photo.owner_id,
+        household_id=household_id,
+        taken_on=services.county_date(moment) if moment else None,
+    )
+    specs = rules.photo_presence_review(
+        facts, services.supervisor_for(photo.area_id), services.county_today()
+    )
+    return len(services.create_all(specs))
+
+
+def _flag_text(flag: object) -> str:
+    if isinstance(flag, dict):
+        return str(flag.get("kind") or flag.get("code") or flag)
+    return str(flag)
+
+
+def encounter_recorded(encounter_id: int) -> int:
+    """A patrol met someone: a return visit if a vulnerable person refused aid, a
+    check-up if they were sent to hospital."""
+    from api.rescue.patrols.models import Encounter, Patrol
+
+    encounter = session.get(Encounter, encounter_id)
+    if encounter is None:
+        return 0
+    occurred_on = services.county_date(encounter.occurred_at)
+    patrol = session.get(Patrol, encounter.patrol_id)
+    patrol_days: list[date] = []
+    if patrol is not None and patrol.campaign_id is not None:
+        # Patrols of the same campaign already planned in the next two days, if any.
+        starts = session.scalars(
+            select(Patrol.started_at).where(
+                Patrol.campaign_id == patrol.campaign_id,
+                Patrol.started_at > encounter.occurred_at,
+                Patrol.started_at
+                <= encounter.occurred_at + timedelta(days=rules.RETURN_VISIT_MAX_DAYS + 1),
+            )
+        )
+        patrol_days = [services.county_date(s) for s in starts]
+    recorded_by = encounter.created_by_id or (patrol.created_by_id if patrol else None)
+    facts = rules.EncounterFacts(
+        id=encounter.id,
+        area_id=encounter.area_id,
+        occurred_on=occurred_on,
+        outcome=encounter.outcome,
+        vulnerable=bool(encounter.vulnerable),
+        recorded_by_id=recorded_by,
+        person_id=encounter.street_person_id,
+        patrol_days=tuple(patrol_days),
+    )
+    return len(services.create_all(rules.encounter_followup(facts)))
+
+
+# -- recurring jobs ------------------------------------------------------------------------
+
+
+def revisit_cadence() -> int:
+    """Monitored households whose next visit falls due get a revisit task."""
+    from api.visits.models import Household, HouseholdFocusGroup, Visit
+
+    today = services.county_today()
+    monitoring = _setting("REVISIT_DAYS_POVERTY_RETURN_MONITORING")
+    default = _setting("REVISIT_DAYS_DEFAULT")
+    ranked = select(
+        Visit.household_id,
+        Visit.visited_at,
+        Visit.worker_id,
+        func.row_number()
+        .over(partition_by=Visit.household_id, order_by=(Visit.visited_at.desc(), Visit.id.desc()))
+        .label("n"),
+    ).subquery()
+    last = (
+        select(ranked.c.household_id, ranked.c.visited_at, ranked.c.worker_id)
+        .where(ranked.c.n == 1)
+        .subquery()
+    )
+    groups: dict[int, list[str]] = {}
+    for household_id, group in session.execute(
+        select(HouseholdFocusGroup.household_id, HouseholdFocusGroup.focus_group)
+    ):
+        groups.setdefault(household_id, []).append(group)
+    if not groups:
+        return 0
+    rows = session.execute(
+        select(
+            Household.id,
+            Household.area_id,
+            Household.created_at,
+            last.c.visited_at,
+            last.c.worker_id,
+        )
+        .outerjoin(last, last.c.household_id == Household.id)
+        .where(Household.id.in_(list(groups)))
+        .order_by(Household.id)
+    ).all()
+    workers_by_area: dict[int, list[tuple[int, int]]] = {}
+    active_user: dict[int, bool] = {}
+    created = 0
+    for household_id, area_id, registered_at, last_at, last_worker in rows:
+        facts = rules.HouseholdFacts(
+            id=household_id,
+            area_id=area_id,
+            focus_groups=tuple(groups[household_id]),
+            registered_on=services.county_date(registered_at),
+            last_visit_on=services.county_date(last_at) if last_at else None,
+            last_visitor_id=last_worker,
+        )
+        if last_worker is not None and last_worker not in active_user:
+            active_user[last_worker] = services.is_active_user(last_worker)
+        last_active = last_worker is not None and active_user[last_worker]
+        if not last_active and area_id not in workers_by_area:
+            workers_by_area[area_id] = services.town_workers(area_id)
+        specs = rules.revisit_due(
+            facts,
+            today,
+            monitoring,
+            default,
+            town_workers=workers_by_area.get(area_id, ()),
+            last_visitor_active=last_active,
+        )
+        made = services.create_all(specs)
+        for task in made:
+            # Keep the spread even within one run.
+            candidates = workers_by_area.get(area_id)
+            if candidates and task.assignee_id is not None:
+                workers_by_area[area_id] = [
+                    (uid, n + 1 if uid == task.assignee_id else n) for uid, n in candidates
+                ]
+        created += len(made)
+    return created
+
+
+def long_stay_without_case() -> int:
+    """Residents past the long-stay threshold with no open tracing case: open the case
+    (idempotent, DB-constrained in the tracing domain) and give the centre a task."""
+    from api.casework.tracing.services import ensure_open_case
+    from api.rescue.centre.services import long_stay_residents
+
+    today = services.county_today()
+    created = 0
+    for stay in long_stay_residents(today, _setting("LONG_STAY_DAYS")):
+        if stay.open_case_id is not None:
+            continue
+        case, _opened = ensure_open_case(stay.resident_id)
+        facts = rules.ResidentFacts(
+            id=stay.resident_id, area_id=stay.resident.area_id, admitted_on=stay.admitted_on
+        )
+        created += len(services.create_all(rules.long_stay_tracing(facts, case.id, today)))
+    return created
+
+
+def stale_tracing_cases() -> int:
+    """Tracing cases with no action for ``TRACING_STALE_DAYS``: a review task."""
+    from api.casework.tracing.services import stale_cases
+
+    today = services.county_today()
+    days = _setting("TRACING_STALE_DAYS")
+    created = 0
+    for case in stale_cases(today, days):
+        facts = rules.TracingCaseFacts(
+            id=case.id,
+            area_id=case.area_id,
+            last_action_on=case.last_activity_on,
+            resident_id=case.resident_id,
+            assignee_id=services.supervisor_for(case.area_id),
+        )
+        created += len(services.create_all(rules.stale_tracing_case(facts, today, days)))
+    return created
+
+
+def escalate_overdue() -> int:
+    """Tasks past due by more than ``ESCALATE_AFTER_DAYS``: one escalation task each, for
+    the assignee's supervisor."""
+    from api.auth.models import User
+
+    today = services.county_today()
+    after = _setting("ESCALATE_AFTER_DAYS")
+    escalated = aliased(Task)
+    overdue = session.scalars(
+        select(Task)
+        .where(
+            Task.status.in_(ACTIVE_STATUSES),
+            Task.kind != "escalation",
+            Task.due_on < today - timedelta(days=after),
+            ~exists().where(and_(escalated.parent_id == Task.id, escalated.kind == "escalation")),
+        )
+        .order_by(Task.id)
+    ).all()
+    created = 0
+    for task in overdue:
+        area_id = task.area_id
+        if task.assignee_id is not None:
+            area_id = (
+                session.scalar(
+                    select(User.area_id)
+                    .where(User.id == task.assignee_id)
+                    .execution_options(skip_scope=True)
+                )
+                or area_id
+            )
+        supervisor = services.supervisor_for(area_id, exclude=task.assignee_id)
+        facts = rules.TaskFacts(
+            id=task.id,
+            kind=task.kind,
+            title=task.title,
+            area_id=task.area_id,
+            due_on=task.due_on,
+            status=task.status,
+            assignee_id=task.assignee_id,
+            household_id=task.household_id,
+        )
+        created += len(services.create_all(rules.escalation(facts, supervisor, today, after)))
+    return created
