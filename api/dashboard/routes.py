@@ -1,0 +1,76 @@
+"""The supervisors' page and the settings it needs.
+
+The page itself holds no data (it is public, like any static file); every data call it
+makes carries the signed-in user's token.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, send_from_directory
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from api.auth.permissions import public
+from api.config import PROJECT_ROOT
+
+PAGE_DIR = PROJECT_ROOT / "static" / "dashboard"
+
+page_blp = Blueprint("dashboard_page", __name__, description="The supervisors' page")
+blp = Blueprint(
+    "dashboard", __name__, url_prefix="/api/v1/dashboard", description="Supervisors' page"
+)
+
+_HTML_DOC = {
+    "security": [],
+    "responses": {"200": {"description": "The page (HTML)", "content": {"text/html": {}}}},
+}
+
+
+def _page():
+    response = send_from_directory(PAGE_DIR, "index.html", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@page_blp.route("/")
+@public
+class Root(MethodView):
+    @page_blp.doc(**_HTML_DOC)
+    def get(self):
+        """The supervisors' page"""
+        return _page()
+
+
+@page_blp.route("/dashboard")
+@public
+class Dashboard(MethodView):
+    @page_blp.doc(**_HTML_DOC)
+    def get(self):
+        """The supervisors' page (same as /)"""
+        return _page()
+
+
+class DashboardConfigSchema(Schema):
+    map_tile_url = fields.String(
+        metadata={"description": "Tile URL template; empty: draw on a plain background"}
+    )
+    timezone = fields.String()
+    revisit_days_poverty_return_monitoring = fields.Integer()
+    revisit_days_default = fields.Integer()
+
+
+@blp.route("/config")
+class DashboardConfig(MethodView):
+    @blp.response(200, DashboardConfigSchema)
+    def get(self):
+        """Settings the page needs: map tiles, zone, revisit cadences"""
+        config = current_app.config
+        return {
+            "map_tile_url": config["MAP_TILE_URL"],
+            "timezone": config["COUNTY_TIMEZONE"],
+            "revisit_days_poverty_return_monitoring": config[
+                "REVISIT_DAYS_POVERTY_RETURN_MONITORING"
+            ],
+            "revisit_days_default": config["REVISIT_DAYS_DEFAULT"],
+        }

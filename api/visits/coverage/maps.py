@@ -1,0 +1,323 @@
+"""Map layers as GeoJSON FeatureCollections (RFC 7946: WGS-84, longitude first).
+
+Every layer is filtered by area (subtree), period, an optional bounding box and capped by
+``limit``; a collection that was cut short says ``"truncated": true``. The bounding box
+is answered by the spatial index on both back ends (``in_bbox``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2.elements import WKBElement
+from geoalchemy2.shape import to_shape
+from shapely.geometry import MultiPolygon, Polygon, mapping
+from shapely.geometry.base import BaseGeometry
+from shapely.geometry.polygon import orient
+from sqlalchemy import ColumnElement, and_, column, func, or_, select, table
+from sqlalchemy.orm import aliased
+
+from api.areas.models import Area
+from api.db import session
+from api.rescue.patrols.models import Encounter, Patrol
+from api.visits.coverage import services
+from api.visits.coverage.services import Cadence, Period
+from api.visits.models import Household, Visit
+
+BBox = tuple[float, float, float, float]
+
+
+def in_bbox(model: type, geometry_attr: str, bbox: BBox) -> ColumnElement[bool]:
+    """Rows of ``model`` whose geometry's box meets ``bbox``, through the spatial index.
+
+    PostGIS: ``&&`` against an envelope uses the GiST index. SpatiaLite: the geometry
+    column's R*Tree (``idx_<table>_<column>``, whose ``pkid`` is the row id) is queried
+    directly; a plain ``MbrIntersects`` would scan the table.
+    """
+    min_lon, min_lat, max_lon, max_lat = bbox
+    geometry = getattr(model, geometry_attr)
+    if session.get_bind().dialect.name == "postgresql":
+        return geometry.op("&&")(func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326))
+    name = model.__table__.name  # type: ignore[attr-defined]
+    rtree = table(
+        f"idx_{name}_{geometry_attr}",
+        column("pkid"),
+        column("xmin"),
+        column("xmax"),
+        column("ymin"),
+        column("ymax"),
+    )
+    return model.id.in_(  # type: ignore[attr-defined]
+        select(rtree.c.pkid).where(
+            rtree.c.xmin <= max_lon,
+            rtree.c.xmax >= min_lon,
+            rtree.c.ymin <= max_lat,
+            rtree.c.ymax >= min_lat,
+        )
+    )
+
+
+def geojson_geometry(value: Any) -> dict[str, Any] | None:
+    """A stored geometry as an RFC 7946 geometry: closed rings, exteriors anticlockwise."""
+    if value is None:
+        return None
+    geometry: BaseGeometry = to_shape(value) if isinstance(value, WKBElement) else value
+    if isinstance(geometry, Polygon):
+        geometry = orient(geometry, 1.0)
+    elif isinstance(geometry, MultiPolygon):
+        geometry = MultiPolygon([orient(p, 1.0) for p in geometry.geoms])
+    return mapping(geometry)  # type: ignore[return-value]
+
+
+def feature(geometry: Any, properties: dict[str, Any], feature_id: Any = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"type": "Feature"}
+    if feature_id is not None:
+        item["id"] = feature_id
+    item["geometry"] = geojson_geometry(geometry)
+    item["properties"] = properties
+    return item
+
+
+def collection(features: list[dict[str, Any]], limit: int, **extra: Any) -> dict[str, Any]:
+    truncated = len(features) > limit
+    return {
+        "type": "FeatureCollection",
+        "features": features[:limit],
+        "truncated": truncated,
+        **extra,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def visits_layer(
+    area: Area,
+    period: Period,
+    bbox: BBox | None,
+    limit: int,
+    flagged: bool | None = None,
+    review_state: str | None = None,
+) -> dict[str, Any]:
+    """Visits with a location (in person) in the area and period, newest first."""
+    place = aliased(Area, name="place")
+    stmt = (
+        select(
+            Visit.id,
+            Visit.location,
+            Visit.household_id,
+            Visit.area_id,
+            place.name,
+            Visit.worker_id,
+            Visit.channel,
+            Visit.visited_at,
+            Visit.review_state,
+            Visit.presence_flagged,
+            Visit.presence_reasons,
+            Visit.presence_distance_m,
+        )
+        .join(place, place.id == Visit.area_id)
+        .where(
+            place.path.startswith(area.path),
+            Visit.visited_at >= period.start,
+            Visit.visited_at < period.end,
+            Visit.location.is_not(None),
+        )
+        .order_by(Visit.visited_at.desc(), Visit.id.desc())
+        .limit(limit + 1)
+    )
+    if bbox:
+        stmt = stmt.where(in_bbox(Visit, "location", bbox))
+    if flagged is not None:
+        stmt = stmt.where(Visit.presence_flagged.is_(flagged))
+    if review_state:
+        stmt = stmt.where(Visit.review_state == review_state)
+    features = [
+        feature(
+            row.location,
+            {
+                "kind": "visit",
+                "visit_id": row.id,
+                "household_id": row.household_id,
+                "area_id": row.area_id,
+                "area_name": row.name,
+                "worker_id": row.worker_id,
+                "channel": row.channel,
+                "visited_at": _iso(row.visited_at),
+                "review_state": row.review_state,
+                "presence_flagged": bool(row.presence_flagged),
+                "presence_reasons": row.presence_reasons or [],
+                "presence_distance_m": row.presence_distance_m,
+            },
+            row.id,
+        )
+        for row in session.execute(stmt)
+    ]
+    return collection(features, limit, layer="visits")
+
+
+def households_layer(
+    area: Area,
+    period: Period,
+    cadence: Cadence,
+    bbox: BBox | None,
+    limit: int,
+    status_filter: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Focus households with a location, each with its ``status`` for colouring."""
+    status = services.household_status(area, period, cadence, now)
+    stmt = (
+        select(
+            Household.id,
+            Household.location,
+            Household.head_name,
+            Household.address,
+            Household.area_id,
+            status.c.status,
+            status.c.last_visit,
+            status.c.monitored,
+        )
+        .join(status, status.c.household_id == Household.id)
+        .where(Household.location.is_not(None))
+        .order_by(Household.id)
+        .limit(limit + 1)
+    )
+    if bbox:
+        stmt = stmt.where(in_bbox(Household, "location", bbox))
+    if status_filter:
+        stmt = stmt.where(status.c.status == status_filter)
+    rows = session.execute(services.look_past_visit_scope(stmt))
+    features = [
+        feature(
+            row.location,
+            {
+                "kind": "household",
+                "household_id": row.id,
+                "head_name": row.head_name,
+                "address": row.address,
+                "area_id": row.area_id,
+                "status": row.status,
+                "last_visit_at": _iso(row.last_visit),
+                "poverty_return_monitoring": bool(row.monitored),
+            },
+            row.id,
+        )
+        for row in rows
+    ]
+    return collection(features, limit, layer="households")
+
+
+def areas_layer(
+    area: Area,
+    period: Period,
+    cadence: Cadence,
+    bbox: BBox | None,
+    limit: int,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The child areas' boundaries with their coverage figures (a choropleth)."""
+    figures = {
+        row["area_id"]: row for row in services.coverage(area, period, cadence, now)["areas"]
+    }
+    stmt = (
+        select(Area.id, Area.boundary)
+        .where(Area.parent_id == area.id)
+        .order_by(Area.code)
+        .limit(limit + 1)
+    )
+    if bbox:
+        stmt = stmt.where(in_bbox(Area, "boundary", bbox))
+    features = [
+        feature(row.boundary, {"kind": "area", **figures[row.id]}, row.id)
+        for row in session.execute(stmt)
+        if row.id in figures
+    ]
+    return collection(features, limit, layer="areas")
+
+
+def patrols_layer(area: Area, period: Period, bbox: BBox | None, limit: int) -> dict[str, Any]:
+    """Patrol routes (LineStrings) and encounters (Points) in the area and period."""
+    place = aliased(Area, name="place")
+    in_area = place.path.startswith(area.path)
+    routes = (
+        select(
+            Patrol.id,
+            Patrol.route,
+            Patrol.mode,
+            Patrol.started_at,
+            Patrol.ended_at,
+            Patrol.route_length_m,
+            Patrol.campaign_id,
+            Patrol.area_id,
+        )
+        .join(place, place.id == Patrol.area_id)
+        .where(
+            in_area,
+            Patrol.route.is_not(None),
+            Patrol.started_at < period.end,
+            or_(Patrol.ended_at.is_(None), Patrol.ended_at >= period.start),
+        )
+        .order_by(Patrol.started_at.desc(), Patrol.id.desc())
+        .limit(limit + 1)
+    )
+    encounters = (
+        select(
+            Encounter.id,
+            Encounter.location,
+            Encounter.patrol_id,
+            Encounter.occurred_at,
+            Encounter.outcome,
+            Encounter.vulnerable,
+            Encounter.area_id,
+        )
+        .join(place, place.id == Encounter.area_id)
+        .where(
+            and_(
+                in_area,
+                Encounter.occurred_at >= period.start,
+                Encounter.occurred_at < period.end,
+            )
+        )
+        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+        .limit(limit + 1)
+    )
+    if bbox:
+        routes = routes.where(in_bbox(Patrol, "route", bbox))
+        encounters = encounters.where(in_bbox(Encounter, "location", bbox))
+    features = [
+        feature(
+            row.route,
+            {
+                "kind": "patrol_route",
+                "patrol_id": row.id,
+                "mode": row.mode,
+                "started_at": _iso(row.started_at),
+                "ended_at": _iso(row.ended_at),
+                "route_length_m": row.route_length_m,
+                "campaign_id": row.campaign_id,
+                "area_id": row.area_id,
+            },
+            f"patrol-{row.id}",
+        )
+        for row in session.execute(routes)
+    ]
+    features += [
+        feature(
+            row.location,
+            {
+                "kind": "encounter",
+                "encounter_id": row.id,
+                "patrol_id": row.patrol_id,
+                "occurred_at": _iso(row.occurred_at),
+                "outcome": row.outcome,
+                "vulnerable": bool(row.vulnerable),
+                "area_id": row.area_id,
+            },
+            f"encounter-{row.id}",
+        )
+        for row in session.execute(encounters)
+    ]
+    return collection(features, limit, layer="patrols")

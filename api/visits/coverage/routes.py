@@ -1,0 +1,183 @@
+"""Coverage, per-worker figures, map layers and exports (supervisors and admins)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from flask import Response, current_app, g, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth.permissions import require_roles
+from api.visits.coverage import exports, maps, services
+from api.visits.coverage.schemas import (
+    CoverageSchema,
+    ExportQuerySchema,
+    FeatureCollectionSchema,
+    HouseholdMapQuerySchema,
+    MapQuerySchema,
+    PeriodQuerySchema,
+    VisitMapQuerySchema,
+    WorkersSchema,
+)
+
+SUPERVISING_ROLES = ("supervisor", "admin")
+
+coverage_blp = Blueprint(
+    "coverage", __name__, url_prefix="/api/v1/coverage", description="Visit coverage"
+)
+maps_blp = Blueprint(
+    "maps", __name__, url_prefix="/api/v1/maps", description="Map layers (GeoJSON, RFC 7946)"
+)
+exports_blp = Blueprint(
+    "exports", __name__, url_prefix="/api/v1/exports", description="CSV and XLSX exports"
+)
+
+
+def _cadence() -> services.Cadence:
+    config = current_app.config
+    return services.Cadence(
+        config["REVISIT_DAYS_POVERTY_RETURN_MONITORING"], config["REVISIT_DAYS_DEFAULT"]
+    )
+
+
+def _scope(args: dict[str, Any]) -> tuple[Any, services.Period]:
+    area = services.visible_area(args.get("area_id"), g.actor.area_id)
+    zone = ZoneInfo(current_app.config["COUNTY_TIMEZONE"])
+    period = services.default_period(zone, args.get("from_date"), args.get("to_date"))
+    return area, period
+
+
+@coverage_blp.route("")
+class Coverage(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @coverage_blp.arguments(PeriodQuerySchema, location="query")
+    @coverage_blp.response(200, CoverageSchema)
+    def get(self, args):
+        """Coverage of focus households per child area, with the area's totals"""
+        area, period = _scope(args)
+        return services.coverage(area, period, _cadence())
+
+
+@coverage_blp.route("/workers")
+class CoverageByWorker(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @coverage_blp.arguments(PeriodQuerySchema, location="query")
+    @coverage_blp.response(200, WorkersSchema)
+    def get(self, args):
+        """Per worker: visits, households reached, in-person and flagged shares, tasks"""
+        area, period = _scope(args)
+        return services.workers(area, period)
+
+
+@maps_blp.route("/visits")
+class VisitLayer(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @maps_blp.arguments(VisitMapQuerySchema, location="query")
+    @maps_blp.response(200, FeatureCollectionSchema)
+    def get(self, args):
+        """Visits (points) with review state and presence flags"""
+        area, period = _scope(args)
+        return maps.visits_layer(
+            area,
+            period,
+            args.get("bbox"),
+            args["limit"],
+            args.get("flagged"),
+            args.get("review_state"),
+        )
+
+
+@maps_blp.route("/households")
+class HouseholdLayer(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @maps_blp.arguments(HouseholdMapQuerySchema, location="query")
+    @maps_blp.response(200, FeatureCollectionSchema)
+    def get(self, args):
+        """Focus households coloured by visited in period / overdue / never visited"""
+        area, period = _scope(args)
+        return maps.households_layer(
+            area, period, _cadence(), args.get("bbox"), args["limit"], args.get("status")
+        )
+
+
+@maps_blp.route("/areas")
+class AreaLayer(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @maps_blp.arguments(MapQuerySchema, location="query")
+    @maps_blp.response(200, FeatureCollectionSchema)
+    def get(self, args):
+        """Child areas' boundaries with their coverage figures (choropleth)"""
+        area, period = _scope(args)
+        return maps.areas_layer(area, period, _cadence(), args.get("bbox"), args["limit"])
+
+
+@maps_blp.route("/patrols")
+class PatrolLayer(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @maps_blp.arguments(MapQuerySchema, location="query")
+    @maps_blp.response(200, FeatureCollectionSchema)
+    def get(self, args):
+        """Patrol routes (lines) and encounters (points)"""
+        area, period = _scope(args)
+        return maps.patrols_layer(area, period, args.get("bbox"), args["limit"])
+
+
+_EXPORT_DOC = {
+    "responses": {
+        "200": {
+            "description": "The file (CSV with a UTF-8 BOM, or XLSX), streamed",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+        }
+    }
+}
+
+
+def _send(export: exports.Export, file_format: str) -> Response:
+    mimetype, writer = exports.FORMATS[file_format]
+    filename = f"{export.name}.{file_format}"
+    response = Response(stream_with_context(writer(export)), mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"export.{file_format}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    return response
+
+
+@exports_blp.route("/coverage")
+class CoverageExport(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @exports_blp.arguments(ExportQuerySchema, location="query")
+    @exports_blp.doc(**_EXPORT_DOC)
+    def get(self, args):
+        """Coverage per child area and the total, as CSV or XLSX"""
+        area, period = _scope(args)
+        return _send(exports.coverage_export(area, period, _cadence()), args["format"])
+
+
+@exports_blp.route("/visits")
+class VisitsExport(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @exports_blp.arguments(ExportQuerySchema, location="query")
+    @exports_blp.doc(**_EXPORT_DOC)
+    def get(self, args):
+        """Visits in the area and period, as CSV or XLSX"""
+        area, period = _scope(args)
+        return _send(exports.visits_export(area, period), args["format"])
+
+
+@exports_blp.route("/tasks")
+class TasksExport(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @exports_blp.arguments(ExportQuerySchema, location="query")
+    @exports_blp.doc(**_EXPORT_DOC)
+    def get(self, args):
+        """Follow-up tasks due in the period in the area, as CSV or XLSX"""
+        area, period = _scope(args)
+        return _send(exports.tasks_export(area, period), args["format"])

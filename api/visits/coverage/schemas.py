@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from api.common.fields import AwareDateTime
+from api.visits.models import REVIEW_STATES
+
+MAX_PERIOD_DAYS = 3 * 366
+DEFAULT_LIMIT = 2000
+MAX_LIMIT = 10000
+HOUSEHOLD_STATUSES = ("visited", "overdue", "never_visited", "up_to_date")
+
+
+class PeriodQuerySchema(Schema):
+    area_id = fields.Integer(
+        metadata={"description": "Area reported on (default: the caller's own area)"}
+    )
+    from_date = fields.Date(
+        data_key="from", metadata={"description": "First local day (Asia/Shanghai), inclusive"}
+    )
+    to_date = fields.Date(
+        data_key="to", metadata={"description": "Last local day, inclusive (default: today)"}
+    )
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        first, last = data.get("from_date"), data.get("to_date")
+        if first and last:
+            if first > last:
+                raise ValidationError("Must not be after `to`.", "from")
+            if (last - first).days >= MAX_PERIOD_DAYS:
+                raise ValidationError(f"A period is at most {MAX_PERIOD_DAYS} days.", "from")
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValidationError("Four numbers: minlon,minlat,maxlon,maxlat.")
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
+    except ValueError as exc:
+        raise ValidationError("Four numbers: minlon,minlat,maxlon,maxlat.") from exc
+    if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
+        raise ValidationError("Coordinates must be finite numbers.")
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise ValidationError("Longitudes lie within [-180, 180] (longitude comes first).")
+    if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
+        raise ValidationError("Latitudes lie within [-90, 90] (longitude comes first).")
+    if min_lon > max_lon or min_lat > max_lat:
+        raise ValidationError("The minimum corner comes first: minlon,minlat,maxlon,maxlat.")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+class BBoxField(fields.String):
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        return parse_bbox(super()._deserialize(value, attr, data, **kwargs))
+
+
+class MapQuerySchema(PeriodQuerySchema):
+    bbox = BBoxField(metadata={"description": "minlon,minlat,maxlon,maxlat (WGS-84)"})
+    limit = fields.Integer(
+        load_default=DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=MAX_LIMIT),
+        metadata={"description": f"Most features returned (at most {MAX_LIMIT})"},
+    )
+
+
+class VisitMapQuerySchema(MapQuerySchema):
+    flagged = fields.Boolean(metadata={"description": "Only flagged (or unflagged) visits"})
+    review_state = fields.String(validate=validate.OneOf(REVIEW_STATES))
+
+
+class HouseholdMapQuerySchema(MapQuerySchema):
+    status = fields.String(validate=validate.OneOf(HOUSEHOLD_STATUSES))
+
+
+class ExportQuerySchema(PeriodQuerySchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class AreaRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+
+
+class CoverageRowSchema(Schema):
+    area_id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    focus_households = fields.Integer(metadata={"description": "Households in focus groups"})
+    visited = fields.Integer(metadata={"description": "Focus households visited in the period"})
+    visited_in_person = fields.Integer()
+    coverage_rate = fields.Float(allow_none=True, metadata={"description": "visited / focus"})
+    in_person_rate = fields.Float(allow_none=True)
+    overdue = fields.Integer(metadata={"description": "Last visit older than the cadence"})
+    never_visited = fields.Integer()
+    visits = fields.Integer(metadata={"description": "Visits made here in the period"})
+    visits_in_person = fields.Integer()
+    flagged_visits = fields.Integer(metadata={"description": "Flagged by the presence checks"})
+    flagged_pending_review = fields.Integer()
+    open_tasks = fields.Integer()
+    overdue_tasks = fields.Integer()
+
+
+class CoverageSchema(Schema):
+    area = fields.Nested(AreaRefSchema)
+    from_date = fields.Date(data_key="from", attribute="from")
+    to_date = fields.Date(data_key="to", attribute="to")
+    timezone = fields.String()
+    as_of = AwareDateTime()
+    areas = fields.List(fields.Nested(CoverageRowSchema))
+    total = fields.Nested(CoverageRowSchema)
+
+
+class WorkerRowSchema(Schema):
+    worker_id = fields.Integer()
+    username = fields.String(allow_none=True)
+    display_name = fields.String(allow_none=True)
+    home_area_id = fields.Integer(allow_none=True)
+    home_area_name = fields.String(allow_none=True)
+    visits = fields.Integer()
+    households_reached = fields.Integer()
+    in_person_share = fields.Float(allow_none=True)
+    flagged_share = fields.Float(allow_none=True)
+    median_upload_delay_seconds = fields.Integer(allow_none=True)
+    tasks_done = fields.Integer(metadata={"description": "Tasks closed as done in the period"})
+    tasks_overdue = fields.Integer(metadata={"description": "Open tasks past their due day"})
+
+
+class WorkersSchema(Schema):
+    area = fields.Nested(AreaRefSchema)
+    from_date = fields.Date(data_key="from", attribute="from")
+    to_date = fields.Date(data_key="to", attribute="to")
+    timezone = fields.String()
+    workers = fields.List(fields.Nested(WorkerRowSchema))
+
+
+class FeatureSchema(Schema):
+    type = fields.String()
+    id = fields.Raw()
+    geometry = fields.Dict(allow_none=True)
+    properties = fields.Dict()
+
+
+class FeatureCollectionSchema(Schema):
+    type = fields.String()
+    layer = fields.String()
+    truncated = fields.Boolean(metadata={"description": "More features matched than `limit`"})
+    features = fields.List(fields.Nested(FeatureSchema))
