@@ -36,6 +36,7 @@ DOMAINS = (
     "api.audit",
     "api.jobs",
     "api.visits",
+    "api.photos",
     "api.rescue",
     "api.casework",
     "api.dashboard",

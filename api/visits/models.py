@@ -137,6 +137,12 @@ class Household(AreaScoped, Audited, Base):
     programme_rows: Mapped[list[HouseholdProgramme]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
+    duplicate_flags: Mapped[list[DuplicateFlag]] = relationship(
+        primaryjoin="Household.id == DuplicateFlag.household_id",
+        order_by="DuplicateFlag.id",
+        viewonly=True,
+        lazy="selectin",
+    )
     focus_groups: AssociationProxy[list[str]] = association_proxy(
         "focus_group_rows",
         "focus_group",

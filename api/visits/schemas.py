@@ -1,0 +1,356 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from api.common.fields import AwareDateTime, GeoJSONPoint, IdNumber
+from api.visits.crs import SUPPORTED as SUPPORTED_CRS
+from api.visits.models import (
+    CHANNELS,
+    FOCUS_GROUPS,
+    PROGRAMMES,
+    REVIEW_STATES,
+    URBAN_RURAL,
+)
+
+MAX_MONEY = 100_000_000  # a month's figure beyond this is a typing error, not a household
+_text = validate.Length(max=200)
+
+
+class MemberSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    relation = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "户主 (head), 配偶, 子女, 父母… free text"},
+    )
+    sex = fields.String(allow_none=True, validate=validate.OneOf(["male", "female"]))
+    birth_year = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1900, max=date.today().year)
+    )
+    id_number = IdNumber(allow_none=True)
+    health = fields.String(allow_none=True, validate=_text)
+    work_status = fields.String(allow_none=True, validate=validate.Length(max=100))
+
+
+class DuplicateFlagSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    household_id = fields.Integer(dump_only=True)
+    other_household_id = fields.Integer(dump_only=True)
+    reason = fields.String(dump_only=True)
+    created_at = AwareDateTime(dump_only=True)
+
+
+class HouseholdSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.Integer(dump_only=True)
+    client_uuid = fields.UUID(
+        load_default=None, metadata={"description": "optional; makes the create idempotent"}
+    )
+    area_id = fields.Integer(required=True, metadata={"description": "the village"})
+    address = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    location = GeoJSONPoint(allow_none=True, load_default=None)
+    crs = fields.String(
+        load_only=True,
+        load_default="wgs84",
+        validate=validate.OneOf(SUPPORTED_CRS),
+        metadata={"description": "coordinate system of location (gcj02/bd09 are converted)"},
+    )
+    urban_rural = fields.String(required=True, validate=validate.OneOf(URBAN_RURAL))
+    head_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    head_id_number = IdNumber(allow_none=True, load_default=None)
+    members = fields.List(
+        fields.Nested(MemberSchema), load_default=list, validate=validate.Length(max=30)
+    )
+    focus_groups = fields.List(
+        fields.String(validate=validate.OneOf(FOCUS_GROUPS)),
+        load_default=list,
+        validate=validate.Length(max=len(FOCUS_GROUPS)),
+    )
+    programmes = fields.List(
+        fields.String(validate=validate.OneOf(PROGRAMMES)),
+        load_default=list,
+        validate=validate.Length(max=len(PROGRAMMES)),
+    )
+    notes = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=5000))
+    duplicate_flags = fields.List(fields.Nested(DuplicateFlagSchema), dump_only=True)
+    created_at = AwareDateTime(dump_only=True)
+    updated_at = AwareDateTime(dump_only=True)
+
+    @post_load
+    def _dedupe(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        for key in ("focus_groups", "programmes"):
+            if key in data:
+                data[key] = sorted(set(data[key]))
+        return data
+
+
+class HouseholdUpdateSchema(HouseholdSchema):
+    class Meta:
+        unknown = RAISE
+
+    client_uuid = fields.UUID(dump_only=True)
+
+
+class RevealSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    reveal = fields.String(
+        validate=validate.OneOf(["id_numbers"]),
+        metadata={"description": "`id_numbers`: full ID numbers (supervisor, admin; audited)"},
+    )
+
+
+class HouseholdQuerySchema(RevealSchema):
+    area_id = fields.Integer(metadata={"description": "this area and everything under it"})
+    focus_group = fields.String(validate=validate.OneOf(FOCUS_GROUPS))
+    programme = fields.String(validate=validate.OneOf(PROGRAMMES))
+    urban_rural = fields.String(validate=validate.OneOf(URBAN_RURAL))
+    q = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "part of the head's or a member's name, or a full ID number"},
+    )
+    not_visited_since = fields.Date(
+        metadata={"description": "no visit on or after this date (county time)"}
+    )
+    near = fields.String(metadata={"description": "lon,lat (WGS-84)"})
+    within_m = fields.Float(
+        load_default=1000.0, validate=validate.Range(min=1, max=50_000), allow_nan=False
+    )
+
+    @validates_schema
+    def _near(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        near = data.get("near")
+        if near is None:
+            return
+        try:
+            lon, lat = (float(part) for part in near.split(","))
+        except ValueError as exc:
+            raise ValidationError("near is lon,lat, e.g. 114.13,24.35", "near") from exc
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValidationError("lon within [-180, 180], lat within [-90, 90]", "near")
+
+    @post_load
+    def _parse_near(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        if data.get("near"):
+            lon, lat = (float(part) for part in data["near"].split(","))
+            data["near"] = (lon, lat)
+        return data
+
+
+class FindingsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    household_size = fields.Integer(validate=validate.Range(min=1, max=50))
+    monthly_income_total = fields.Float(
+        allow_nan=False, validate=validate.Range(min=0, max=MAX_MONEY)
+    )
+    rigid_expenses_monthly = fields.Float(
+        allow_nan=False, validate=validate.Range(min=0, max=MAX_MONEY)
+    )
+    circumstances = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)), validate=validate.Length(max=30)
+    )
+
+
+class VisitInSchema(Schema):
+    """A visit as a phone sends it."""
+
+    class Meta:
+        unknown = RAISE
+
+    client_uuid = fields.UUID(required=True)
+    household_id = fields.Integer(validate=validate.Range(min=1))
+    new_household = fields.Nested(HouseholdSchema)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    visited_at = AwareDateTime(required=True, metadata={"description": "the phone's time"})
+    location = GeoJSONPoint(allow_none=True)
+    crs = fields.String(
+        load_default="wgs84",
+        validate=validate.OneOf(SUPPORTED_CRS),
+        metadata={"description": "coordinate system of location (gcj02/bd09 are converted)"},
+    )
+    accuracy_m = fields.Float(
+        allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=100_000)
+    )
+    findings = fields.Nested(FindingsSchema, load_default=dict)
+    needs = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)),
+        load_default=list,
+        validate=validate.Length(max=30),
+    )
+    notes = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=5000))
+
+    @validates_schema
+    def _rules(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        has_id, has_new = data.get("household_id") is not None, "new_household" in data
+        if has_id == has_new:
+            errors["household_id"] = ["Name exactly one of household_id and new_household."]
+        channel = data.get("channel")
+        if channel == "in_person":
+            if data.get("location") is None:
+                errors["location"] = ["An in_person visit needs its GPS point."]
+            if data.get("accuracy_m") is None:
+                errors["accuracy_m"] = ["An in_person visit needs the GPS accuracy in metres."]
+        elif channel in ("phone", "video"):
+            if data.get("location") is not None:
+                errors["location"] = [f"A {channel} visit carries no location."]
+            if data.get("accuracy_m") is not None:
+                errors["accuracy_m"] = [f"A {channel} visit carries no accuracy_m."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class PresenceSchema(Schema):
+    flagged = fields.Boolean(attribute="presence_flagged")
+    distance_m = fields.Float(attribute="presence_distance_m", allow_none=True)
+    reasons = fields.List(fields.String(), attribute="presence_reasons")
+
+
+class ReviewSchema(Schema):
+    state = fields.String()
+    comment = fields.String(allow_none=True)
+    reviewer_id = fields.Integer(allow_none=True)
+    at = AwareDateTime()
+
+
+class VisitSchema(Schema):
+    id = fields.Integer()
+    client_uuid = fields.String()
+    household_id = fields.Integer()
+    area_id = fields.Integer()
+    worker_id = fields.Integer(allow_none=True)
+    channel = fields.String()
+    visited_at = AwareDateTime()
+    received_at = AwareDateTime()
+    location = GeoJSONPoint(allow_none=True)
+    accuracy_m = fields.Float(allow_none=True)
+    source_crs = fields.String()
+    findings = fields.Dict()
+    needs = fields.List(fields.String())
+    notes = fields.String(allow_none=True)
+    created_household = fields.Boolean()
+    screening_result = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "likely_dibao, likely_marginal, likely_expenditure_hardship, "
+            "none; a suggestion, never a decision"
+        },
+    )
+    screening = fields.Dict(allow_none=True, metadata={"description": "the figures used"})
+    presence = fields.Function(lambda visit: PresenceSchema().dump(visit))
+    review_state = fields.String()
+    review_comment = fields.String(allow_none=True)
+    reviewed_at = AwareDateTime(allow_none=True)
+    reviews = fields.List(fields.Nested(ReviewSchema))
+
+
+class VisitQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    area_id = fields.Integer()
+    household_id = fields.Integer()
+    worker_id = fields.Integer()
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    review_state = fields.String(validate=validate.OneOf(REVIEW_STATES))
+    screening_result = fields.String()
+    presence_flagged = fields.Boolean()
+    visited_from = AwareDateTime()
+    visited_to = AwareDateTime()
+
+
+class BatchInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    visits = fields.List(
+        fields.Raw(),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "up to 200 visits, each shaped like POST /visits"},
+    )
+
+
+class BatchItemSchema(Schema):
+    index = fields.Integer()
+    client_uuid = fields.String(allow_none=True)
+    result = fields.String(metadata={"description": "created, duplicate or error"})
+    id = fields.Integer(allow_none=True)
+    status = fields.Integer(metadata={"description": "the HTTP status this item alone would get"})
+    detail = fields.String(allow_none=True)
+    errors = fields.Dict(allow_none=True)
+    visit = fields.Nested(VisitSchema, allow_none=True)
+
+
+class BatchOutSchema(Schema):
+    results = fields.List(fields.Nested(BatchItemSchema))
+
+
+class ReviewInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    state = fields.String(
+        required=True, validate=validate.OneOf([s for s in REVIEW_STATES if s != "pending"])
+    )
+    comment = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+
+    @validates_schema
+    def _comment_for_problems(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if (
+            data.get("state") in ("has_issues", "rejected")
+            and not (data.get("comment") or "").strip()
+        ):
+            raise ValidationError("Say what is wrong: a comment is required.", "comment")
+
+
+class StandardSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.Integer(dump_only=True)
+    area_id = fields.Integer(required=True)
+    programme = fields.String(required=True, validate=validate.OneOf(PROGRAMMES))
+    urban_rural = fields.String(required=True, validate=validate.OneOf(URBAN_RURAL))
+    monthly_amount = fields.Float(
+        required=True, allow_nan=False, validate=validate.Range(min=0, max=1_000_000)
+    )
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(allow_none=True, load_default=None)
+    source = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=255))
+    created_at = AwareDateTime(dump_only=True)
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if (
+            data.get("valid_to")
+            and data.get("valid_from")
+            and data["valid_to"] < data["valid_from"]
+        ):
+            raise ValidationError("valid_to is before valid_from.", "valid_to")
+
+
+class StandardQuerySchema(Schema):
+    area_id = fields.Integer()
+    programme = fields.String(validate=validate.OneOf(PROGRAMMES))
+    on = fields.Date(metadata={"description": "only standards in force on this date"})
