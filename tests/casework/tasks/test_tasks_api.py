@@ -1,0 +1,324 @@
+"""/api/v1/tasks: the default list, supervisors' filters, hand-made tasks, updates,
+reassignment and history, with the permission table and bad inputs."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests import factories
+from tests.casework.tasks import factories as tf
+
+TODAY = date.today()
+
+
+def get(client, user, path, **params):
+    return client.get(f"/api/v1{path}", headers=factories.headers_for(user), query_string=params)
+
+
+def ids(response):
+    assert response.status_code == 200, response.json
+    return [row["id"] for row in response.json]
+
+
+# -- listing -------------------------------------------------------------------------------
+
+
+def test_default_list_is_my_active_tasks_soonest_due_first(client, areas):
+    me = factories.user("outreach_worker", areas.town_a)
+    colleague = factories.user("outreach_worker", areas.town_a)
+    later = tf.task(areas.village_a1, me, due_on=TODAY + timedelta(days=5))
+    sooner = tf.task(areas.village_a1, me, due_on=TODAY + timedelta(days=1), status="in_progress")
+    tf.task(areas.village_a1, me, status="done")
+    tf.task(areas.village_a1, colleague)
+    response = get(client, me, "/tasks")
+    assert ids(response) == [sooner.id, later.id]
+    assert response.headers["X-Total-Count"] == "2"
+
+
+def test_list_rows_carry_the_contract_fields(client, areas):
+    me = factories.user("outreach_worker", areas.town_a)
+    tf.task(areas.village_a1, me)
+    [row] = get(client, me, "/tasks").json
+    for key in ("id", "kind", "status", "due_on", "assignee_id", "area_id", "source"):
+        assert key in row
+    assert row["source"] == {"rule": "manual", "kind": None, "id": None}
+
+
+def test_supervisor_filters_by_area_subtree(client, areas):
+    supervisor = factories.user("supervisor", areas.county)
+    in_a = tf.task(areas.village_a1)
+    tf.task(areas.village_b1)
+    assert ids(get(client, supervisor, "/tasks", area_id=areas.town_a.id)) == [in_a.id]
+
+
+def test_supervisor_filters_by_assignee_kind_and_status(client, areas):
+    supervisor = factories.user("supervisor", areas.county)
+    worker = factories.user("outreach_worker", areas.town_a)
+    revisit = tf.task(areas.village_a1, worker, kind="revisit")
+    tf.task(areas.village_a1, worker, kind="other")
+    done = tf.task(areas.village_a1, worker, kind="revisit", status="done")
+    assert ids(get(client, supervisor, "/tasks", assignee_id=worker.id, kind="revisit")) == [
+        revisit.id
+    ]
+    assert ids(
+        get(client, supervisor, "/tasks", assignee_id=worker.id, kind="revisit", status="done")
+    ) == [done.id]
+
+
+def test_supervisor_filters_overdue(client, areas):
+    supervisor = factories.user("supervisor", areas.county)
+    late = tf.task(areas.village_a1, due_on=TODAY - timedelta(days=1))
+    tf.task(areas.village_a1, due_on=TODAY)
+    tf.task(areas.village_a1, due_on=TODAY - timedelta(days=9), status="done")
+    assert ids(get(client, supervisor, "/tasks", area_id=areas.county.id, overdue="true")) == [
+        late.id
+    ]
+
+
+@pytest.mark.parametrize("param", ["area_id", "assignee_id"])
+def test_workers_do_not_list_other_peoples_tasks(client, areas, param):
+    worker = factories.user("outreach_worker", areas.town_a)
+    other = factories.user("outreach_worker", areas.town_a)
+    value = areas.town_a.id if param == "area_id" else other.id
+    assert get(client, worker, "/tasks", **{param: value}).status_code == 403
+
+
+def test_supervisor_cannot_list_an_area_outside_their_jurisdiction(client, areas):
+    supervisor = factories.user("supervisor", areas.town_a)
+    response = get(client, supervisor, "/tasks", area_id=areas.town_b.id)
+    assert response.status_code == 422
+    assert "area_id" in response.json["errors"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"status": "finished"}, {"kind": "nap"}, {"overdue": "maybe"}, {"area_id": "x"}],
+)
+def test_bad_list_filters_are_422(client, areas, params):
+    supervisor = factories.user("supervisor", areas.county)
+    assert get(client, supervisor, "/tasks", **params).status_code == 422
+
+
+def test_list_requires_a_token(client):
+    assert client.get("/api/v1/tasks").status_code == 401
+
+
+# -- one task: who sees it ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "home", "expected"),
+    [
+        ("outreach_worker", "town_a", 200),
+        ("outreach_worker", "town_b", 404),
+        ("supervisor", "town_a", 200),
+        ("supervisor", "town_b", 404),
+        ("supervisor", "county", 200),
+        ("admin", "county", 200),
+        ("rescue_staff", "town_b", 404),
+    ],
+)
+def test_get_task_by_area(client, areas, role, home, expected):
+    caller = factories.user(role, getattr(areas, home))
+    row = tf.task(areas.village_a1)
+    assert get(client, caller, f"/tasks/{row.id}").status_code == expected
+
+
+def test_unknown_task_is_404(client, areas):
+    caller = factories.user("supervisor", areas.county)
+    assert get(client, caller, "/tasks/999999").status_code == 404
+
+
+# -- creating by hand ----------------------------------------------------------------------
+
+
+def post(client, user, body):
+    return client.post("/api/v1/tasks", json=body, headers=factories.headers_for(user))
+
+
+def body(area, **extra):
+    values = {"title": "送米面油", "due_on": (TODAY + timedelta(days=2)).isoformat()}
+    values["area_id"] = area.id
+    values.update(extra)
+    return values
+
+
+def test_worker_creates_a_task_for_themselves(client, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    response = post(client, worker, body(areas.village_a1, priority="high"))
+    assert response.status_code == 201
+    assert response.json["assignee_id"] == worker.id
+    assert response.json["status"] == "open" and response.json["kind"] == "other"
+    assert response.json["source"] == {"rule": "manual", "kind": "user", "id": worker.id}
+
+
+@pytest.mark.parametrize(
+    ("role", "home", "assignee_home", "expected"),
+    [
+        ("outreach_worker", "town_a", "town_a", 403),
+        ("supervisor", "town_a", "town_a", 201),
+        ("supervisor", "county", "town_a", 201),
+        ("supervisor", "town_a", "town_b", 422),
+        ("admin", "county", "town_a", 201),
+    ],
+)
+def test_assigning_a_new_task_to_someone_else(client, areas, role, home, assignee_home, expected):
+    caller = factories.user(role, getattr(areas, home))
+    assignee = factories.user("outreach_worker", getattr(areas, assignee_home))
+    task_area = areas.village_a1 if assignee_home == "town_a" else areas.village_b1
+    if expected == 422:
+        task_area = areas.village_a1
+    response = post(client, caller, body(task_area, assignee_id=assignee.id))
+    assert response.status_code == expected, response.json
+
+
+def test_assignee_whose_area_does_not_cover_the_task_is_422(client, areas):
+    supervisor = factories.user("supervisor", areas.county)
+    worker_b = factories.user("outreach_worker", areas.town_b)
+    response = post(client, supervisor, body(areas.village_a1, assignee_id=worker_b.id))
+    assert response.status_code == 422
+    assert "assignee_id" in response.json["errors"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"due_on": "2026-02-30"}, "due_on"),
+        ({"title": ""}, "title"),
+        ({"kind": "nap"}, "kind"),
+        ({"priority": "urgent!"}, "priority"),
+        ({"area_id": 999999}, "area_id"),
+        ({"subject_kind": "planet"}, "subject_kind"),
+    ],
+)
+def test_bad_new_task_is_422(client, areas, payload, field):
+    worker = factories.user("outreach_worker", areas.town_a)
+    response = post(client, worker, body(areas.village_a1, **payload))
+    assert response.status_code == 422
+    assert field in response.json["errors"]
+
+
+def test_new_task_missing_fields_is_422(client, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    response = post(client, worker, {})
+    assert response.status_code == 422
+    assert {"title", "due_on", "area_id"} <= set(response.json["errors"])
+
+
+def test_new_task_in_another_town_is_422(client, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    response = post(client, worker, body(areas.village_b1))
+    assert response.status_code == 422
+
+
+# -- updating ------------------------------------------------------------------------------
+
+
+def patch(client, user, task_id, changes):
+    return client.patch(
+        f"/api/v1/tasks/{task_id}", json=changes, headers=factories.headers_for(user)
+    )
+
+
+def test_worker_starts_and_completes_their_task(client, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    row = tf.task(areas.village_a1, worker)
+    assert patch(client, worker, row.id, {"status": "in_progress"}).json["status"] == "in_progress"
+    done = patch(client, worker, row.id, {"status": "done", "outcome_note": "已送达"})
+    assert done.status_code == 200
+    assert done.json["status"] == "done" and done.json["closed_at"]
+
+
+@pytest.mark.parametrize("status", ["done", "cancelled"])
+def test_closing_without_an_outcome_note_is_422(client, areas, status):
+    worker = factories.user("outreach_worker", areas.town_a)
+    row = tf.task(areas.village_a1, worker)
+    response = patch(client, worker, row.id, {"status": status})
+    assert response.status_code == 422
+    assert "outcome_note" in response.json["errors"]
+
+
+def test_worker_cannot_update_a_colleagues_task(client, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    row = tf.task(areas.village_a1, factories.user("outreach_worker", areas.town_a))
+    assert patch(client, worker, row.id, {"status": "in_progress"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "changes", [{"assignee_id": None}, {"due_on": "2030-01-01"}, {"priority": "low"}]
+)
+def test_worker_cannot_reassign_or_reschedule(client, areas, changes):
+    worker = factories.user("outreach_worker", areas.town_a)
+    row = tf.task(areas.village_a1, worker)
+    assert patch(client, worker, row.id, changes).status_code == 403
+
+
+def test_task_in_another_town_is_404_to_update(client, areas):
+    worker = factories.user("outreach_worker", areas.town_b)
+    row = tf.task(areas.village_a1)
+    assert patch(client, worker, row.id, {"status": "in_progress"}).status_code == 404
+
+
+def test_bad_status_is_422(client, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    row = tf.task(areas.village_a1, worker)
+    assert patch(client, worker, row.id, {"status": "finished"}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("supervisor_home", "target_home", "expected"),
+    [
+        ("town_a", "town_a", 200),
+        ("county", "town_a", 200),
+        ("town_a", "town_b", 422),
+        ("county", "town_b", 422),  # town B's worker cannot see a task in town A
+    ],
+)
+def test_supervisor_reassigns_within_their_area(
+    client, areas, supervisor_home, target_home, expected
+):
+    supervisor = factories.user("supervisor", getattr(areas, supervisor_home))
+    row = tf.task(areas.village_a1, factories.user("outreach_worker", areas.town_a))
+    target = factories.user("outreach_worker", getattr(areas, target_home))
+    response = patch(client, supervisor, row.id, {"assignee_id": target.id})
+    assert response.status_code == expected, response.json
+    if expected == 200:
+        assert response.json["assignee_id"] == target.id
+
+
+def test_reassigning_to_a_deactivated_user_is_422(client, areas):
+    supervisor = factories.user("supervisor", areas.town_a)
+    row = tf.task(areas.village_a1)
+    gone = factories.user("outreach_worker", areas.town_a, active=False)
+    assert patch(client, supervisor, row.id, {"assignee_id": gone.id}).status_code == 422
+
+
+def test_closed_task_is_409_for_its_worker_and_reopened_by_a_supervisor(client, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    supervisor = factories.user("supervisor", areas.town_a)
+    row = tf.task(areas.village_a1, worker)
+    patch(client, worker, row.id, {"status": "done", "outcome_note": "ok"})
+    assert patch(client, worker, row.id, {"status": "open"}).status_code == 409
+    reopened = patch(client, supervisor, row.id, {"status": "open"})
+    assert reopened.status_code == 200
+    assert reopened.json["status"] == "open" and reopened.json["closed_at"] is None
+
+
+def test_history_records_each_change_with_its_actor(client, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    supervisor = factories.user("supervisor", areas.town_a)
+    other = factories.user("outreach_worker", areas.town_a)
+    row = tf.task(areas.village_a1, worker)
+    patch(client, worker, row.id, {"status": "in_progress"})
+    patch(client, supervisor, row.id, {"assignee_id": other.id})
+    history = get(client, supervisor, f"/tasks/{row.id}/history").json
+    assert [h["action"] for h in history] == ["created", "updated", "reassigned"]
+    assert history[1]["actor_id"] == worker.id
+    assert history[1]["changes"]["status"] == {"old": "open", "new": "in_progress"}
+    assert history[2]["changes"]["assignee_id"] == {"old": worker.id, "new": other.id}
+
+
+def test_history_of_a_task_in_another_town_is_404(client, areas):
+    worker = factories.user("outreach_worker", areas.town_b)
+    row = tf.task(areas.village_a1)
+    assert get(client, worker, f"/tasks/{row.id}/history").status_code == 404
