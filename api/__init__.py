@@ -20,6 +20,7 @@ from flask import Flask, g, request
 from flask.wrappers import Response
 from flask_smorest import Api
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import logs
 from api.auth.permissions import current_view_method, install_request_auth
@@ -61,6 +62,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
+        )
     logs.configure(app)
 
     engine = create_db_engine(app.config["DATABASE_URL"], app.config["SPATIALITE_LIBRARY_PATH"])

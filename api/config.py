@@ -64,7 +64,13 @@ SETTINGS: list[Setting] = [
     Setting("LOG_LEVEL", "INFO", str, "Python log level."),
     Setting("LOG_JSON", True, _bool, "Structured (JSON) log lines on stderr."),
     Setting("COUNTY_TIMEZONE", "Asia/Shanghai", str, "Zone used for dates in reports."),
-    Setting("DEMO_SEED", False, _bool, "Seed demo data at start-up when the DB is empty."),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        int,
+        "Reverse proxies in front of the service; their X-Forwarded-For gives the client "
+        "address (used by login throttling and logs). 0 trusts no header.",
+    ),
     # Requests and auth
     Setting("JSON_MAX_BYTES", 5 * 1024 * 1024, int, "Largest JSON request body (413 above)."),
     Setting("ACCESS_TOKEN_TTL", 900, int, "Access-token lifetime, seconds."),
