@@ -374,7 +374,7 @@ def workers(area: Area, period: Period, now: datetime | None = None) -> dict[str
     medians = dict(
         session.execute(
             select(ranked.c.worker_id, func.avg(ranked.c.delay))
-            .where(ranked.c.rn.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2]))
+            .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
             .group_by(ranked.c.worker_id)
         ).all()
     )
