@@ -142,8 +142,12 @@ class Patrol(AreaScoped, Audited, Base):
     )
 
     @property
-    def team(self) -> list[User]:
+    def team_members(self) -> list[User]:
         return [member.user for member in self.members]
+
+    @property
+    def team_ids(self) -> list[int]:
+        return [member.user_id for member in self.members]
 
     # Audit entries stay small: the route is derived from the track.
     audit_exclude = frozenset({"route"})
