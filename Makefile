@@ -10,7 +10,7 @@ FLASK := $(BIN)/flask --app wsgi
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
 TEST_REDIS_URL ?= $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
 
-.PHONY: run test lint format worker cron bench fuzz clean
+.PHONY: run test lint format worker cron bench load fuzz clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,21 @@ worker: $(BIN)/.installed
 
 cron: $(BIN)/.installed
 	$(BIN)/rq cron workers/cron.py --url $(REDIS_URL)
+
+# Benchmarks, load and faults, fuzzing (issue #8; bench/README.md has the figures).
+bench: $(BIN)/.installed
+	scripts/system-deps.sh postgis redis
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+load: $(BIN)/.installed
+	scripts/system-deps.sh postgis redis
+	$(BIN)/python bench/load.py --minutes $(or $(LOAD_MINUTES),10) $(LOAD_ARGS)
+	$(BIN)/python bench/load.py --minutes $(or $(LOAD_MINUTES),10) --faults $(LOAD_ARGS)
+
+fuzz: $(BIN)/.installed
+	scripts/system-deps.sh postgis redis
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200) TEST_DATABASE_URL=$(TEST_DATABASE_URL) \
+		TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q tests/test_fuzz.py tests/photos_fuzz
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,843 @@
+"""`make bench`: the benchmarks of issue #8, each beside its reference in the same run.
+
+    .venv/bin/python bench/run.py                 # all, on the county data set
+    .venv/bin/python bench/run.py --only 3,4,5    # some
+    .venv/bin/python bench/run.py --database doudi_bench_province --only 3,4,5
+
+Generates the county data set first if it is missing (bench/generate.py), starts a private
+redis-server and gunicorn (2 workers x 4 threads) on free localhost ports, runs bounded
+loops, prints a table of figures, references, ratios and targets, and stops everything it
+started. Rows the benchmarks add (visits, tasks, photos, patrols...) are deleted at the end,
+so the data set stays the seeded one. An endpoint that is not there yet prints
+"not available".
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    CST,
+    PYTHON,
+    ROOT,
+    Client,
+    Services,
+    login,
+    median,
+    percentile,
+    psycopg_url,
+    services,
+    timed,
+    visit_payload,
+    worker_households,
+)
+from bench.generate import PASSWORD
+
+MONTH = ("2026-10-01", "2026-10-31")  # inside the generated two years
+TRACKED = ("visits", "tasks", "photos", "patrols", "track_points", "job_outbox", "audit_entries")
+
+
+@dataclass
+class Row:
+    number: str
+    name: str
+    figure: str
+    reference: str = ""
+    ratio: str = ""
+    target: str = ""
+    met: str = ""
+
+
+@dataclass
+class Run:
+    database: str
+    svc: Services
+    tokens: dict[str, str] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    county_id: int = 0
+    town_box: tuple[float, float, float, float] = (0, 0, 0, 0)
+
+    def client(self, user: str) -> Client:
+        return Client(self.svc.http_port, self.tokens[user])
+
+    def sql(self, query: str, params: Any = None) -> list[tuple]:
+        with psycopg.connect(psycopg_url(self.database)) as conn:
+            return conn.execute(query, params).fetchall()
+
+
+def verdict(ok: bool) -> str:
+    return "yes" if ok else "NO"
+
+
+class RssSampler:
+    """Samples the RSS of the given processes every 50 ms; keeps each one's peak."""
+
+    def __init__(self, pids: Callable[[], list[int]]) -> None:
+        self.pids, self.peak, self._stop = pids, 0.0, threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            for pid in self.pids():
+                try:
+                    rss = psutil.Process(pid).memory_info().rss / 2**20
+                except psutil.Error:
+                    continue
+                self.peak = max(self.peak, rss)
+            time.sleep(0.05)
+
+    def __enter__(self) -> RssSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._stop.set()
+        self.thread.join()
+
+
+# ---------------------------------------------------------------------------------------
+# 1, 9a: offline sync ingest over HTTP, against executemany
+
+
+VISIT_COLUMNS = (
+    "client_uuid",
+    "content_hash",
+    "household_id",
+    "area_id",
+    "worker_id",
+    "channel",
+    "visited_at",
+    "received_at",
+    "location",
+    "accuracy_m",
+    "source_crs",
+    "findings",
+    "needs",
+    "notes",
+    "created_household",
+    "presence_flagged",
+    "presence_reasons",
+    "review_state",
+)
+
+
+def reference_rows(run: Run, batches: list[list[dict]], worker_id: int) -> list[list[tuple]]:
+    areas = dict(
+        run.sql(
+            "SELECT id, area_id FROM households WHERE id = ANY(%s)",
+            (list({v["household_id"] for b in batches for v in b}),),
+        )
+    )
+    now = datetime.now(UTC)
+    out = []
+    for batch in batches:
+        rows = []
+        for v in batch:
+            loc = v.get("location")
+            rows.append(
+                (
+                    str(uuid.uuid4()),
+                    "0" * 64,
+                    v["household_id"],
+                    areas[v["household_id"]],
+                    worker_id,
+                    v["channel"],
+                    datetime.fromisoformat(v["visited_at"]),
+                    now,
+                    f"SRID=4326;POINT({loc['coordinates'][0]} {loc['coordinates'][1]})"
+                    if loc
+                    else None,
+                    v.get("accuracy_m"),
+                    "wgs84",
+                    json.dumps(v["findings"], ensure_ascii=False),
+                    json.dumps(v["needs"]),
+                    v.get("notes"),
+                    False,
+                    False,
+                    "[]",
+                    "pending",
+                )
+            )
+        out.append(rows)
+    return out
+
+
+def bench_ingest(run: Run, clients: int, batches_per_client: int) -> None:
+    rng = random.Random(1)
+    users = [f"bench-worker-{i + 1:03d}" for i in range(clients)]
+    work: dict[str, list[list[dict]]] = {}
+    for user in users:
+        households = worker_households(run.database, user, 2000)
+        work[user] = [
+            [visit_payload(rng, rng.choice(households)) for _ in range(100)]
+            for _ in range(batches_per_client)
+        ]
+    errors: list[str] = []
+
+    def client_loop(user: str) -> int:
+        client, sent = run.client(user), 0
+        for batch in work[user]:
+            status, body = client.json("POST", "/api/v1/visits/batch", {"visits": batch})
+            if status != 200:
+                errors.append(f"{status} {str(body)[:200]}")
+                continue
+            sent += sum(1 for r in body["results"] if r.get("status") in (200, 201))
+        return sent
+
+    with RssSampler(run.svc.gunicorn_worker_pids) as rss, ThreadPoolExecutor(clients) as pool:
+        t0 = time.perf_counter()
+        stored = sum(pool.map(client_loop, users))
+        http_s = time.perf_counter() - t0
+    run.peak_rss_mb["ingest"] = rss.peak
+    http_rate = stored / http_s if http_s else 0.0
+
+    worker_id = run.sql("SELECT id FROM users WHERE username = %s", (users[0],))[0][0]
+    ref_batches = [b for user in users for b in reference_rows(run, work[user], worker_id)]
+    sql = (
+        f"INSERT INTO visits ({', '.join(VISIT_COLUMNS)}) VALUES "
+        f"({', '.join(['%s'] * len(VISIT_COLUMNS))})"
+    )
+
+    def ref_loop(batches: list[list[tuple]]) -> None:
+        with psycopg.connect(psycopg_url(run.database)) as conn:
+            for rows in batches:
+                with conn.cursor() as cur:
+                    cur.executemany(sql, rows)
+                conn.commit()
+
+    chunks = [ref_batches[i::clients] for i in range(clients)]
+    with ThreadPoolExecutor(clients) as pool:
+        t0 = time.perf_counter()
+        list(pool.map(ref_loop, chunks))
+        ref_s = time.perf_counter() - t0
+    ref_rate = sum(len(b) for b in ref_batches) / ref_s
+    note = f" ({len(errors)} failed batches: {errors[0]})" if errors else ""
+    run.rows.append(
+        Row(
+            "1",
+            f"sync ingest, batches of 100, {clients} clients",
+            f"{http_rate:,.0f} visits/s{note}",
+            f"executemany {ref_rate:,.0f}/s",
+            f"1/{ref_rate / http_rate:.1f}" if http_rate else "-",
+            ">= 3,000/s and >= 1/20",
+            verdict(http_rate >= 3000 and http_rate * 20 >= ref_rate),
+        )
+    )
+    run.rows.append(
+        Row(
+            "9a",
+            "peak RSS of an API worker during 1",
+            f"{rss.peak:,.0f} MB",
+            "",
+            "",
+            "<= 250 MB",
+            verdict(rss.peak <= 250),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# 2: single POST latency at 20 clients
+
+
+def bench_single_post(run: Run, clients: int = 20, per_client: int = 25) -> None:
+    rng = random.Random(2)
+    users = [f"bench-worker-{i + 1:03d}" for i in range(100, 100 + clients)]
+    payloads = {}
+    for user in users:
+        households = worker_households(run.database, user, 500)
+        payloads[user] = [visit_payload(rng, rng.choice(households)) for _ in range(per_client)]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def loop(user: str) -> None:
+        client = run.client(user)
+        client.request("GET", "/api/v1/me")  # warm the connection
+        for payload in payloads[user]:
+            t0 = time.perf_counter()
+            status, _ = client.json("POST", "/api/v1/visits", payload)
+            ms = (time.perf_counter() - t0) * 1000
+            with lock:
+                latencies.append(ms)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(loop, users))
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    bad = {s: n for s, n in statuses.items() if s not in (200, 201)}
+    run.rows.append(
+        Row(
+            "2",
+            f"POST /visits at {clients} clients ({len(latencies)} requests)",
+            f"p50 {p50:.0f} ms, p99 {p99:.0f} ms" + (f" (statuses {bad})" if bad else ""),
+            "",
+            "",
+            "p99 <= 50 ms",
+            verdict(p99 <= 50 and not bad),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# 3: coverage, against hand-written SQL
+
+COVERAGE_SQL = """
+WITH params AS (
+  SELECT %(start)s::timestamptz AS start, %(end)s::timestamptz AS stop,
+         %(as_of)s::timestamptz AS as_of, %(path)s::text AS path, %(today)s::date AS today
+), focus AS (
+  SELECT household_id, max((focus_group = 'poverty_return_monitoring')::int) AS monitored
+  FROM household_focus_groups GROUP BY household_id
+), hh AS (
+  SELECT h.id, a.path, f.monitored FROM households h
+  JOIN focus f ON f.household_id = h.id JOIN areas a ON a.id = h.area_id, params p
+  WHERE a.path LIKE p.path || '%%'
+), hv AS (
+  SELECT v.household_id, max(v.visited_at) AS last_visit,
+         max((v.visited_at >= p.start)::int) AS visited,
+         max((v.visited_at >= p.start AND v.channel = 'in_person')::int) AS in_person
+  FROM visits v JOIN hh ON hh.id = v.household_id, params p
+  WHERE v.visited_at < p.stop GROUP BY v.household_id
+), st AS (
+  SELECT hh.path, coalesce(hv.visited, 0) AS visited, coalesce(hv.in_person, 0) AS in_person,
+    (hv.last_visit IS NOT NULL AND hv.last_visit < p.as_of - CASE WHEN hh.monitored = 1
+       THEN %(monitored_days)s ELSE %(default_days)s END * interval '1 day')::int AS overdue,
+    (hv.last_visit IS NULL)::int AS never
+  FROM hh LEFT JOIN hv ON hv.household_id = hh.id, params p
+), children AS (
+  SELECT c.id, c.path FROM areas c, areas parent, params p
+  WHERE parent.path = p.path AND c.parent_id = parent.id
+), households_by_child AS (
+  SELECT c.id, count(*) AS focus, sum(visited) AS visited, sum(in_person) AS in_person,
+         sum(overdue) AS overdue, sum(never) AS never
+  FROM st JOIN children c ON st.path LIKE c.path || '%%' GROUP BY c.id
+), visits_by_child AS (
+  SELECT c.id, count(*) AS visits, sum((v.channel = 'in_person')::int) AS in_person,
+         sum(v.presence_flagged::int) AS flagged,
+         sum((v.presence_flagged AND v.review_state = 'pending')::int) AS flagged_pending
+  FROM visits v JOIN areas pl ON pl.id = v.area_id
+  JOIN children c ON pl.path LIKE c.path || '%%', params p
+  WHERE v.visited_at >= p.start AND v.visited_at < p.stop GROUP BY c.id
+), tasks_by_child AS (
+  SELECT c.id, sum((t.status IN ('open', 'in_progress'))::int) AS open,
+         sum((t.status IN ('open', 'in_progress') AND t.due_on < p.today)::int) AS overdue
+  FROM tasks t JOIN areas pl ON pl.id = t.area_id
+  JOIN children c ON pl.path LIKE c.path || '%%', params p GROUP BY c.id
+)
+SELECT c.id, h.focus, h.visited, h.in_person, h.overdue, h.never, v.visits, v.in_person,
+       v.flagged, v.flagged_pending, t.open, t.overdue
+FROM children c LEFT JOIN households_by_child h USING (id)
+LEFT JOIN visits_by_child v USING (id) LEFT JOIN tasks_by_child t USING (id)
+ORDER BY c.id
+"""
+
+
+def coverage_params(run: Run) -> dict[str, Any]:
+    first = datetime.fromisoformat(MONTH[0]).replace(tzinfo=CST)
+    stop = datetime.fromisoformat(MONTH[1]).replace(tzinfo=CST) + timedelta(days=1)
+    path = run.sql("SELECT path FROM areas WHERE id = %s", (run.county_id,))[0][0]
+    return {
+        "start": first,
+        "end": stop,
+        "as_of": min(stop, datetime.now(UTC)),
+        "path": path,
+        "today": datetime.now(CST).date(),
+        "monitored_days": 30,
+        "default_days": 90,
+    }
+
+
+def bench_coverage(run: Run, repeat: int) -> float | None:
+    client = run.client("bench-supervisor")
+    path = f"/api/v1/coverage?area_id={run.county_id}&from_date={MONTH[0]}&to_date={MONTH[1]}"
+    status, body = client.json("GET", path)
+    if status == 404 or status == 405:
+        run.rows.append(Row("3", "coverage, county, one month", "not available"))
+        return None
+    if status != 200:
+        run.rows.append(
+            Row("3", "coverage, county, one month", f"HTTP {status}: {str(body)[:120]}")
+        )
+        return None
+    params = coverage_params(run)
+    with psycopg.connect(psycopg_url(run.database)) as conn:
+        hand = conn.execute(COVERAGE_SQL, params).fetchall()
+        api_ms = timed(lambda: client.request("GET", path), repeat)
+        sql_ms = timed(lambda: conn.execute(COVERAGE_SQL, params).fetchall(), repeat)
+    same = [(r["focus_households"], r["visited"], r["visits"]) for r in body["areas"]] == [
+        (h[1] or 0, h[2] or 0, h[6] or 0) for h in hand
+    ]
+    api, ref = median(api_ms), median(sql_ms)
+    run.rows.append(
+        Row(
+            "3",
+            "coverage, county, one month" + ("" if same else " (figures DIFFER from SQL)"),
+            f"{api:,.0f} ms",
+            f"SQL {ref:,.0f} ms",
+            f"{api / ref:.2f}x",
+            "<= 200 ms and <= 1.5x",
+            verdict(api <= 200 and api <= 1.5 * ref),
+        )
+    )
+    return api
+
+
+# ---------------------------------------------------------------------------------------
+# 4: map layer, against PostGIS building the FeatureCollection
+
+MAP_SQL = """
+SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f), '[]'))
+FROM (
+  SELECT json_build_object('type', 'Feature', 'id', v.id,
+    'geometry', ST_AsGeoJSON(v.location, 6)::json,
+    'properties', json_build_object('kind', 'visit', 'visit_id', v.id,
+      'household_id', v.household_id, 'area_id', v.area_id, 'area_name', pl.name,
+      'worker_id', v.worker_id, 'channel', v.channel, 'visited_at', v.visited_at,
+      'review_state', v.review_state, 'presence_flagged', v.presence_flagged,
+      'presence_reasons', v.presence_reasons, 'presence_distance_m', v.presence_distance_m)) AS f
+  FROM visits v JOIN areas pl ON pl.id = v.area_id
+  WHERE pl.path LIKE %(path)s || '%%' AND v.visited_at >= %(start)s AND v.visited_at < %(end)s
+    AND v.location IS NOT NULL
+    AND v.location && ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, 4326)
+  ORDER BY v.visited_at DESC, v.id DESC LIMIT 5000
+) s
+"""
+
+
+def bench_map(run: Run, repeat: int) -> float | None:
+    client = run.client("bench-supervisor")
+    x0, y0, x1, y1 = run.town_box
+    bbox = f"{x0},{y0},{x1},{y1}"
+    path = (
+        f"/api/v1/maps/visits?area_id={run.county_id}&from_date={MONTH[0]}&to_date={MONTH[1]}"
+        f"&bbox={bbox}&limit=5000"
+    )
+    status, body = client.json("GET", path)
+    if status in (404, 405):
+        run.rows.append(Row("4", "map layer, 5,000 visits in a bbox", "not available"))
+        return None
+    if status != 200:
+        run.rows.append(Row("4", "map layer", f"HTTP {status}: {str(body)[:120]}"))
+        return None
+    n = len(body["features"])
+    params = {**coverage_params(run), "x0": x0, "y0": y0, "x1": x1, "y1": y1}
+    with psycopg.connect(psycopg_url(run.database)) as conn:
+        api_ms = timed(lambda: client.request("GET", path), repeat)
+        sql_ms = timed(lambda: json.dumps(conn.execute(MAP_SQL, params).fetchone()[0]), repeat)
+    api, ref = median(api_ms), median(sql_ms)
+    run.rows.append(
+        Row(
+            "4",
+            f"map layer, {n:,} visit features in a bbox",
+            f"{api:,.0f} ms",
+            f"PostGIS {ref:,.0f} ms",
+            f"{api / ref:.2f}x",
+            "<= 150 ms and <= 2x",
+            verdict(api <= 150 and api <= 2 * ref and n >= 5000),
+        )
+    )
+    return api
+
+
+# ---------------------------------------------------------------------------------------
+# 5: household search
+
+
+def bench_search(run: Run, repeat: int) -> float | None:
+    client = run.client("bench-worker-001")
+    households = worker_households(run.database, "bench-worker-001", 3000)
+    rng = random.Random(5)
+    picks = [rng.choice(households) for _ in range(repeat)]
+    names = dict(
+        run.sql("SELECT id, head_name FROM households WHERE id = ANY(%s)", ([p[0] for p in picks],))
+    )
+    ids = dict(
+        run.sql(
+            "SELECT id, head_id_number FROM households WHERE id = ANY(%s)", ([p[0] for p in picks],)
+        )
+    )
+    cases = {
+        "name": [f"/api/v1/households?q={names[p[0]][:2]}&page_size=20" for p in picks],
+        "ID number": [f"/api/v1/households?q={ids[p[0]]}&page_size=20" for p in picks],
+        "near a point": [
+            f"/api/v1/households?near={p[1]:.5f},{p[2]:.5f}&within_m=300&page_size=20"
+            for p in picks
+        ],
+    }
+    from urllib.parse import quote
+
+    worst = 0.0
+    for label, paths in cases.items():
+        status, _ = client.request("GET", quote(paths[0], safe="/?=&,"))
+        if status in (404, 405):
+            run.rows.append(Row("5", f"household search by {label}", "not available"))
+            continue
+        if status != 200:
+            run.rows.append(Row("5", f"household search by {label}", f"HTTP {status}"))
+            continue
+        times = []
+        for p in paths:
+            t0 = time.perf_counter()
+            client.request("GET", quote(p, safe="/?=&,"))
+            times.append((time.perf_counter() - t0) * 1000)
+        p99 = percentile(times, 99)
+        worst = max(worst, p99)
+        run.rows.append(
+            Row(
+                "5",
+                f"household search by {label} (200k households)",
+                f"p50 {percentile(times, 50):.0f} ms, p99 {p99:.0f} ms",
+                "",
+                "",
+                "p99 <= 30 ms",
+                verdict(p99 <= 30),
+            )
+        )
+    return worst
+
+
+# ---------------------------------------------------------------------------------------
+# 6: photo pipeline on one core
+
+
+def twelve_megapixel_jpeg() -> bytes:
+    from PIL import Image
+
+    source = Image.open(ROOT.parent / "shared/testdata/photos/gps_DSCN0010.jpg")
+    exif = source.getexif()
+    exif[0x0112] = 6  # rotated: the cleaner must turn it upright
+    big = source.convert("RGB").resize((4000, 3000))
+    out = io.BytesIO()
+    big.save(out, "JPEG", quality=92, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def bench_photo(run: Run, repeat: int) -> None:
+    from zoneinfo import ZoneInfo
+
+    from PIL import Image, ImageOps
+
+    try:
+        from api.photos.processing import clean
+    except ImportError:
+        run.rows.append(Row("6", "photo pipeline", "not available"))
+        return
+    data = twelve_megapixel_jpeg()
+    zone = ZoneInfo("Asia/Shanghai")
+
+    def pipeline() -> None:
+        clean(data, 60_000_000, 2048, 320, zone)
+
+    def plain() -> None:
+        image = Image.open(io.BytesIO(data))
+        image.getexif()
+        image.load()
+        upright = ImageOps.exif_transpose(image)
+        full = io.BytesIO()
+        upright.save(full, "JPEG", quality=85)
+        thumb = upright.copy()
+        thumb.thumbnail((320, 320), Image.Resampling.LANCZOS)
+        thumb.save(io.BytesIO(), "JPEG", quality=80)
+
+    pipeline()
+    plain()
+    ours, ref = median(timed(pipeline, repeat)), median(timed(plain, repeat))
+    run.rows.append(
+        Row(
+            "6",
+            "photo pipeline, 12 MP JPEG, one core",
+            f"{ours:,.0f} ms",
+            f"plain {ref:,.0f} ms",
+            f"{ref / ours:.1f}x faster",
+            "<= 150 ms and >= 2.5x",
+            verdict(ours <= 150 and ref >= 2.5 * ours),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# 7: follow-up rules through two rq workers
+
+
+def bench_followup(run: Run, limit_s: float) -> None:
+    from redis import Redis
+
+    redis = Redis.from_url(run.svc.redis_url)
+    queued = redis.llen(f"rq:queue:{run.svc.queue}")
+    if not queued:
+        run.rows.append(
+            Row("7", "follow-up rules through workers", "not available (no jobs queued)")
+        )
+        return
+    before = run.sql("SELECT count(*) FROM tasks")[0][0]
+    t0 = time.perf_counter()
+    for n in (1, 2):
+        run.svc.start_worker(f"worker{n}")
+    deadline = t0 + limit_s
+    while time.perf_counter() < deadline:
+        left = redis.llen(f"rq:queue:{run.svc.queue}")
+        busy = run.sql(
+            "SELECT count(*) FROM job_outbox WHERE finished_at IS NULL AND id > %s",
+            (run.svc.outbox_start,),  # type: ignore[attr-defined]
+        )[0][0]
+        if left == 0 and busy == 0:
+            break
+        time.sleep(0.5)
+    elapsed = time.perf_counter() - t0
+    done = run.sql(
+        "SELECT count(*) FROM job_outbox WHERE finished_at IS NOT NULL AND id > %s "
+        "AND func = 'workers.followup.visit_recorded'",
+        (run.svc.outbox_start,),  # type: ignore[attr-defined]
+    )[0][0]
+    made = run.sql("SELECT count(*) FROM tasks")[0][0] - before
+    for n in (1, 2):
+        from bench.common import stop
+
+        stop(run.svc.procs.pop(f"worker{n}", None))
+    rate = done / elapsed
+    run.rows.append(
+        Row(
+            "7",
+            f"follow-up rules, {done:,} of {queued:,} visits in {elapsed:.0f}s, 2 rq workers "
+            f"({made:,} tasks)",
+            f"{rate:,.0f} visits/s",
+            "",
+            "",
+            ">= 5,000 visits/s",
+            verdict(rate >= 5000),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# 8: track append
+
+
+def bench_track(run: Run, batches: int) -> None:
+    client = run.client("bench-rescue")
+    start = datetime.now(UTC) - timedelta(hours=6)
+    status, patrol = client.json(
+        "POST",
+        "/api/v1/patrols",
+        {
+            "client_uuid": str(uuid.uuid4()),
+            "mode": "on_foot",
+            "started_at": start.isoformat(),
+        },
+    )
+    if status in (404, 405):
+        run.rows.append(Row("8", "track append", "not available"))
+        return
+    if status not in (200, 201):
+        run.rows.append(Row("8", "track append", f"HTTP {status}: {str(patrol)[:120]}"))
+        return
+    x0, y0, _x1, _y1 = run.town_box
+    rng = random.Random(8)
+    lon, lat, n = x0 + 0.01, y0 + 0.01, 0
+    payloads = []
+    for _ in range(batches):
+        points = []
+        for _ in range(1000):
+            lon += rng.uniform(-0.00002, 0.00003)
+            lat += rng.uniform(-0.00002, 0.00003)
+            at = start + timedelta(seconds=n)
+            points.append(
+                {
+                    "lon": round(lon, 6),
+                    "lat": round(lat, 6),
+                    "recorded_at": at.isoformat(),
+                    "accuracy_m": 8.0,
+                }
+            )
+            n += 1
+        payloads.append(points)
+    t0 = time.perf_counter()
+    statuses = []
+    for points in payloads:
+        statuses.append(
+            client.json("POST", f"/api/v1/patrols/{patrol['id']}/track", {"points": points})[0]
+        )
+    elapsed = time.perf_counter() - t0
+    rate = batches * 1000 / elapsed
+    bad = [s for s in statuses if s != 200]
+    run.rows.append(
+        Row(
+            "8",
+            f"track append, {batches} batches of 1,000 points",
+            f"{rate:,.0f} points/s" + (f" (statuses {sorted(set(bad))})" if bad else ""),
+            "",
+            "",
+            ">= 20,000 points/s",
+            verdict(rate >= 20000 and not bad),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# 9b: XLSX export of a year
+
+
+def bench_export(run: Run, limit_s: float) -> None:
+    client = run.client("bench-supervisor")
+    client.timeout = limit_s
+    path = (
+        f"/api/v1/exports/visits?area_id={run.county_id}&from_date=2025-11-01"
+        f"&to_date=2026-10-31&format=xlsx"
+    )
+    with RssSampler(run.svc.gunicorn_worker_pids) as rss:
+        t0 = time.perf_counter()
+        try:
+            status, body = client.request("GET", path)
+        except TimeoutError:
+            status, body = 0, b""
+        elapsed = time.perf_counter() - t0
+    if status in (404, 405):
+        run.rows.append(Row("9b", "XLSX export of a year", "not available"))
+        return
+    rows = run.sql(
+        "SELECT count(*) FROM visits WHERE visited_at >= '2025-10-31T16:00Z' "
+        "AND visited_at < '2026-10-31T16:00Z'"
+    )[0][0]
+    what = (
+        f"HTTP {status}, {len(body) / 2**20:,.0f} MB in {elapsed:.0f}s"
+        if status
+        else (f"timed out after {limit_s:.0f}s")
+    )
+    run.rows.append(
+        Row(
+            "9b",
+            f"XLSX export of a year ({rows:,} visits): {what}",
+            f"peak RSS {rss.peak:,.0f} MB",
+            "",
+            "",
+            "<= 300 MB",
+            verdict(status == 200 and rss.peak <= 300),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def print_table(rows: list[Row], title: str) -> str:
+    head = Row("#", "benchmark", "measured", "reference", "ratio", "target", "met")
+    table = [head, *rows]
+    cols = ("number", "name", "figure", "reference", "ratio", "target", "met")
+    widths = {c: max(len(getattr(r, c)) for r in table) for c in cols}
+    lines = [title, ""]
+    for i, r in enumerate(table):
+        lines.append("| " + " | ".join(getattr(r, c).ljust(widths[c]) for c in cols) + " |")
+        if i == 0:
+            lines.append("| " + " | ".join("-" * widths[c] for c in cols) + " |")
+    text = "\n".join(lines)
+    print(text, flush=True)
+    return text
+
+
+def cleanup(run: Run, start_ids: dict[str, int]) -> None:
+    with psycopg.connect(psycopg_url(run.database)) as conn:
+        conn.execute("SET session_replication_role = replica")
+        for table in TRACKED:
+            conn.execute(f"DELETE FROM {table} WHERE id > %s", (start_ids[table],))
+        conn.execute("DELETE FROM patrol_members WHERE patrol_id > %s", (start_ids["patrols"],))
+        conn.execute("DELETE FROM device_sessions")
+        conn.execute("DELETE FROM login_attempts")
+        conn.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmarks of issue #8")
+    parser.add_argument("--database", default="doudi_bench")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9", help="benchmark numbers")
+    parser.add_argument("--repeat", type=int, default=7, help="timed repetitions (3-6)")
+    parser.add_argument("--clients", type=int, default=8, help="parallel clients in 1")
+    parser.add_argument("--batches", type=int, default=12, help="batches per client in 1")
+    parser.add_argument("--followup-seconds", type=float, default=120)
+    parser.add_argument("--export-seconds", type=float, default=600)
+    parser.add_argument("--out", type=Path, help="also write the table here")
+    args = parser.parse_args()
+    only = {s.strip() for s in args.only.split(",")}
+
+    if args.database == "doudi_bench":
+        subprocess.run(
+            [PYTHON, str(ROOT / "bench/generate.py"), "--scale", "county", "--if-missing"],
+            check=True,
+        )
+    with services(args.database) as svc:
+        run = Run(args.database, svc)
+        start_ids = {t: run.sql(f"SELECT coalesce(max(id), 0) FROM {t}")[0][0] for t in TRACKED}
+        svc.outbox_start = start_ids["job_outbox"]  # type: ignore[attr-defined]
+        svc.start_redis()
+        svc.start_gunicorn()
+        try:
+            county = run.sql("SELECT id FROM areas WHERE level = 'county' ORDER BY id LIMIT 1")
+            run.county_id = county[0][0]
+            run.town_box = tuple(
+                run.sql(
+                    "SELECT ST_XMin(boundary), ST_YMin(boundary), ST_XMax(boundary), "
+                    "ST_YMax(boundary) FROM areas WHERE parent_id = %s ORDER BY id LIMIT 1",
+                    (run.county_id,),
+                )[0]
+            )
+            users = ["bench-supervisor", "bench-rescue", "bench-admin"]
+            users += [f"bench-worker-{i + 1:03d}" for i in range(max(args.clients, 1))]
+            users += [f"bench-worker-{i + 1:03d}" for i in range(100, 120)]
+            for user in users:
+                run.tokens[user] = login(svc.http_port, user, PASSWORD)
+            steps: list[tuple[str, Callable[[], Any]]] = [
+                ("1", lambda: bench_ingest(run, args.clients, args.batches)),
+                ("2", lambda: bench_single_post(run)),
+                ("3", lambda: bench_coverage(run, args.repeat)),
+                ("4", lambda: bench_map(run, args.repeat)),
+                ("5", lambda: bench_search(run, max(50, args.repeat))),
+                ("6", lambda: bench_photo(run, args.repeat)),
+                ("7", lambda: bench_followup(run, args.followup_seconds)),
+                ("8", lambda: bench_track(run, 10)),
+                ("9", lambda: bench_export(run, args.export_seconds)),
+            ]
+            for number, step in steps:
+                if number not in only:
+                    continue
+                print(f"benchmark {number}...", flush=True)
+                try:
+                    step()
+                except Exception as exc:  # one broken benchmark must not hide the others
+                    traceback.print_exc()
+                    run.rows.append(Row(number, f"benchmark {number}", f"error: {exc!r}"[:150]))
+        finally:
+            svc.close()
+            cleanup(run, start_ids)
+    title = (
+        f"Doudi benchmarks on {args.database}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+        f"(2 cores; gunicorn 2 workers x 4 threads)"
+    )
+    text = print_table(run.rows, title)
+    if args.out:
+        args.out.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
