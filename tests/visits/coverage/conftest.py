@@ -98,6 +98,8 @@ def scenario(db, areas) -> Scenario:
         worker_b,
         local("2026-03-25T11:00"),
         area=b1,
+        lon=114.19,
+        lat=24.21,
         upload_delay=hours(1),
         flagged=True,
         review_state="approved",

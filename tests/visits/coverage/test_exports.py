@@ -1,0 +1,126 @@
+"""Exports: CSV (UTF-8 BOM) and XLSX open and carry the same numbers as the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+
+from tests.visits.coverage.conftest import PERIOD, get
+from tests.visits.coverage.test_coverage import COUNTY_ROWS, COUNTY_TOTAL
+
+# Export columns in the order of test_coverage.KEYS.
+COVERAGE_HEADERS = (
+    "重点户数",
+    "期内已走访户数",
+    "期内上门走访户数",
+    "超期未回访户数",
+    "从未走访户数",
+    "走访次数",
+    "上门走访次数",
+    "位置核验异常次数",
+    "异常待审核次数",
+    "未办结任务",
+    "逾期任务",
+)
+
+
+def export(client, headers, kind, area, file_format):
+    response = get(
+        client,
+        f"/api/v1/exports/{kind}",
+        headers,
+        area_id=area.id,
+        format=file_format,
+        **PERIOD,
+    )
+    assert response.status_code == 200, response.data[:500]
+    return response
+
+
+def csv_rows(response):
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+def xlsx_rows(response):
+    workbook = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True)
+    values = list(workbook.active.iter_rows(values_only=True))
+    headers = values[0]
+    return [dict(zip(headers, row, strict=True)) for row in values[1:]]
+
+
+def numbers(row):
+    return tuple(int(row[h]) for h in COVERAGE_HEADERS)
+
+
+def test_coverage_csv_has_bom_chinese_headers_and_the_figures(client, scenario, supervisor_headers):
+    response = export(client, supervisor_headers, "coverage", scenario.county, "csv")
+    assert response.mimetype == "text/csv"
+    rows = csv_rows(response)
+    by_name = {row["区域名称"]: row for row in rows}
+    assert numbers(by_name["甲镇"]) == COUNTY_ROWS["town_a"]
+    assert numbers(by_name["乙镇"]) == COUNTY_ROWS["town_b"]
+    assert numbers(rows[-1]) == COUNTY_TOTAL
+    assert rows[-1]["走访覆盖率"] == "60.0%"
+
+
+def test_coverage_xlsx_opens_and_carries_the_same_numbers(client, scenario, supervisor_headers):
+    response = export(client, supervisor_headers, "coverage", scenario.county, "xlsx")
+    rows = xlsx_rows(response)
+    by_name = {row["区域名称"]: row for row in rows}
+    assert numbers(by_name["甲镇"]) == COUNTY_ROWS["town_a"]
+    assert numbers(rows[-1]) == COUNTY_TOTAL
+    assert rows[-1]["走访覆盖率"] == 0.6
+    assert by_name["乙镇"]["层级"] == "镇"
+
+
+def test_export_is_streamed_with_a_chinese_file_name(client, scenario, supervisor_headers):
+    response = export(client, supervisor_headers, "visits", scenario.county, "xlsx")
+    assert response.is_streamed
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''%E8%B5%B0%E8%AE%BF%E8%AE%B0%E5%BD%95" in disposition  # 走访记录
+
+
+def test_visits_csv_lists_every_visit_of_the_period(client, scenario, supervisor_headers):
+    rows = csv_rows(export(client, supervisor_headers, "visits", scenario.county, "csv"))
+    assert len(rows) == COUNTY_TOTAL[5]
+    times = [row["走访时间"] for row in rows]
+    assert times[0] == "2026-03-01 00:00" and times[-1] == "2026-03-31 23:30"
+    flagged = [row for row in rows if row["位置核验异常"] == "是"]
+    assert len(flagged) == 2
+    assert {row["核验说明"] for row in flagged} == {"距离住址过远"}
+
+
+def test_visits_xlsx_has_the_same_rows_as_csv(client, scenario, supervisor_headers):
+    from_csv = csv_rows(export(client, supervisor_headers, "visits", scenario.county, "csv"))
+    from_xlsx = xlsx_rows(export(client, supervisor_headers, "visits", scenario.county, "xlsx"))
+    assert [int(r["走访编号"]) for r in from_csv] == [r["走访编号"] for r in from_xlsx]
+    assert [r["走访方式"] for r in from_csv] == [r["走访方式"] for r in from_xlsx]
+
+
+def test_visits_export_names_a_worker_from_another_town(client, scenario):
+    from tests import factories
+
+    town_b = factories.headers_for(factories.user("supervisor", scenario.town_b))
+    rows = csv_rows(export(client, town_b, "visits", scenario.town_b, "csv"))
+    assert scenario.worker_a.display_name in {row["走访人"] for row in rows}
+    assert {row["走访人所属区域"] for row in rows} == {"甲镇", "乙镇"}
+
+
+def test_tasks_export_lists_tasks_due_in_the_period(client, scenario, supervisor_headers):
+    rows = xlsx_rows(export(client, supervisor_headers, "tasks", scenario.county, "xlsx"))
+    assert sorted((r["截止日期"], r["状态"], r["是否逾期"]) for r in rows) == [
+        ("2026-03-10", "待办", "是"),
+        ("2026-03-22", "已办结", "否"),
+    ]
+    assert {r["村/社区"] for r in rows} == {"乙一村"}
+
+
+def test_csv_cells_never_start_a_formula(db, scenario, client, supervisor_headers):
+    scenario.households["H1"].head_name = "=HYPERLINK(1)"
+    db.flush()
+    rows = csv_rows(export(client, supervisor_headers, "visits", scenario.a1, "csv"))
+    assert "'=HYPERLINK(1)" in {row["户主"] for row in rows}
