@@ -5,3 +5,6 @@ from flask_smorest import Api
 
 def register(api: Api) -> None:
     """Register the tracing blueprints."""
+    from api.casework.tracing.routes import blp
+
+    api.register_blueprint(blp)

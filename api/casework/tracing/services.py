@@ -82,6 +82,9 @@ def _record_change(
             reason=reason,
         )
     )
+    session.flush()
+    # The loaded history is a view of the rows: reload it with the new one.
+    session.expire(case, ["history"])
 
 
 def _new_case(resident: Resident, summary: str | None, opened_reason: str) -> TracingCase:

@@ -347,6 +347,17 @@ OPEN_DAY_FIELDS = (
 )
 
 
+def _json_safe(value: Any) -> Any:
+    """Dates inside JSON columns are stored as ISO strings."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def create_open_day_event(data: dict[str, Any], payload: Any = None) -> tuple[OpenDayEvent, bool]:
     actor = require_actor()
     client_uuid = data.get("client_uuid")
@@ -356,7 +367,7 @@ def create_open_day_event(data: dict[str, Any], payload: Any = None) -> tuple[Op
         if replay is not None:
             return replay, False
     held_on = data.get("held_on") or default_open_day()
-    values = {k: data[k] for k in OPEN_DAY_FIELDS if data.get(k) is not None}
+    values = {k: _json_safe(data[k]) for k in OPEN_DAY_FIELDS if data.get(k) is not None}
     values["held_on"] = held_on
     values.setdefault("title", f"{held_on.year}年“6·19”救助管理机构开放日")
     event = OpenDayEvent(
@@ -377,8 +388,8 @@ def update_open_day_event(event: OpenDayEvent, changes: dict[str, Any]) -> OpenD
             if key in ("held_on", "title") and changes[key] is None:
                 raise Invalid({key: ["Cannot be emptied."]})
             value = changes[key]
-            if key in ("groups", "activities", "media_coverage") and value is None:
-                value = []
+            if key in ("groups", "activities", "media_coverage"):
+                value = _json_safe(value or [])
             setattr(event, key, value)
     session.flush()
     return event
