@@ -5,7 +5,9 @@ from api.areas import models as areas_models  # noqa: F401
 from api.audit import models as audit_models  # noqa: F401
 from api.auth import models as auth_models  # noqa: F401
 from api.casework.tasks import models as tasks_models  # noqa: F401
+from api.casework.tracing import models as tracing_models  # noqa: F401
 from api.jobs import models as jobs_models  # noqa: F401
 from api.photos import models as photos_models  # noqa: F401
+from api.rescue.centre import models as centre_models  # noqa: F401
 from api.rescue.patrols import models as patrols_models  # noqa: F401
 from api.visits import models as visits_models  # noqa: F401
