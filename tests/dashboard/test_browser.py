@@ -1,0 +1,176 @@
+"""The supervisors' page in headless Chromium (Debian's package, driven by Playwright).
+
+The app runs in a thread on a free port against a database of this test's own, with the
+demo county seeded and committed (a server thread cannot see the rolled-back fixtures).
+The screenshot and the downloaded CSV are kept under the folder the test prints.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from api import create_app
+from api.areas.scope import SYSTEM, set_actor
+from api.config import PROJECT_ROOT
+from api.db import init_db, session, utcnow
+from api.demo.cli import DEMO_PASSWORD, seed_demo
+from api.migrate import upgrade
+from api.visits.models import Visit
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "dashboard"
+
+
+@pytest.fixture
+def served_demo(app) -> Iterator[tuple[str, object]]:
+    """A base URL serving the demo county from a committed database of its own."""
+    admin_url = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"doudi_browser_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    queue = f"doudi-browser-{uuid.uuid4().hex[:8]}"
+    server = None
+    demo_app = None
+    try:
+        with create_engine(url).begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        demo_app = create_app(
+            {
+                "DATABASE_URL": url,
+                "REDIS_URL": os.environ["TEST_REDIS_URL"],
+                "RQ_QUEUE": queue,
+                "SECRET_KEY": "browser-test",
+                "LOG_JSON": False,
+                "TESTING": True,
+                "PHOTO_STORAGE_DIR": str(ARTIFACTS / "photos"),
+            }
+        )
+        engine = demo_app.extensions["doudi.engine"]
+        with engine.begin() as conn:
+            upgrade(conn)
+        with demo_app.app_context():
+            seed_demo()
+            session.commit()
+            session.remove()
+        server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield f"http://127.0.0.1:{server.server_port}", demo_app
+    finally:
+        if server is not None:
+            server.shutdown()
+        session.remove()
+        if demo_app is not None:
+            demo_app.extensions["doudi.engine"].dispose()
+        init_db(app.extensions["doudi.engine"])
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        redis = Redis.from_url(os.environ["TEST_REDIS_URL"])
+        for key in redis.scan_iter(f"*{queue}*"):
+            redis.delete(key)
+
+
+def review_state_of(demo_app, visit_id: int) -> str:
+    with demo_app.app_context():
+        set_actor(None, SYSTEM)
+        try:
+            return session.scalar(select(Visit.review_state).where(Visit.id == visit_id))
+        finally:
+            session.remove()
+
+
+@pytest.mark.browser
+def test_supervisor_reviews_and_exports_from_the_page(served_demo):
+    from playwright.sync_api import expect, sync_playwright
+
+    base_url, demo_app = served_demo
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nbrowser test artifacts: {ARTIFACTS}")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                viewport={"width": 1600, "height": 1000}, accept_downloads=True, locale="zh-CN"
+            )
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(base_url + "/")
+
+            # Sign in as the demo supervisor.
+            page.fill("#username", "demo-supervisor")
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("#login-button")
+            expect(page.locator("#app-view")).to_be_visible()
+            expect(page.locator("#who-name")).to_contain_text("县民政局督导")
+
+            # The coverage table lists the county's seven towns; the map draws.
+            rows = page.locator("#coverage-table tbody tr")
+            expect(rows).to_have_count(7)
+            expect(page.locator("#coverage-table tfoot")).to_contain_text("翁源县")
+            expect(page.locator("#map .leaflet-overlay-pane canvas")).to_have_count(1)
+            page.wait_for_function("Number(document.querySelector('#map').dataset.features) > 7")
+
+            # A longer period (demo visits go back 120 days), then drill into a town.
+            from_day = (utcnow() + timedelta(hours=8) - timedelta(days=120)).date()
+            page.fill("#from", from_day.isoformat())
+            page.click("#refresh")
+            page.click("#coverage-table a.drill:text('龙仙镇')")
+            expect(page.locator("#breadcrumb")).to_contain_text("龙仙镇")
+            expect(rows).to_have_count(3)
+            expect(page.locator("#coverage-table tbody")).to_contain_text("青云村")
+            expect(page.locator("#status")).to_contain_text("龙仙镇")
+
+            # Review the first flagged visit: has issues, with a comment.
+            button = page.locator(".review-button").first
+            expect(button).to_be_visible()
+            visit_id = int(button.get_attribute("data-visit-id"))
+            button.click()
+            expect(page.locator("#review-dialog")).to_be_visible()
+            page.check("input[name=state][value=has_issues]")
+            page.fill("#review-comment", "定位与住址相距过远，请补充说明")
+            page.click("#review-submit")
+            expect(page.locator("#status")).to_contain_text(f"走访 #{visit_id} 已审核：有问题")
+            assert review_state_of(demo_app, visit_id) == "has_issues"
+
+            # Download the visits of the town as CSV.
+            with page.expect_download() as download_info:
+                page.click("[data-export=visits][data-format=csv]")
+            download = download_info.value
+            target = ARTIFACTS / download.suggested_filename
+            download.save_as(target)
+            data = Path(target).read_bytes()
+            assert download.suggested_filename.startswith("走访记录_龙仙镇")
+            assert data.startswith(b"\xef\xbb\xbf")
+            assert "走访时间" in data.decode("utf-8-sig").splitlines()[0]
+
+            page.wait_for_timeout(300)
+            shot = ARTIFACTS / "dashboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot: {shot}")
+            assert errors == []
+        finally:
+            browser.close()
