@@ -92,6 +92,8 @@ ensure_redis() {
 
 ensure_chromium() {
   command -v chromium >/dev/null || apt_install chromium
+  # Chinese glyphs for the dashboard screenshots the browser test saves.
+  ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || apt_install fonts-noto-cjk
 }
 
 for part in "$@"; do
