@@ -2,11 +2,15 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth.permissions import require_roles
+from api.auth.permissions import accepts, require_roles
 from api.common.pagination import PAGINATION, paginate
+from api.photos import services as photo_services
+from api.photos.schemas import PhotoSchema
 from api.rescue.centre import services
 from api.rescue.centre.models import RESIDENT_ROLES
 from api.rescue.centre.schemas import (
+    CentrePhotoFileSchema,
+    CentrePhotoFormSchema,
     DischargeSchema,
     LongStayListSchema,
     LongStayQuerySchema,
@@ -99,6 +103,30 @@ class LongStayResidents(MethodView):
         return {"as_of": as_of, "threshold_days": threshold, "count": len(rows), "residents": rows}
 
 
+@residents.route("/<int:resident_id>/photos")
+class ResidentPhotos(MethodView):
+    @require_roles(*ROLES)
+    @residents.response(200, PhotoSchema(many=True))
+    def get(self, resident_id):
+        """The resident's photos (metadata; the images are under /photos)"""
+        services.get_resident(resident_id)
+        return photo_services.photos_of("resident", resident_id)
+
+    @require_roles(*ROLES)
+    @accepts("multipart/form-data")
+    @residents.arguments(CentrePhotoFormSchema, location="form")
+    @residents.arguments(CentrePhotoFileSchema, location="files")
+    @residents.response(201, PhotoSchema)
+    @residents.alt_response(200, schema=PhotoSchema, description="A replayed resend")
+    def post(self, form, files, resident_id):
+        """Attach a photo of the resident (multipart file + client_uuid; idempotent)"""
+        resident = services.get_resident(resident_id)
+        photo, created = photo_services.attach_photo(
+            "resident", resident.id, resident.area_id, files["file"], form["client_uuid"]
+        )
+        return photo, 201 if created else 200
+
+
 @open_days.route("")
 class OpenDayEvents(MethodView):
     @open_days.arguments(OpenDayEventQuerySchema, location="query")
@@ -131,3 +159,27 @@ class OpenDayEventById(MethodView):
     def patch(self, changes, event_id):
         """Complete an open-day log (visitors, coverage…)"""
         return services.update_open_day_event(services.get_open_day_event(event_id), changes)
+
+
+@open_days.route("/<int:event_id>/photos")
+class OpenDayEventPhotos(MethodView):
+    @require_roles(*ROLES)
+    @open_days.response(200, PhotoSchema(many=True))
+    def get(self, event_id):
+        """The open day's photos (metadata; the images are under /photos)"""
+        services.get_open_day_event(event_id)
+        return photo_services.photos_of("open_day_event", event_id)
+
+    @require_roles(*ROLES)
+    @accepts("multipart/form-data")
+    @open_days.arguments(CentrePhotoFormSchema, location="form")
+    @open_days.arguments(CentrePhotoFileSchema, location="files")
+    @open_days.response(201, PhotoSchema)
+    @open_days.alt_response(200, schema=PhotoSchema, description="A replayed resend")
+    def post(self, form, files, event_id):
+        """Attach a photo of the open day (multipart file + client_uuid; idempotent)"""
+        event = services.get_open_day_event(event_id)
+        photo, created = photo_services.attach_photo(
+            "open_day_event", event.id, event.area_id, files["file"], form["client_uuid"]
+        )
+        return photo, 201 if created else 200

@@ -1,4 +1,5 @@
 from flask import current_app
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from api.common.fields import AwareDateTime, IdNumber
@@ -113,11 +114,18 @@ class LongStayListSchema(Schema):
     residents = fields.List(fields.Nested(LongStayEntrySchema))
 
 
+class _StoredDate(fields.Date):
+    """A date kept as an ISO string inside a JSON column."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
 class MediaCoverageSchema(Schema):
     outlet = fields.String(required=True, validate=validate.Length(min=1, max=200))
     title = fields.String(allow_none=True, validate=validate.Length(max=300))
     url = fields.URL(allow_none=True, validate=validate.Length(max=1000))
-    published_on = fields.Date(allow_none=True)
+    published_on = _StoredDate(allow_none=True)
 
 
 class VisitorGroupSchema(Schema):
@@ -156,3 +164,11 @@ class OpenDayEventUpdateSchema(OpenDayEventSchema):
 
 class OpenDayEventQuerySchema(Schema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+
+
+class CentrePhotoFormSchema(Schema):
+    client_uuid = fields.UUID(required=True)
+
+
+class CentrePhotoFileSchema(Schema):
+    file = Upload(required=True)

@@ -18,6 +18,7 @@ ENDPOINTS = [
     ("patch", "/api/v1/residents/{resident}", {"bed": "1-1"}),
     ("post", "/api/v1/residents/{resident}/discharge", {"reason": "transferred"}),
     ("get", "/api/v1/residents/long-stay", None),
+    ("get", "/api/v1/residents/{resident}/photos", None),
     ("get", "/api/v1/tracing-cases", None),
     ("post", "/api/v1/tracing-cases", {"resident_id": "{other_resident}"}),
     ("get", "/api/v1/tracing-cases/{case}", None),
