@@ -197,7 +197,7 @@ class Visit(AreaScoped, Audited, Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
 
-    household: Mapped[Household] = relationship(lazy="joined", innerjoin=True)
+    household: Mapped[Household] = relationship()
     reviews: Mapped[list[VisitReview]] = relationship(
         order_by="VisitReview.id", cascade="all, delete-orphan", lazy="selectin"
     )
