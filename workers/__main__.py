@@ -1,4 +1,4 @@
-"""Worker entry point: ``python -m workers [QUEUE ...]``.
+"""Worker entry point: ``python -m workers [--burst] [QUEUE ...]``.
 
 Creates the app once, then runs an RQ worker with the scheduler (for delayed retries). The
 plain ``rq worker --with-scheduler --url $REDIS_URL doudi`` works too; this entry point
@@ -14,9 +14,12 @@ from workers.queue import redis_for
 
 
 def main() -> None:
+    args = sys.argv[1:]
+    # --burst: drain the queues and exit (tests, one-off catch-up runs).
+    burst = "--burst" in args
     app = get_app()
-    queues = sys.argv[1:] or [app.config["RQ_QUEUE"]]
-    Worker(queues, connection=redis_for(app)).work(with_scheduler=True)
+    queues = [a for a in args if a != "--burst"] or [app.config["RQ_QUEUE"]]
+    Worker(queues, connection=redis_for(app)).work(with_scheduler=True, burst=burst)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,9 @@ def dispatch(outbox_ids: list[int]) -> None:
             queue.enqueue(
                 "workers.runner.run_outbox_job",
                 outbox_id,
-                job_id=f"outbox-{outbox_id}",
+                # Named per queue: RQ job ids are global to the Redis database, and two
+                # deployments (or parallel test runs) with their own outboxes share ids.
+                job_id=f"outbox-{queue.name}-{outbox_id}",
                 retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
                 job_timeout=JOB_TIMEOUT,
                 failure_ttl=30 * 24 * 3600,
