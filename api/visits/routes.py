@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import after_this_request, g
+from flask import after_this_request, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
-from marshmallow import Schema, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from api.auth.permissions import accepts, require_roles
 from api.common.fields import reveal_id_numbers
 from api.common.pagination import PAGINATION, paginate
-from api.errors import Forbidden
+from api.errors import Forbidden, Invalid
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema
 from api.visits import services
@@ -186,8 +185,23 @@ class PhotoFormSchema(Schema):
     client_uuid = fields.UUID(required=True)
 
 
-class PhotoFileSchema(Schema):
-    file = Upload(required=True)
+# flask-smorest documents only one body location per view, so the multipart body (a file
+# and a form field) is described here and parsed in the view.
+PHOTO_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "client_uuid"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "client_uuid": {"type": "string", "format": "uuid"},
+                },
+            }
+        }
+    },
+}
 
 
 @visits_blp.route("/<int:visit_id>/photos")
@@ -201,18 +215,21 @@ class VisitPhotos(MethodView):
 
     @require_roles(*FIELD_ROLES)
     @accepts("multipart/form-data")
-    @visits_blp.arguments(PhotoFormSchema, location="form")
-    @visits_blp.arguments(PhotoFileSchema, location="files")
+    @visits_blp.doc(requestBody=PHOTO_UPLOAD_BODY)
     @visits_blp.response(201, PhotoSchema)
     @visits_blp.alt_response(200, schema=PhotoSchema, description="a replay")
-    def post(self, form, files, visit_id):
+    def post(self, visit_id):
         """Attach a photo (multipart file + client_uuid; idempotent)"""
+        try:
+            form = PhotoFormSchema().load(request.form, unknown=EXCLUDE)
+        except ValidationError as exc:
+            raise Invalid(exc.messages) from exc
         visit = services.get_visit(visit_id)
         photo, created = photo_services.attach_photo(
             "visit",
             visit.id,
             visit.area_id,
-            files["file"],
+            request.files.get("file"),
             form["client_uuid"],
             reference_point=visit.location,
             reference_time=visit.visited_at,
