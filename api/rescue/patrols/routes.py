@@ -3,14 +3,18 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth.permissions import require_roles
+from api.auth.permissions import accepts, require_roles
 from api.common.pagination import PAGINATION, paginate
+from api.photos import services as photo_services
+from api.photos.schemas import PhotoSchema
 from api.rescue.patrols import services, stats
 from api.rescue.patrols.schemas import (
     CampaignQuerySchema,
     CampaignSchema,
     CampaignStatsSchema,
     CampaignUpdateSchema,
+    EncounterPhotoFileSchema,
+    EncounterPhotoFormSchema,
     EncounterQuerySchema,
     EncounterSchema,
     EncounterUpdateSchema,
@@ -233,6 +237,36 @@ class EncounterById(MethodView):
     def patch(self, data, encounter_id):
         """Correct an encounter, change its outcome, or link it to a street person"""
         return services.update_encounter(encounter_id, data)
+
+
+@encounters_blp.route("/<int:encounter_id>/photos")
+class EncounterPhotos(MethodView):
+    @require_roles(*READERS)
+    @encounters_blp.response(200, PhotoSchema(many=True))
+    def get(self, encounter_id):
+        """The encounter's photos (metadata; the images are under /photos)"""
+        services.get_encounter(encounter_id)
+        return photo_services.photos_of("encounter", encounter_id)
+
+    @require_roles(*WRITERS)
+    @accepts("multipart/form-data")
+    @encounters_blp.arguments(EncounterPhotoFormSchema, location="form")
+    @encounters_blp.arguments(EncounterPhotoFileSchema, location="files")
+    @encounters_blp.response(201, PhotoSchema)
+    @encounters_blp.alt_response(200, schema=PhotoSchema, description="a replay")
+    def post(self, form, files, encounter_id):
+        """Attach a photo (multipart file + client_uuid; idempotent; same rules as visits)"""
+        encounter = services.get_encounter(encounter_id)
+        photo, created = photo_services.attach_photo(
+            "encounter",
+            encounter.id,
+            encounter.area_id,
+            files["file"],
+            form["client_uuid"],
+            reference_point=encounter.location,
+            reference_time=encounter.occurred_at,
+        )
+        return photo, 201 if created else 200
 
 
 # Street people

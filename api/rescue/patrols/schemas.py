@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.common.fields import AwareDateTime, GeoJSONPoint
@@ -336,3 +337,11 @@ class CampaignStatsSchema(Schema):
     weeks = fields.List(fields.Dict())
     previous = fields.Dict(allow_none=True)
     change = fields.Dict(allow_none=True)
+
+
+class EncounterPhotoFormSchema(Schema):
+    client_uuid = fields.UUID(required=True)
+
+
+class EncounterPhotoFileSchema(Schema):
+    file = Upload(required=True)

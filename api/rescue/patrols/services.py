@@ -576,8 +576,10 @@ def _vulnerable(data: dict[str, Any], current: Encounter | None = None) -> bool:
 
 
 def create_encounter(
-    patrol_id: int, data: dict[str, Any], settings: PatrolSettings
+    patrol_id: int, data: dict[str, Any], settings: PatrolSettings, notify: bool = True
 ) -> tuple[Encounter, bool]:
+    """The encounter and whether it was created (False: a replay). ``notify=False`` skips
+    the follow-up job (the demo seeder, whose follow-up rules run over everything later)."""
     patrol = get_patrol(patrol_id)
     content_hash = fingerprint(_json_ready({**data, "patrol_id": patrol.id}))
     existing = find_replay(Encounter, data["client_uuid"], content_hash)
@@ -613,7 +615,8 @@ def create_encounter(
     session.add(encounter)
     session.flush()
     refresh_seen(encounter.street_person_id)
-    schedule_job(FOLLOWUP_JOB, encounter.id)
+    if notify:
+        schedule_job(FOLLOWUP_JOB, encounter.id)
     return encounter, True
 
 
