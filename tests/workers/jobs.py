@@ -16,7 +16,9 @@ def visit_then_hang(visit_id: int, marker: str) -> None:
     followup.visit_recorded(visit_id)
     session.flush()
     if not os.path.exists(marker):
-        Path(marker).write_text(str(os.getpid()))
+        partial = Path(marker + ".tmp")
+        partial.write_text(str(os.getpid()))
+        partial.rename(marker)  # the test reads a whole pid or nothing
         time.sleep(120)
 
 

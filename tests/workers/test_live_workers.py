@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from datetime import date, timedelta
@@ -56,6 +57,17 @@ def outbox_unfinished(ids: list[int]) -> int:
         .select_from(OutboxJob)
         .where(OutboxJob.id.in_(ids), OutboxJob.finished_at.is_(None))
     )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (killed, not yet reaped by its dead parent's reaper) counts as gone.
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    return False
 
 
 def sweep() -> None:
@@ -106,9 +118,14 @@ def test_worker_killed_mid_job_loses_nothing(live, tmp_path):
     session.commit()
 
     worker = live.worker(burst=False)
-    wait_for(marker.exists, timeout=60)  # the task is flushed, not committed
+    wait_for(lambda: marker.exists() and marker.read_text(), timeout=60)
+    # The task is flushed, not committed. RQ runs the job in a work horse in a session of
+    # its own: SIGKILL both, as a container stop or the OOM killer would.
+    horse = int(marker.read_text())
+    os.kill(horse, signal.SIGKILL)
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
+    wait_for(lambda: not _alive(horse), timeout=10)
     assert visit_tasks(visit_id) == 0
     assert outbox_unfinished([job_id]) == 1
 
