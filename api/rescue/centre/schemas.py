@@ -1,5 +1,4 @@
 from flask import current_app
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from api.common.fields import AwareDateTime, IdNumber
@@ -168,7 +167,3 @@ class OpenDayEventQuerySchema(Schema):
 
 class CentrePhotoFormSchema(Schema):
     client_uuid = fields.UUID(required=True)
-
-
-class CentrePhotoFileSchema(Schema):
-    file = Upload(required=True)

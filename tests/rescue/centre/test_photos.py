@@ -88,3 +88,15 @@ def test_open_day_photo_upload(client, areas, people):
     response = _upload(client, f"/api/v1/open-day-events/{event.id}/photos", people["staff"])
     assert response.status_code == 201
     assert response.json["owner_kind"] == "open_day_event"
+
+
+def test_photo_without_client_uuid_is_422(client, areas, people):
+    person = centre.resident(areas.county)
+    response = client.post(
+        f"/api/v1/residents/{person.id}/photos",
+        data={"file": (io.BytesIO(_jpeg()), "p.jpg")},
+        content_type="multipart/form-data",
+        headers=people["staff"],
+    )
+    assert response.status_code == 422
+    assert "client_uuid" in response.json["errors"]
