@@ -44,6 +44,8 @@ def clean_photo(photo_id: int) -> str:
         )
     except UnprocessableImage as exc:
         return _fail(photo, str(exc))
+    except Exception as exc:  # a decoder bug must not leave the photo pending forever
+        return _fail(photo, f"the image could not be processed ({type(exc).__name__})")
     photo.cleaned_sha256 = storage.write("cleaned", result.cleaned)
     photo.thumbnail_sha256 = storage.write("thumbnails", result.thumbnail)
     photo.width, photo.height = result.width, result.height

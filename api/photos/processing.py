@@ -22,7 +22,16 @@ pillow_heif.register_heif_opener()
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _DATETIME, _DATETIME_ORIGINAL, _OFFSET_TIME_ORIGINAL = 0x0132, 0x9003, 0x9011
-_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, TypeError, KeyError, IndexError, EOFError)
+_IMAGE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    TypeError,
+    KeyError,
+    IndexError,
+    EOFError,
+    RuntimeError,
+)
 
 
 class UnprocessableImage(Exception):

@@ -77,7 +77,14 @@ def _check_image(data: bytes, media_type: str, max_pixels: int) -> None:
                 raise UnprocessableImage("the HEIF file holds no image")
     except UnprocessableImage as exc:
         raise _file_problem("file", str(exc)) from exc
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        RuntimeError,
+        Image.DecompressionBombError,
+    ) as exc:
         raise _file_problem("file", "the image is damaged or truncated") from exc
 
 

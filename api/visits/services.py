@@ -16,6 +16,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from shapely.geometry import Point
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
 from api.areas.scope import require_actor, subtree_ids, visible_area
@@ -399,6 +400,14 @@ def record_batch(items: list[Any], load_item: Any) -> list[dict[str, Any]]:
             savepoint.rollback()
             error = Invalid(exc.messages)
             entry.update(result="error", status=422, detail=error.detail, errors=error.errors)
+        except IntegrityError:
+            # A concurrent send of the same client_uuid won the race; the phone retries.
+            savepoint.rollback()
+            entry.update(
+                result="error",
+                status=409,
+                detail="The visit conflicts with data stored meanwhile; send it again.",
+            )
         except ApiError as exc:
             savepoint.rollback()
             entry.update(

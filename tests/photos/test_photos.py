@@ -336,3 +336,12 @@ def test_twelve_megapixel_jpeg_cleans_quickly(client, worker, visit_id, run_jobs
     photo = db.get(Photo, response.json["id"])
     db.refresh(photo)
     assert photo.status == "ready" and max(photo.width, photo.height) == 2048
+
+
+def test_truncated_heic_is_refused(client, worker, visit_id):
+    heif = pillow_heif.from_pillow(Image.new("RGB", (640, 480), (20, 30, 200)))
+    out = io.BytesIO()
+    heif.save(out, quality=80)
+    data = out.getvalue()
+    response = upload(client, worker, visit_id, data[: len(data) // 3], filename="x.heic")
+    assert 400 <= response.status_code < 500
