@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import EXCLUDE, ValidationError
 
 from api.auth.permissions import accepts, require_roles
 from api.common.pagination import PAGINATION, paginate
+from api.errors import Invalid
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema
 from api.rescue.patrols import services, stats
@@ -13,7 +16,6 @@ from api.rescue.patrols.schemas import (
     CampaignSchema,
     CampaignStatsSchema,
     CampaignUpdateSchema,
-    EncounterPhotoFileSchema,
     EncounterPhotoFormSchema,
     EncounterQuerySchema,
     EncounterSchema,
@@ -56,6 +58,25 @@ people_blp = Blueprint(
     url_prefix="/api/v1/street-people",
     description="People living on the street, known by alias or name",
 )
+
+
+# flask-smorest documents one body location per view: the multipart body (a file and a
+# form field) is described here and parsed in the view.
+PHOTO_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "client_uuid"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "client_uuid": {"type": "string", "format": "uuid"},
+                },
+            }
+        }
+    },
+}
 
 
 def _settings() -> services.PatrolSettings:
@@ -174,7 +195,7 @@ class PatrolTrack(MethodView):
     @patrols_blp.response(200, PatrolTrackSchema)
     def post(self, batch, patrol_id):
         """Append up to 1,000 GPS points (any order; resent points are ignored)"""
-        return services.append_track(patrol_id, batch["points"], _settings())
+        return services.append_track(patrol_id, batch["points"], _settings(), batch["crs"])
 
 
 @patrols_blp.route("/<int:patrol_id>/encounters")
@@ -250,18 +271,21 @@ class EncounterPhotos(MethodView):
 
     @require_roles(*WRITERS)
     @accepts("multipart/form-data")
-    @encounters_blp.arguments(EncounterPhotoFormSchema, location="form")
-    @encounters_blp.arguments(EncounterPhotoFileSchema, location="files")
+    @encounters_blp.doc(requestBody=PHOTO_UPLOAD_BODY)
     @encounters_blp.response(201, PhotoSchema)
     @encounters_blp.alt_response(200, schema=PhotoSchema, description="a replay")
-    def post(self, form, files, encounter_id):
+    def post(self, encounter_id):
         """Attach a photo (multipart file + client_uuid; idempotent; same rules as visits)"""
+        try:
+            form = EncounterPhotoFormSchema().load(request.form, unknown=EXCLUDE)
+        except ValidationError as exc:
+            raise Invalid(exc.messages) from exc
         encounter = services.get_encounter(encounter_id)
         photo, created = photo_services.attach_photo(
             "encounter",
             encounter.id,
             encounter.area_id,
-            files["file"],
+            request.files.get("file"),
             form["client_uuid"],
             reference_point=encounter.location,
             reference_time=encounter.occurred_at,

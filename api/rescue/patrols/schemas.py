@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.common.fields import AwareDateTime, GeoJSONPoint
@@ -14,6 +13,7 @@ from api.rescue.patrols.models import (
     SEXES,
     VULNERABILITY_KINDS,
 )
+from api.visits.crs import SUPPORTED as CRS_SUPPORTED
 
 MAX_TRACK_BATCH = 1000
 MAX_TEAM = 50
@@ -174,7 +174,15 @@ class TrackPointInSchema(Schema):
     )
 
 
+_CRS = fields.String(
+    load_default=None,
+    validate=validate.OneOf(CRS_SUPPORTED),
+    metadata={"description": "Datum of the coordinates: wgs84 (default), gcj02 or bd09"},
+)
+
+
 class TrackBatchSchema(Schema):
+    crs = _CRS
     points = fields.List(
         fields.Nested(TrackPointInSchema),
         required=True,
@@ -299,6 +307,11 @@ class EncounterSchema(_EncounterFields):
     area_id = Id(dump_only=True)
     occurred_at = AwareDateTime(required=True)
     location = GeoJSONPoint(required=True)
+    crs = fields.String(
+        load_only=True,
+        validate=validate.OneOf(CRS_SUPPORTED),
+        metadata={"description": "Datum of location: wgs84 (default), gcj02 or bd09"},
+    )
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     new_street_person = fields.Nested(
         NewStreetPersonSchema,
@@ -341,7 +354,3 @@ class CampaignStatsSchema(Schema):
 
 class EncounterPhotoFormSchema(Schema):
     client_uuid = fields.UUID(required=True)
-
-
-class EncounterPhotoFileSchema(Schema):
-    file = Upload(required=True)

@@ -34,6 +34,7 @@ from api.rescue.patrols.models import (
     StreetPerson,
     TrackPoint,
 )
+from api.visits.crs import to_wgs84
 
 FOLLOWUP_JOB = "workers.followup.encounter_recorded"
 
@@ -338,9 +339,20 @@ def update_patrol(patrol_id: int, data: dict[str, Any], settings: PatrolSettings
 
 
 def append_track(
-    patrol_id: int, points: list[dict[str, Any]], settings: PatrolSettings
+    patrol_id: int,
+    points: list[dict[str, Any]],
+    settings: PatrolSettings,
+    crs: str | None = None,
 ) -> dict[str, Any]:
     patrol = get_patrol(patrol_id)
+    if crs not in (None, "wgs84"):
+        points = [
+            {
+                **point,
+                **dict(zip(("lon", "lat"), to_wgs84(point["lon"], point["lat"], crs), strict=True)),
+            }
+            for point in points
+        ]
     latest = utcnow() + settings.clock_skew
     future = [index for index, point in enumerate(points) if point["recorded_at"] > latest]
     if future:
@@ -587,6 +599,11 @@ def create_encounter(
         return existing, False
     _check_encounter_time(data["occurred_at"], patrol, settings)
     _check_person_fields(data)
+    if data.get("crs") not in (None, "wgs84"):
+        data = {
+            **data,
+            "location": Point(*to_wgs84(data["location"].x, data["location"].y, data["crs"])),
+        }
     patrol_area = session.get(Area, patrol.area_id)
     area_id = _area_at(data["location"], patrol_area)
     encounter = Encounter(

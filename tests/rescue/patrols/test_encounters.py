@@ -241,3 +241,17 @@ def test_street_person_search(client, areas, rescue):
     pf.street_person(areas.town_a, alias="车站阿姨")
     response = client.get("/api/v1/street-people?q=老伯", headers=factories.headers_for(rescue))
     assert [p["alias"] for p in response.json] == ["桥下老伯"]
+
+
+def test_bd09_location_is_stored_as_wgs84(client, patrol, rescue):
+    from api.visits.crs import bd09_to_wgs84
+
+    response = post(
+        client,
+        patrol,
+        encounter_body(crs="bd09", location={"type": "Point", "coordinates": [114.14, 24.356]}),
+        rescue,
+    )
+    assert response.status_code == 201
+    expected = bd09_to_wgs84(114.14, 24.356)
+    assert response.json["location"]["coordinates"] == pytest.approx(list(expected), abs=1e-9)

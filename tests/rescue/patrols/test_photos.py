@@ -75,3 +75,22 @@ def test_json_body_is_415(client, areas, encounter):
         headers=factories.headers_for(rescue),
     )
     assert response.status_code == 415
+
+
+def test_missing_file_or_uuid_is_422(client, areas, encounter):
+    rescue = factories.headers_for(factories.user("rescue_staff", areas.county))
+    url = f"/api/v1/encounters/{encounter.id}/photos"
+    no_file = client.post(
+        url,
+        data={"client_uuid": str(uuid.uuid4())},
+        headers=rescue,
+        content_type="multipart/form-data",
+    )
+    assert no_file.status_code == 422 and "file" in no_file.json["errors"]
+    no_uuid = client.post(
+        url,
+        data={"file": (io.BytesIO(jpeg()), "p.jpg")},
+        headers=rescue,
+        content_type="multipart/form-data",
+    )
+    assert no_uuid.status_code == 422 and "client_uuid" in no_uuid.json["errors"]

@@ -188,3 +188,23 @@ def test_track_of_other_towns_patrol_is_404(client, areas):
     town_rescue = factories.user("rescue_staff", areas.town_a)
     other = pf.patrol(areas.town_b, started_at=START)
     assert send(client, other, [point(0, 24.35)], town_rescue).status_code == 404
+
+
+def test_gcj02_points_are_stored_as_wgs84(client, patrol, rescue):
+    from api.visits.crs import wgs84_to_gcj02
+
+    lon, lat = wgs84_to_gcj02(LON, 24.35)
+    response = client.post(
+        f"/api/v1/patrols/{patrol.id}/track",
+        json={
+            "crs": "gcj02",
+            "points": [{"lon": lon, "lat": lat, "recorded_at": START.isoformat()}],
+        },
+        headers=factories.headers_for(rescue),
+    )
+    assert response.status_code == 200
+    track = client.get(
+        f"/api/v1/patrols/{patrol.id}/track?points=true", headers=factories.headers_for(rescue)
+    ).json
+    assert track["points"][0]["lon"] == pytest.approx(LON, abs=1e-6)
+    assert track["points"][0]["lat"] == pytest.approx(24.35, abs=1e-6)
