@@ -18,6 +18,7 @@ import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from flask import current_app, has_app_context
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
@@ -33,7 +34,10 @@ log = logging.getLogger(__name__)
 
 
 def _setting(name: str) -> int:
-    return get_app().config[name]
+    # Inside a request, the CLI (demo seed) or the runner there is an app already; only a
+    # bare call outside any app falls back to the worker's own.
+    app = current_app if has_app_context() else get_app()
+    return app.config[name]
 
 
 # -- per-record jobs ----------------------------------------------------------------------
@@ -129,7 +133,9 @@ def encounter_recorded(encounter_id: int) -> int:
             )
         )
         patrol_days = [services.county_date(s) for s in starts]
-    recorded_by = encounter.created_by_id or (patrol.created_by_id if patrol else None)
+    recorded_by = encounter.created_by_id
+    if recorded_by is None and patrol is not None:
+        recorded_by = patrol.created_by_id or next(iter(patrol.team_ids), None)
     facts = rules.EncounterFacts(
         id=encounter.id,
         area_id=encounter.area_id,
@@ -237,7 +243,8 @@ def long_stay_without_case() -> int:
         facts = rules.ResidentFacts(
             id=stay.resident_id, area_id=stay.resident.area_id, admitted_on=stay.admitted_on
         )
-        created += len(services.create_all(rules.long_stay_tracing(facts, case.id, today)))
+        staff = rules.pick_worker(services.centre_staff(facts.area_id))
+        created += len(services.create_all(rules.long_stay_tracing(facts, case.id, today, staff)))
     return created
 
 

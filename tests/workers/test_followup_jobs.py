@@ -176,6 +176,7 @@ def test_a_new_visit_closes_the_revisit_it_satisfies(db, areas):
 def test_long_stay_resident_without_a_case_gets_a_case_and_a_task_once(db, areas):
     from api.casework.tracing.services import open_case_for
 
+    staff = factories.user("rescue_staff", areas.county)
     resident = tf.resident(areas.county, admitted_days_ago=120)
     followup.long_stay_without_case()
     followup.long_stay_without_case()
@@ -183,6 +184,7 @@ def test_long_stay_resident_without_a_case_gets_a_case_and_a_task_once(db, areas
     assert case is not None
     [task] = tasks_for(db, kind="tracing_start", source_id=resident.id)
     assert task.subject_kind == "tracing_case" and task.subject_id == case.id
+    assert task.assignee_id == staff.id
 
 
 def test_resident_below_the_threshold_is_left_alone(db, areas):

@@ -395,8 +395,11 @@ def encounter_followup(encounter: EncounterFacts) -> list[TaskSpec]:
 # -- rescue centre and tracing -------------------------------------------------------------
 
 
-def long_stay_tracing(resident: ResidentFacts, case_id: int, today: date) -> list[TaskSpec]:
-    """A long-stay resident whose tracing case was just opened: a task for the centre."""
+def long_stay_tracing(
+    resident: ResidentFacts, case_id: int, today: date, staff_id: int | None = None
+) -> list[TaskSpec]:
+    """A long-stay resident whose tracing case was just opened: a task for the centre
+    (``staff_id``: the centre's least-loaded staff member)."""
     return [
         TaskSpec(
             kind="tracing_start",
@@ -410,6 +413,7 @@ def long_stay_tracing(resident: ResidentFacts, case_id: int, today: date) -> lis
             ),
             area_id=resident.area_id,
             due_on=today + timedelta(days=TRACING_START_DUE_DAYS),
+            assignee_id=staff_id,
             subject_kind="tracing_case",
             subject_id=case_id,
             source_kind="resident",

@@ -58,6 +58,9 @@ class TaskQuerySchema(Schema):
         metadata={"description": "default: open and in_progress"},
     )
     overdue = fields.Boolean()
+    unassigned = fields.Boolean(
+        metadata={"description": "only tasks nobody holds (supervisors; with area_id)"}
+    )
     household_id = fields.Integer()
 
 

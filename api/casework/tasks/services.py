@@ -128,6 +128,18 @@ def supervisor_for(area_id: int, exclude: int | None = None) -> int | None:
 def town_workers(area_id: int) -> list[tuple[int, int]]:
     """Active outreach workers of the area's town or village, with their active task
     counts: the candidates for an unassigned household task."""
+    return candidates(area_id, "outreach_worker", include_county=False)
+
+
+def centre_staff(area_id: int) -> list[tuple[int, int]]:
+    """Active rescue staff at or above the area (the centre is county-level), with their
+    active task counts."""
+    return candidates(area_id, "rescue_staff", include_county=True)
+
+
+def candidates(area_id: int, role: str, include_county: bool) -> list[tuple[int, int]]:
+    """``(user_id, active task count)`` of active users of ``role`` whose area is the
+    area or one above it (not the county unless ``include_county``)."""
     area = _area(area_id)
     if area is None:
         return []
@@ -137,7 +149,7 @@ def town_workers(area_id: int) -> list[tuple[int, int]]:
             select(Area.id, Area.level).where(Area.id.in_(chain)).execution_options(skip_scope=True)
         ).all()
     )
-    local = [i for i in chain if levels.get(i) != "county"]
+    local = [i for i in chain if include_county or levels.get(i) != "county"]
     if not local:
         return []
     active = (
@@ -149,7 +161,7 @@ def town_workers(area_id: int) -> list[tuple[int, int]]:
     rows = session.execute(
         select(User.id, func.coalesce(active.c.n, 0))
         .outerjoin(active, active.c.assignee_id == User.id)
-        .where(User.role == "outreach_worker", User.active.is_(True), User.area_id.in_(local))
+        .where(User.role == role, User.active.is_(True), User.area_id.in_(local))
         .execution_options(skip_scope=True)
     ).all()
     return [(row[0], int(row[1])) for row in rows]
@@ -218,14 +230,18 @@ def tasks_query(actor: Actor, filters: dict[str, Any], today: date) -> Select:
     assignee_id = filters.get("assignee_id")
     supervising = actor.role in SUPERVISING_ROLES or actor.is_system
     if not supervising and (
-        area_id is not None or (assignee_id is not None and assignee_id != actor.user_id)
+        area_id is not None
+        or filters.get("unassigned")
+        or (assignee_id is not None and assignee_id != actor.user_id)
     ):
         raise Forbidden("Only supervisors list other people's tasks.")
     stmt = select(Task)
     if area_id is not None:
         area = visible_area(area_id)
         stmt = stmt.where(Task.area_id.in_(select(Area.id).where(Area.path.startswith(area.path))))
-    if assignee_id is not None:
+    if filters.get("unassigned"):
+        stmt = stmt.where(Task.assignee_id.is_(None))
+    elif assignee_id is not None:
         stmt = stmt.where(Task.assignee_id == assignee_id)
     elif area_id is None:
         stmt = stmt.where(Task.assignee_id == actor.user_id)

@@ -75,11 +75,19 @@ def test_supervisor_filters_overdue(client, areas):
     ]
 
 
-@pytest.mark.parametrize("param", ["area_id", "assignee_id"])
+def test_supervisor_lists_the_unassigned_tasks_of_an_area(client, areas):
+    supervisor = factories.user("supervisor", areas.county)
+    nobodys = tf.task(areas.village_a1)
+    tf.task(areas.village_a1, factories.user("outreach_worker", areas.town_a))
+    response = get(client, supervisor, "/tasks", area_id=areas.town_a.id, unassigned="true")
+    assert ids(response) == [nobodys.id]
+
+
+@pytest.mark.parametrize("param", ["area_id", "assignee_id", "unassigned"])
 def test_workers_do_not_list_other_peoples_tasks(client, areas, param):
     worker = factories.user("outreach_worker", areas.town_a)
     other = factories.user("outreach_worker", areas.town_a)
-    value = areas.town_a.id if param == "area_id" else other.id
+    value = {"area_id": areas.town_a.id, "assignee_id": other.id, "unassigned": "true"}[param]
     assert get(client, worker, "/tasks", **{param: value}).status_code == 403
 
 
