@@ -1,0 +1,124 @@
+"""The embedded default (SQLite + SpatiaLite, no Redis): the same job functions run on
+the in-process thread, the recurring ones on the in-process scheduler, and the task API
+works end to end."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from api import create_app
+from api.areas.scope import SYSTEM, set_actor
+from api.casework.tasks.models import Task
+from api.db import session
+from api.jobs.services import schedule_job
+from api.migrate import upgrade
+from tests import factories
+from tests.casework.tasks import factories as tf
+from tests.workers.conftest import wait_for
+
+
+@pytest.fixture
+def embedded(tmp_path):
+    import workers.app
+
+    previous_bind = session.session_factory.kw.get("bind")
+    previous_app = workers.app._app
+    app = create_app(
+        {
+            "DATABASE_URL": "sqlite:///" + str(tmp_path / "x.sqlite3"),
+            "REDIS_URL": "",
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "LOG_JSON": False,
+            "PHOTO_STORAGE_DIR": str(tmp_path / "photos"),
+        }
+    )
+    with app.extensions["doudi.engine"].begin() as connection:
+        upgrade(connection)
+    workers.app.use_app(app)
+    ctx = app.app_context()
+    ctx.push()
+    set_actor(None, SYSTEM)
+    try:
+        yield app
+    finally:
+        session.remove()
+        ctx.pop()
+        app.extensions["doudi.engine"].dispose()
+        session.configure(bind=previous_bind)
+        workers.app._app = previous_app
+
+
+def find(stmt):
+    """Read what another thread committed, in a fresh transaction."""
+
+    def look():
+        session.rollback()
+        set_actor(None, SYSTEM)
+        return session.scalar(stmt)
+
+    return look
+
+
+@pytest.mark.spatialite
+def test_visit_to_task_to_done_on_the_embedded_back_end(embedded):
+    assert embedded.config["JOBS_IN_PROCESS"]
+    areas = factories.area_tree()
+    worker = factories.user("outreach_worker", areas.town_a)
+    household = tf.household(areas.village_a1)
+    visit = tf.visit(household, worker, screening_result="likely_dibao")
+    schedule_job("workers.followup.visit_recorded", visit.id)
+    headers = factories.headers_for(worker)
+    visit_id, worker_id = visit.id, worker.id
+    session.commit()  # the in-process thread runs the job after this commit
+
+    task_id = wait_for(
+        find(select(Task.id).where(Task.source_kind == "visit", Task.source_id == visit_id)),
+        timeout=30,
+    )
+    client = embedded.test_client()
+    listed = client.get("/api/v1/tasks", headers=headers)
+    assert listed.status_code == 200
+    assert [row["id"] for row in listed.json] == [task_id]
+    assert listed.json[0]["assignee_id"] == worker_id
+    assert listed.json[0]["source"] == {"rule": "visit_screening", "kind": "visit", "id": visit_id}
+    done = client.patch(
+        f"/api/v1/tasks/{task_id}",
+        json={"status": "done", "outcome_note": "已协助提交低保申请"},
+        headers=headers,
+    )
+    assert done.status_code == 200 and done.json["status"] == "done"
+    history = client.get(f"/api/v1/tasks/{task_id}/history", headers=headers).json
+    assert [h["action"] for h in history] == ["created", "updated"]
+    assert client.get("/api/v1/tasks", headers=headers).json == []
+
+
+@pytest.mark.spatialite
+def test_recurring_jobs_run_in_process_on_the_embedded_back_end(embedded):
+    from workers.schedule import start_in_process_scheduler
+
+    areas = factories.area_tree()
+    supervisor = factories.user("supervisor", areas.town_a)
+    late = tf.task(areas.village_a1, due_on=date.today() - timedelta(days=10))
+    monitored = tf.household(areas.village_a1, ("poverty_return_monitoring",))
+    late_id, household_id, supervisor_id = late.id, monitored.id, supervisor.id
+    session.commit()
+
+    stop = threading.Event()
+    thread = start_in_process_scheduler(stop)
+    try:
+        escalated_to = wait_for(
+            find(select(Task.assignee_id).where(Task.parent_id == late_id)), timeout=60
+        )
+        revisit = wait_for(
+            find(select(Task.id).where(Task.kind == "revisit", Task.household_id == household_id)),
+            timeout=60,
+        )
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert escalated_to == supervisor_id and revisit
