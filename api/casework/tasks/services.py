@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
@@ -256,7 +256,8 @@ def tasks_query(actor: Actor, filters: dict[str, Any], today: date) -> Select:
         stmt = stmt.where(Task.due_on < today, Task.status.in_(ACTIVE_STATUSES))
     elif overdue is False:
         stmt = stmt.where((Task.due_on >= today) | Task.status.notin_(ACTIVE_STATUSES))
-    return stmt.order_by(Task.due_on, Task.priority == "normal", Task.id)
+    rank = case({"high": 0, "normal": 1}, value=Task.priority, else_=2)
+    return stmt.order_by(Task.due_on, rank, Task.id)
 
 
 def task_history(task: Task) -> list[TaskHistory]:

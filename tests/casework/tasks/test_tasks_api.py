@@ -35,6 +35,15 @@ def test_default_list_is_my_active_tasks_soonest_due_first(client, areas):
     assert response.headers["X-Total-Count"] == "2"
 
 
+def test_same_day_tasks_list_high_priority_first(client, areas):
+    me = factories.user("outreach_worker", areas.town_a)
+    day = TODAY + timedelta(days=2)
+    low = tf.task(areas.village_a1, me, due_on=day, priority="low")
+    normal = tf.task(areas.village_a1, me, due_on=day)
+    high = tf.task(areas.village_a1, me, due_on=day, priority="high")
+    assert ids(get(client, me, "/tasks")) == [high.id, normal.id, low.id]
+
+
 def test_list_rows_carry_the_contract_fields(client, areas):
     me = factories.user("outreach_worker", areas.town_a)
     tf.task(areas.village_a1, me)
