@@ -101,17 +101,29 @@ def create_db_engine(url: str, spatialite_path: str | None = None, **kwargs: Any
     # systems and takes many seconds on first use; SRID 4326 is all the project needs.
     event.listen(engine, "connect", functools.partial(load_spatialite, init_mode="WGS84"))
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the in-process job thread read while a request writes; foreign keys are
-    # off by default in SQLite and the schema relies on them.
+    # WAL lets readers proceed while one connection writes; foreign keys are off by default
+    # in SQLite and the schema relies on them.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # The driver's own implicit BEGIN is turned off so that SQLAlchemy's "begin" event
+    # below decides how transactions start (and SAVEPOINTs behave).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads, then writes after another connection committed,
+    # fails at once with "database is locked" (busy_timeout cannot help it). Taking the
+    # write lock at BEGIN makes concurrent requests and the in-process job thread wait
+    # their turn instead. Fine for the embedded default's single process.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # One session per thread (a request, a job, the in-process worker thread). Bound to the

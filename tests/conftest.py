@@ -31,6 +31,7 @@ from api.areas.scope import SYSTEM, set_actor
 from api.db import create_db_engine, session
 from api.migrate import upgrade
 from tests import factories
+from workers.queue import wait_for_in_process_jobs
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -188,6 +189,9 @@ def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
     try:
         yield app
     finally:
+        # A job thread still running would reach whatever the shared session is bound to
+        # next (another test's PostgreSQL connection).
+        wait_for_in_process_jobs()
         ctx.pop()
         session.remove()
         engine.dispose()

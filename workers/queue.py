@@ -39,6 +39,7 @@ def queue_for(app: Flask) -> Queue:
 
 
 _executor: ThreadPoolExecutor | None = None
+_submitted = 0
 
 
 def _in_process_executor() -> ThreadPoolExecutor:
@@ -63,7 +64,9 @@ def dispatch(outbox_ids: list[int]) -> None:
         from workers.runner import run_outbox_job
 
         use_app(app)
+        global _submitted
         for outbox_id in outbox_ids:
+            _submitted += 1
             _in_process_executor().submit(_run_logged, run_outbox_job, outbox_id)
         return
     try:
@@ -81,6 +84,19 @@ def dispatch(outbox_ids: list[int]) -> None:
             )
     except RedisError:
         log.warning("queue unreachable; %d job(s) left for the outbox sweep", len(outbox_ids))
+
+
+def wait_for_in_process_jobs(timeout: float = 60) -> None:
+    """Block until every in-process job submitted so far, and any job those scheduled, has
+    run (tests; an orderly shutdown)."""
+    if _executor is None:
+        return
+    while True:
+        seen = _submitted
+        # One worker thread runs jobs in order, so a no-op queued now runs after them.
+        _executor.submit(lambda: None).result(timeout=timeout)
+        if _submitted == seen:
+            return
 
 
 def _run_logged(func, *args) -> None:

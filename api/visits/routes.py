@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import after_this_request, g, request
+from flask import after_this_request, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import Schema, fields
 
 from api.auth.permissions import accepts, require_roles
 from api.common.fields import reveal_id_numbers
 from api.common.pagination import PAGINATION, paginate
-from api.errors import Forbidden, Invalid
+from api.errors import Forbidden
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema
+from api.photos.uploads import UPLOAD_BODY, attach_uploaded_photo
 from api.visits import services
 from api.visits.schemas import (
     BatchInSchema,
@@ -181,29 +182,6 @@ class VisitReview(MethodView):
         return services.review_visit(visit_id, data["state"], data.get("comment"))
 
 
-class PhotoFormSchema(Schema):
-    client_uuid = fields.UUID(required=True)
-
-
-# flask-smorest documents only one body location per view, so the multipart body (a file
-# and a form field) is described here and parsed in the view.
-PHOTO_UPLOAD_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file", "client_uuid"],
-                "properties": {
-                    "file": {"type": "string", "format": "binary"},
-                    "client_uuid": {"type": "string", "format": "uuid"},
-                },
-            }
-        }
-    },
-}
-
-
 @visits_blp.route("/<int:visit_id>/photos")
 class VisitPhotos(MethodView):
     @require_roles(*FIELD_ROLES)
@@ -215,26 +193,15 @@ class VisitPhotos(MethodView):
 
     @require_roles(*FIELD_ROLES)
     @accepts("multipart/form-data")
-    @visits_blp.doc(requestBody=PHOTO_UPLOAD_BODY)
+    @visits_blp.doc(requestBody=UPLOAD_BODY)
     @visits_blp.response(201, PhotoSchema)
     @visits_blp.alt_response(200, schema=PhotoSchema, description="a replay")
     def post(self, visit_id):
         """Attach a photo (multipart file + client_uuid; idempotent)"""
-        try:
-            form = PhotoFormSchema().load(request.form, unknown=EXCLUDE)
-        except ValidationError as exc:
-            raise Invalid(exc.messages) from exc
         visit = services.get_visit(visit_id)
-        photo, created = photo_services.attach_photo(
-            "visit",
-            visit.id,
-            visit.area_id,
-            request.files.get("file"),
-            form["client_uuid"],
-            reference_point=visit.location,
-            reference_time=visit.visited_at,
+        return attach_uploaded_photo(
+            "visit", visit.id, visit.area_id, visit.location, visit.visited_at
         )
-        return photo, 201 if created else 200
 
 
 @standards_blp.route("")

@@ -1,17 +1,15 @@
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, ValidationError
 
 from api.auth.permissions import accepts, require_roles
 from api.common.pagination import PAGINATION, paginate
-from api.errors import Invalid
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema
+from api.photos.uploads import UPLOAD_BODY, attach_uploaded_photo
 from api.rescue.centre import services
 from api.rescue.centre.models import RESIDENT_ROLES
 from api.rescue.centre.schemas import (
-    CentrePhotoFormSchema,
     DischargeSchema,
     LongStayListSchema,
     LongStayQuerySchema,
@@ -24,32 +22,6 @@ from api.rescue.centre.schemas import (
 )
 
 ROLES = tuple(sorted(RESIDENT_ROLES))
-
-# flask-smorest documents one body location per view, so the multipart body (a file and a
-# form field) is described here and parsed in the view.
-PHOTO_UPLOAD_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file", "client_uuid"],
-                "properties": {
-                    "file": {"type": "string", "format": "binary"},
-                    "client_uuid": {"type": "string", "format": "uuid"},
-                },
-            }
-        }
-    },
-}
-
-
-def _photo_client_uuid():
-    try:
-        return CentrePhotoFormSchema().load(request.form, unknown=EXCLUDE)["client_uuid"]
-    except ValidationError as exc:
-        raise Invalid(exc.messages) from exc
-
 
 residents = Blueprint(
     "residents",
@@ -141,17 +113,13 @@ class ResidentPhotos(MethodView):
 
     @require_roles(*ROLES)
     @accepts("multipart/form-data")
-    @residents.doc(requestBody=PHOTO_UPLOAD_BODY)
+    @residents.doc(requestBody=UPLOAD_BODY)
     @residents.response(201, PhotoSchema)
     @residents.alt_response(200, schema=PhotoSchema, description="A replayed resend")
     def post(self, resident_id):
         """Attach a photo of the resident (multipart file + client_uuid; idempotent)"""
-        client_uuid = _photo_client_uuid()
         resident = services.get_resident(resident_id)
-        photo, created = photo_services.attach_photo(
-            "resident", resident.id, resident.area_id, request.files.get("file"), client_uuid
-        )
-        return photo, 201 if created else 200
+        return attach_uploaded_photo("resident", resident.id, resident.area_id)
 
 
 @open_days.route("")
@@ -199,14 +167,10 @@ class OpenDayEventPhotos(MethodView):
 
     @require_roles(*ROLES)
     @accepts("multipart/form-data")
-    @open_days.doc(requestBody=PHOTO_UPLOAD_BODY)
+    @open_days.doc(requestBody=UPLOAD_BODY)
     @open_days.response(201, PhotoSchema)
     @open_days.alt_response(200, schema=PhotoSchema, description="A replayed resend")
     def post(self, event_id):
         """Attach a photo of the open day (multipart file + client_uuid; idempotent)"""
-        client_uuid = _photo_client_uuid()
         event = services.get_open_day_event(event_id)
-        photo, created = photo_services.attach_photo(
-            "open_day_event", event.id, event.area_id, request.files.get("file"), client_uuid
-        )
-        return photo, 201 if created else 200
+        return attach_uploaded_photo("open_day_event", event.id, event.area_id)

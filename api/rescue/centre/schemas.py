@@ -163,7 +163,3 @@ class OpenDayEventUpdateSchema(OpenDayEventSchema):
 
 class OpenDayEventQuerySchema(Schema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
-
-
-class CentrePhotoFormSchema(Schema):
-    client_uuid = fields.UUID(required=True)

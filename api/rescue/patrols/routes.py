@@ -1,22 +1,19 @@
 from __future__ import annotations
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, ValidationError
 
 from api.auth.permissions import accepts, require_roles
 from api.common.pagination import PAGINATION, paginate
-from api.errors import Invalid
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema
+from api.photos.uploads import UPLOAD_BODY, attach_uploaded_photo
 from api.rescue.patrols import services, stats
 from api.rescue.patrols.schemas import (
     CampaignQuerySchema,
     CampaignSchema,
     CampaignStatsSchema,
     CampaignUpdateSchema,
-    EncounterPhotoFormSchema,
     EncounterQuerySchema,
     EncounterSchema,
     EncounterUpdateSchema,
@@ -58,25 +55,6 @@ people_blp = Blueprint(
     url_prefix="/api/v1/street-people",
     description="People living on the street, known by alias or name",
 )
-
-
-# flask-smorest documents one body location per view: the multipart body (a file and a
-# form field) is described here and parsed in the view.
-PHOTO_UPLOAD_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file", "client_uuid"],
-                "properties": {
-                    "file": {"type": "string", "format": "binary"},
-                    "client_uuid": {"type": "string", "format": "uuid"},
-                },
-            }
-        }
-    },
-}
 
 
 def _settings() -> services.PatrolSettings:
@@ -271,26 +249,15 @@ class EncounterPhotos(MethodView):
 
     @require_roles(*WRITERS)
     @accepts("multipart/form-data")
-    @encounters_blp.doc(requestBody=PHOTO_UPLOAD_BODY)
+    @encounters_blp.doc(requestBody=UPLOAD_BODY)
     @encounters_blp.response(201, PhotoSchema)
     @encounters_blp.alt_response(200, schema=PhotoSchema, description="a replay")
     def post(self, encounter_id):
         """Attach a photo (multipart file + client_uuid; idempotent; same rules as visits)"""
-        try:
-            form = EncounterPhotoFormSchema().load(request.form, unknown=EXCLUDE)
-        except ValidationError as exc:
-            raise Invalid(exc.messages) from exc
         encounter = services.get_encounter(encounter_id)
-        photo, created = photo_services.attach_photo(
-            "encounter",
-            encounter.id,
-            encounter.area_id,
-            request.files.get("file"),
-            form["client_uuid"],
-            reference_point=encounter.location,
-            reference_time=encounter.occurred_at,
+        return attach_uploaded_photo(
+            "encounter", encounter.id, encounter.area_id, encounter.location, encounter.occurred_at
         )
-        return photo, 201 if created else 200
 
 
 # Street people

@@ -350,7 +350,3 @@ class CampaignStatsSchema(Schema):
     weeks = fields.List(fields.Dict())
     previous = fields.Dict(allow_none=True)
     change = fields.Dict(allow_none=True)
-
-
-class EncounterPhotoFormSchema(Schema):
-    client_uuid = fields.UUID(required=True)
