@@ -13,13 +13,29 @@ FEATURES = {
     "features": [
         {
             "type": "Feature",
-            "properties": {"code": "440229100901", "name": "导入村", "level": "village", "parent_code": "440229100"},
-            "geometry": {"type": "Polygon", "coordinates": [[[114.1, 24.3], [114.11, 24.3], [114.11, 24.31], [114.1, 24.3]]]},
+            "properties": {
+                "code": "440229100901",
+                "name": "导入村",
+                "level": "village",
+                "parent_code": "440229100",
+            },
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[114.1, 24.3], [114.11, 24.3], [114.11, 24.31], [114.1, 24.3]]],
+            },
         },
         {
             "type": "Feature",
-            "properties": {"code": "440229100", "name": "导入镇", "level": "town", "parent_code": "440229"},
-            "geometry": {"type": "Polygon", "coordinates": [[[114.0, 24.2], [114.2, 24.2], [114.2, 24.4], [114.0, 24.2]]]},
+            "properties": {
+                "code": "440229100",
+                "name": "导入镇",
+                "level": "town",
+                "parent_code": "440229",
+            },
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[114.0, 24.2], [114.2, 24.2], [114.2, 24.4], [114.0, 24.2]]],
+            },
         },
         {
             "type": "Feature",
@@ -45,7 +61,10 @@ def test_import_areas_from_geojson_places_parents_first(app, db, tmp_path):
 
 def test_import_refuses_a_bad_file_and_writes_nothing(app, db, tmp_path):
     bad = dict(FEATURES)
-    bad["features"] = [*FEATURES["features"][1:], {"type": "Feature", "properties": {"code": "1", "level": "village"}}]
+    bad["features"] = [
+        *FEATURES["features"][1:],
+        {"type": "Feature", "properties": {"code": "1", "level": "village"}},
+    ]
     path = tmp_path / "bad.geojson"
     path.write_text(json.dumps(bad), encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["areas", "import", str(path)])
@@ -55,8 +74,19 @@ def test_import_refuses_a_bad_file_and_writes_nothing(app, db, tmp_path):
 
 def test_create_user_command(app, db, areas):
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "cli-user", "--display-name", "命令行", "--role", "supervisor",
-              "--area-code", areas.town_a.code, "--password", "long enough"]
+        args=[
+            "users",
+            "create",
+            "cli-user",
+            "--display-name",
+            "命令行",
+            "--role",
+            "supervisor",
+            "--area-code",
+            areas.town_a.code,
+            "--password",
+            "long enough",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.scalar(select(User).where(User.username == "cli-user"))

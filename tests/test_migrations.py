@@ -36,7 +36,8 @@ def _app_tables(engine):
     return {
         name
         for name in inspect(engine).get_table_names()
-        if name not in ignore and not name.startswith(("idx_", "geometry_", "spatial", "sql", "views_", "virts_"))
+        if name not in ignore
+        and not name.startswith(("idx_", "geometry_", "spatial", "sql", "views_", "virts_"))
         and name not in {"data_licenses", "ElementaryGeometries", "KNN", "KNN2", "SpatialIndex"}
     }
 

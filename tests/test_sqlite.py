@@ -38,8 +38,13 @@ def test_admin_creates_an_account_and_it_signs_in(sqlite_app):
     town = session.scalar(select(Area).where(Area.name == "江尾镇"))
     created = client.post(
         "/api/v1/users",
-        json={"username": "sqlite-user", "display_name": "新社工", "role": "outreach_worker",
-              "area_id": town.id, "password": "long enough"},
+        json={
+            "username": "sqlite-user",
+            "display_name": "新社工",
+            "role": "outreach_worker",
+            "area_id": town.id,
+            "password": "long enough",
+        },
         headers={"Authorization": f"Bearer {admin['access_token']}"},
     )
     assert created.status_code == 201

@@ -37,7 +37,9 @@ def _expect_write_user(role, level, target):
     return _expect_read_area(role, level, target)
 
 
-CASES = list(itertools.product(ROLES, LEVELS, ("own_village", "sibling_village", "other_town_village")))
+CASES = list(
+    itertools.product(ROLES, LEVELS, ("own_village", "sibling_village", "other_town_village"))
+)
 
 
 @pytest.mark.parametrize(("role", "level", "target"), CASES)
@@ -68,8 +70,13 @@ def test_only_admins_create_accounts(client, areas, role):
     caller = factories.user(role, areas.county)
     response = client.post(
         "/api/v1/users",
-        json={"username": f"new-{role}", "display_name": "新人", "role": "outreach_worker",
-              "area_id": areas.town_a.id, "password": "long enough"},
+        json={
+            "username": f"new-{role}",
+            "display_name": "新人",
+            "role": "outreach_worker",
+            "area_id": areas.town_a.id,
+            "password": "long enough",
+        },
         headers=factories.headers_for(caller),
     )
     assert response.status_code == (201 if role == "admin" else 403)
@@ -79,8 +86,13 @@ def test_town_admin_cannot_place_accounts_in_another_town(client, areas):
     admin = factories.user("admin", areas.town_a)
     response = client.post(
         "/api/v1/users",
-        json={"username": "elsewhere", "display_name": "x", "role": "outreach_worker",
-              "area_id": areas.town_b.id, "password": "long enough"},
+        json={
+            "username": "elsewhere",
+            "display_name": "x",
+            "role": "outreach_worker",
+            "area_id": areas.town_b.id,
+            "password": "long enough",
+        },
         headers=factories.headers_for(admin),
     )
     assert response.status_code == 422
@@ -92,8 +104,13 @@ def test_duplicate_username_is_409(client, areas):
     factories.user("outreach_worker", areas.town_b, username="taken")
     response = client.post(
         "/api/v1/users",
-        json={"username": "taken", "display_name": "x", "role": "outreach_worker",
-              "area_id": areas.town_a.id, "password": "long enough"},
+        json={
+            "username": "taken",
+            "display_name": "x",
+            "role": "outreach_worker",
+            "area_id": areas.town_a.id,
+            "password": "long enough",
+        },
         headers=factories.headers_for(admin),
     )
     assert response.status_code == 409
@@ -104,7 +121,12 @@ def test_admins_create_areas_under_visible_parents(client, areas, level, expecte
     admin = factories.user("admin", _home(areas, level))
     response = client.post(
         "/api/v1/areas",
-        json={"code": "440229100099", "name": "新村", "level": "village", "parent_id": areas.town_a.id},
+        json={
+            "code": "440229100099",
+            "name": "新村",
+            "level": "village",
+            "parent_id": areas.town_a.id,
+        },
         headers=factories.headers_for(admin),
     )
     assert response.status_code == expected

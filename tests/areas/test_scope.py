@@ -27,7 +27,15 @@ def test_session_get_respects_scope(db, areas):
     worker = db.get(User, outside_id)
     assert worker is not None
     db.expunge_all()
-    set_actor(None, Actor(user_id=None, role="outreach_worker", area_id=areas.town_a.id, area_path=areas.town_a.path))
+    set_actor(
+        None,
+        Actor(
+            user_id=None,
+            role="outreach_worker",
+            area_id=areas.town_a.id,
+            area_path=areas.town_a.path,
+        ),
+    )
     assert db.get(User, outside_id) is None
 
 
@@ -46,6 +54,11 @@ def test_system_sees_everything(db, areas):
 
 def test_joins_and_subqueries_are_scoped_too(db, areas):
     factories.user("outreach_worker", areas.village_b1)
-    set_actor(None, Actor(user_id=None, role="supervisor", area_id=areas.town_a.id, area_path=areas.town_a.path))
+    set_actor(
+        None,
+        Actor(
+            user_id=None, role="supervisor", area_id=areas.town_a.id, area_path=areas.town_a.path
+        ),
+    )
     rows = db.execute(select(User.username, Area.name).join(Area, User.area_id == Area.id)).all()
     assert all(name != "乙一村" for _, name in rows)

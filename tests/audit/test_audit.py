@@ -2,9 +2,9 @@
 
 from sqlalchemy import select
 
+from api.areas.scope import Actor, set_actor
 from api.audit.models import AuditEntry
 from api.audit.services import record_reveal
-from api.areas.scope import Actor, set_actor
 from tests import factories
 
 
@@ -21,8 +21,13 @@ def test_create_and_update_are_logged_with_old_and_new_values(client, db, areas)
     headers = factories.headers_for(admin)
     created = client.post(
         "/api/v1/users",
-        json={"username": "audited", "display_name": "旧名", "role": "outreach_worker",
-              "area_id": areas.town_a.id, "password": "long enough"},
+        json={
+            "username": "audited",
+            "display_name": "旧名",
+            "role": "outreach_worker",
+            "area_id": areas.town_a.id,
+            "password": "long enough",
+        },
         headers=headers,
     )
     user_id = created.json["id"]
@@ -43,8 +48,13 @@ def test_failed_request_leaves_no_audit_entry(client, db, areas):
     before = db.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
     response = client.post(
         "/api/v1/users",
-        json={"username": "x", "display_name": "x", "role": "nope", "area_id": areas.town_a.id,
-              "password": "long enough"},
+        json={
+            "username": "x",
+            "display_name": "x",
+            "role": "nope",
+            "area_id": areas.town_a.id,
+            "password": "long enough",
+        },
         headers=factories.headers_for(admin),
     )
     assert response.status_code == 422
@@ -91,9 +101,14 @@ def test_audit_list_is_for_admins_and_supervisors(client, areas):
 def test_supervisors_see_only_their_area_in_the_log(client, areas):
     admin = factories.user("admin", areas.county)
     elsewhere = factories.user("outreach_worker", areas.town_b)
-    client.patch(f"/api/v1/users/{elsewhere.id}", json={"display_name": "乙"}, headers=factories.headers_for(admin))
+    client.patch(
+        f"/api/v1/users/{elsewhere.id}",
+        json={"display_name": "乙"},
+        headers=factories.headers_for(admin),
+    )
     supervisor = factories.user("supervisor", areas.town_a)
     response = client.get(
-        f"/api/v1/audit?table_name=users&record_id={elsewhere.id}", headers=factories.headers_for(supervisor)
+        f"/api/v1/audit?table_name=users&record_id={elsewhere.id}",
+        headers=factories.headers_for(supervisor),
     )
     assert response.json == []
