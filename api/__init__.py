@@ -26,7 +26,7 @@ from api import logs
 from api.auth.permissions import current_view_method, install_request_auth
 from api.config import PROJECT_ROOT, load_config
 from api.db import create_db_engine, init_db, session
-from api.errors import TooLarge, UnsupportedMediaType, problem, register_error_handlers
+from api.errors import NotFound, TooLarge, UnsupportedMediaType, problem, register_error_handlers
 from api.migrate import db_cli
 
 # Each domain package exposes ``register(api)``; the order is the order in the spec.
@@ -46,6 +46,7 @@ DOMAINS = (
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_MIN_ID, _MAX_ID = -(2**31), 2**31 - 1
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -100,6 +101,13 @@ def _install_request_hooks(app: Flask) -> None:
     def _request_id_and_body_checks() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # Ids are PostgreSQL integers: a larger one in the path names nothing (404), rather
+        # than reaching the database as an out-of-range error.
+        if any(
+            isinstance(value, int) and not _MIN_ID <= value <= _MAX_ID
+            for value in (request.view_args or {}).values()
+        ):
+            raise NotFound("No such record.")
         if request.method not in _BODY_METHODS:
             return
         has_body = bool(request.content_length) or "chunked" in request.headers.get(

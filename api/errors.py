@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, g, json
 from flask.wrappers import Response
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,18 @@ def _handle_integrity_error(error: IntegrityError) -> Response:
     )
 
 
+def _handle_data_error(error: DataError) -> Response:
+    # A value the column cannot hold (an id past the integer range in a query, say): the
+    # client's input, not a server fault.
+    log.info("data error: %s", type(error.orig).__name__)
+    return problem(
+        422,
+        "Invalid input",
+        "A value is out of range or of the wrong kind for what it names.",
+        "validation-error",
+    )
+
+
 def _handle_database_down(error: DBAPIError) -> Response:
     log.error("database error: %s", type(error.orig).__name__)
     return problem(
@@ -196,6 +208,7 @@ def _handle_database_down(error: DBAPIError) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(IntegrityError, _handle_integrity_error)
+    app.register_error_handler(DataError, _handle_data_error)
     app.register_error_handler(OperationalError, _handle_database_down)
     app.register_error_handler(InterfaceError, _handle_database_down)
     app.register_error_handler(HTTPException, _handle_http_exception)

@@ -39,6 +39,7 @@ class Live:
     seed: dict[str, Any]  # what tests/live_seed.py made: tokens and ids
     queue: str
     log: Path
+    env: dict[str, str]
 
     def token(self, key: str) -> str:
         return self.seed["tokens"][key]
@@ -107,7 +108,7 @@ def live_server(workers: int = 1, threads: int = 4) -> Iterator[Live]:
                     tail = log.read_text()[-2000:]
                     raise RuntimeError(f"gunicorn did not start: {tail}") from exc
                 time.sleep(0.3)
-        yield Live(base, url, seed, queue, log)
+        yield Live(base, url, seed, queue, log, env)
     finally:
         if server is not None and server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)

@@ -87,6 +87,11 @@ def to_db_geometry(geometry: BaseGeometry | None) -> WKBElement | WKTElement | N
 
 
 class _GeoJSONField(fields.Nested):
+    def _deserialize(self, value: Any, attr: Any, data: Any, partial: Any = None, **kwargs: Any):
+        # A geometry is one value: a partial update (PATCH) replaces it whole, so its parts
+        # stay required there too (else ``{}`` would reach the coordinates check as a 500).
+        return super()._deserialize(value, attr, data, partial=False, **kwargs)
+
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
         return geometry_to_geojson(value)
 
