@@ -241,3 +241,25 @@ def test_escalations_are_not_escalated(db, areas):
     before = db.scalar(select(func.count()).select_from(Task))
     followup.escalate_overdue()
     assert db.scalar(select(func.count()).select_from(Task)) == before
+
+
+# -- end to end through the visits API -----------------------------------------------------
+
+
+def test_visit_posted_through_the_api_gets_its_task_from_the_worker(client, db, areas, run_jobs):
+    from tests.visits import factories as visit_factories
+
+    worker = factories.user("outreach_worker", areas.town_a)
+    household = visit_factories.household(areas.village_a1)
+    payload = visit_factories.visit_payload(
+        household.id, needs=["temporary_assistance"], findings={"household_size": 3}
+    )
+    response = client.post("/api/v1/visits", json=payload, headers=factories.headers_for(worker))
+    assert response.status_code == 201, response.json
+    run_jobs()
+    [task] = tasks_for(
+        db, source_kind="visit", source_id=response.json["id"], kind="temporary_assistance"
+    )
+    assert task.assignee_id == worker.id and task.priority == "high"
+    mine = client.get("/api/v1/tasks", headers=factories.headers_for(worker)).json
+    assert task.id in [row["id"] for row in mine]
