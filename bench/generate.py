@@ -737,14 +737,17 @@ def exists(database: str, scale: str) -> bool:
 
 
 def main() -> None:
+    global ADMIN_URL
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="county")
     parser.add_argument("--database", help="default: doudi_bench or doudi_bench_province")
     parser.add_argument("--if-missing", action="store_true", help="keep an existing data set")
+    parser.add_argument("--admin-url", default=ADMIN_URL, help="a server's maintenance database")
     parser.add_argument(
         "--fraction", type=float, default=1.0, help="shrink households, visits and tasks (trials)"
     )
     args = parser.parse_args()
+    ADMIN_URL = args.admin_url
     for key in ("households", "visits", "tasks"):
         PER_COUNTY[key] = int(PER_COUNTY[key] * args.fraction)
     database = args.database or (
