@@ -23,14 +23,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from api import create_app
 from api.areas.scope import SYSTEM, set_actor
-from api.db import create_db_engine, session
+from api.db import session
 from api.migrate import upgrade
 from tests import factories
+from tests.databases import scratch_database
 from workers.queue import wait_for_in_process_jobs
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -49,24 +48,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    admin_url = make_url(TEST_DATABASE_URL)
-    name = f"doudi_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
-    migrate_engine = create_db_engine(url)
-    with migrate_engine.begin() as conn:
-        upgrade(conn)
-    migrate_engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("doudi_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

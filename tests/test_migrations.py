@@ -1,34 +1,21 @@
 """The schema is built by Alembic on both back ends, and can be taken down and up again."""
 
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect
 
 import api.models  # noqa: F401
 from api.db import Base, create_db_engine
 from api.migrate import downgrade, upgrade
-from tests.conftest import TEST_DATABASE_URL
+from tests.databases import scratch_database
 
 
 @pytest.fixture
 def fresh_postgis_url():
-    admin_url = make_url(TEST_DATABASE_URL)
-    name = f"doudi_migrate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    with create_engine(url).begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("doudi_migrate", migrate=False) as url:
+        yield url
 
 
 def _app_tables(engine):

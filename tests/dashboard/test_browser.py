@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from api import create_app
@@ -25,8 +24,8 @@ from api.areas.scope import SYSTEM, set_actor
 from api.config import PROJECT_ROOT
 from api.db import init_db, session, utcnow
 from api.demo.cli import DEMO_PASSWORD, seed_demo
-from api.migrate import upgrade
 from api.visits.models import Visit
+from tests.databases import scratch_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,52 +44,39 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "dashboard"
 @pytest.fixture
 def served_demo(app) -> Iterator[tuple[str, object]]:
     """A base URL serving the demo county from a committed database of its own."""
-    admin_url = make_url(os.environ["TEST_DATABASE_URL"])
-    name = f"doudi_browser_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
     queue = f"doudi-browser-{uuid.uuid4().hex[:8]}"
     server = None
     demo_app = None
-    try:
-        with create_engine(url).begin() as conn:
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        demo_app = create_app(
-            {
-                "DATABASE_URL": url,
-                "REDIS_URL": os.environ["TEST_REDIS_URL"],
-                "RQ_QUEUE": queue,
-                "SECRET_KEY": "browser-test",
-                "LOG_JSON": False,
-                "TESTING": True,
-                "PHOTO_STORAGE_DIR": str(ARTIFACTS / "photos"),
-            }
-        )
-        engine = demo_app.extensions["doudi.engine"]
-        with engine.begin() as conn:
-            upgrade(conn)
-        with demo_app.app_context():
-            seed_demo()
-            session.commit()
+    with scratch_database("doudi_browser") as url:
+        try:
+            demo_app = create_app(
+                {
+                    "DATABASE_URL": url,
+                    "REDIS_URL": os.environ["TEST_REDIS_URL"],
+                    "RQ_QUEUE": queue,
+                    "SECRET_KEY": "browser-test",
+                    "LOG_JSON": False,
+                    "TESTING": True,
+                    "PHOTO_STORAGE_DIR": str(ARTIFACTS / "photos"),
+                }
+            )
+            with demo_app.app_context():
+                seed_demo()
+                session.commit()
+                session.remove()
+            server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            yield f"http://127.0.0.1:{server.server_port}", demo_app
+        finally:
+            if server is not None:
+                server.shutdown()
             session.remove()
-        server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        yield f"http://127.0.0.1:{server.server_port}", demo_app
-    finally:
-        if server is not None:
-            server.shutdown()
-        session.remove()
-        if demo_app is not None:
-            demo_app.extensions["doudi.engine"].dispose()
-        init_db(app.extensions["doudi.engine"])
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        redis = Redis.from_url(os.environ["TEST_REDIS_URL"])
-        for key in redis.scan_iter(f"*{queue}*"):
-            redis.delete(key)
+            if demo_app is not None:
+                demo_app.extensions["doudi.engine"].dispose()
+            init_db(app.extensions["doudi.engine"])
+            redis = Redis.from_url(os.environ["TEST_REDIS_URL"])
+            for key in redis.scan_iter(f"*{queue}*"):
+                redis.delete(key)
 
 
 def review_state_of(demo_app, visit_id: int) -> str:

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,40 +24,23 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from redis import Redis
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from api import create_app
 from api.areas.scope import SYSTEM, set_actor
-from api.db import create_db_engine, session
-from api.migrate import upgrade
-from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL
+from api.db import session
+from tests.conftest import TEST_REDIS_URL
+from tests.databases import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
-RQ = str(ROOT / ".venv" / "bin" / "rq")
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
+# The worker commands of the interpreter running the tests (the project's virtualenv).
+PYTHON = sys.executable
+RQ = str(Path(sys.executable).with_name("rq"))
 
 
 @pytest.fixture(scope="session")
 def live_database_url() -> Iterator[str]:
-    admin_url = make_url(TEST_DATABASE_URL)
-    name = f"doudi_live_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
-    migrate_engine = create_db_engine(url)
-    with migrate_engine.begin() as conn:
-        upgrade(conn)
-    migrate_engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database("doudi_live") as url:
+        yield url
 
 
 @dataclass

@@ -1,0 +1,42 @@
+"""Scratch PostgreSQL databases for tests that need committed data (worker processes, a
+served app, migrations from empty). Each is created beside TEST_DATABASE_URL with PostGIS,
+optionally migrated to every head, and dropped (connections and all) afterwards."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from api.db import create_db_engine
+from api.migrate import upgrade
+
+
+@contextmanager
+def scratch_database(prefix: str, migrate: bool = True) -> Iterator[str]:
+    """The URL of a new database named ``<prefix>_<random>``."""
+    admin_url = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        plain = create_engine(url)
+        with plain.begin() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        plain.dispose()
+        if migrate:
+            engine = create_db_engine(url)
+            with engine.begin() as conn:
+                upgrade(conn)
+            engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
