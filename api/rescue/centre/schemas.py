@@ -47,10 +47,10 @@ class ResidentSchema(Schema):
     )
     bed = fields.String(allow_none=True, validate=validate.Length(max=40))
     display_name = fields.String(dump_only=True)
-    discharged_at = AwareDateTime(dump_only=True)
-    discharge_reason = fields.String(dump_only=True)
-    discharge_destination = fields.String(dump_only=True)
-    discharge_notes = fields.String(dump_only=True)
+    discharged_at = AwareDateTime(dump_only=True, allow_none=True)
+    discharge_reason = fields.String(dump_only=True, allow_none=True)
+    discharge_destination = fields.String(dump_only=True, allow_none=True)
+    discharge_notes = fields.String(dump_only=True, allow_none=True)
     days_stayed = fields.Method("_days_stayed", dump_only=True)
     long_stay = fields.Method(
         "_long_stay",

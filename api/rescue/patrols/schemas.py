@@ -110,7 +110,7 @@ class PatrolSchema(_Strict):
     team_members = fields.List(fields.Nested(PatrolTeamMemberSchema), dump_only=True)
     route_length_m = fields.Float(dump_only=True)
     point_count = fields.Integer(dump_only=True)
-    created_by_id = fields.Integer(dump_only=True)
+    created_by_id = fields.Integer(dump_only=True, allow_none=True)
     created_at = AwareDateTime(dump_only=True)
     updated_at = AwareDateTime(dump_only=True)
 
@@ -227,8 +227,8 @@ class StreetPersonSchema(_Strict):
     approximate_age = fields.Integer(allow_none=True, validate=validate.Range(0, 120))
     description = fields.String(allow_none=True, validate=_text)
     area_id = Id()
-    first_seen_at = AwareDateTime(dump_only=True)
-    last_seen_at = AwareDateTime(dump_only=True)
+    first_seen_at = AwareDateTime(dump_only=True, allow_none=True)
+    last_seen_at = AwareDateTime(dump_only=True, allow_none=True)
     created_at = AwareDateTime(dump_only=True)
 
 
@@ -318,7 +318,7 @@ class EncounterSchema(_EncounterFields):
         load_only=True,
         metadata={"description": "Create a street person and link it (instead of the id)"},
     )
-    created_by_id = fields.Integer(dump_only=True)
+    created_by_id = fields.Integer(dump_only=True, allow_none=True)
     created_at = AwareDateTime(dump_only=True)
     updated_at = AwareDateTime(dump_only=True)
 
