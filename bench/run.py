@@ -734,7 +734,8 @@ def bench_export(run: Run, limit_s: float) -> None:
         "AND visited_at < '2026-10-31T16:00Z'"
     )[0][0]
     what = (
-        f"HTTP {status}, {len(body) / 2**20:,.0f} MB in {elapsed:.0f}s"
+        f"HTTP {status}, {len(body) / 2**20:,.1f} MB in {elapsed:.0f}s"
+        + (" (EMPTY: header row only)" if len(body) < 65536 else "")
         if status
         else (f"timed out after {limit_s:.0f}s")
     )
@@ -746,7 +747,7 @@ def bench_export(run: Run, limit_s: float) -> None:
             "",
             "",
             "<= 300 MB",
-            verdict(status == 200 and rss.peak <= 300),
+            verdict(status == 200 and rss.peak <= 300 and len(body) > 2**20),
         )
     )
 
