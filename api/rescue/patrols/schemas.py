@@ -5,6 +5,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.common.fields import AwareDateTime, GeoJSONPoint
+from api.common.spatial import BBoxField
 from api.rescue.patrols.models import (
     AID_KINDS,
     CAMPAIGN_KINDS,
@@ -130,29 +131,8 @@ class PatrolQuerySchema(Schema):
     to = fields.Date(metadata={"description": "Started on or before (local date)"})
 
 
-def _parse_bbox(value: str) -> tuple[float, float, float, float]:
-    parts = value.split(",")
-    if len(parts) != 4:
-        raise ValidationError("bbox is minlon,minlat,maxlon,maxlat.")
-    try:
-        minlon, minlat, maxlon, maxlat = (float(part) for part in parts)
-    except ValueError as exc:
-        raise ValidationError("bbox values must be numbers.") from exc
-    values = (minlon, minlat, maxlon, maxlat)
-    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
-        raise ValidationError("bbox values must be finite.")
-    if not (-180 <= minlon <= maxlon <= 180 and -90 <= minlat <= maxlat <= 90):
-        raise ValidationError("bbox is minlon,minlat,maxlon,maxlat within WGS-84 bounds.")
-    return values
-
-
-class BBox(fields.String):
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        return _parse_bbox(super()._deserialize(value, attr, data, **kwargs))
-
-
 class PatrolMapQuerySchema(PatrolQuerySchema):
-    bbox = BBox(metadata={"description": "minlon,minlat,maxlon,maxlat (WGS-84)"})
+    bbox = BBoxField()
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
 
 

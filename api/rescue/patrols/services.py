@@ -15,13 +15,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from shapely.geometry import Point
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, func, or_, select
 
 from api.areas.models import Area
 from api.areas.scope import current_actor, visible_area
 from api.auth.models import User
 from api.common.fields import geometry_to_geojson, to_db_geometry
 from api.common.idempotency import find_replay, fingerprint
+from api.common.spatial import in_bbox
 from api.db import session, utcnow
 from api.errors import Conflict, Invalid, NotFound
 from api.jobs.services import schedule_job
@@ -202,33 +203,8 @@ def patrols_query(filters: dict[str, Any], settings: PatrolSettings) -> Select:
     if filters.get("to"):
         stmt = stmt.where(Patrol.started_at < local_day_bounds(filters["to"], settings.timezone)[1])
     if filters.get("bbox"):
-        stmt = stmt.where(bbox_filter(Patrol, "route", filters["bbox"]))
+        stmt = stmt.where(in_bbox(Patrol, "route", filters["bbox"]))
     return stmt
-
-
-def bbox_filter(model: type, column: str, bbox: tuple[float, float, float, float]) -> Any:
-    """A WHERE clause keeping rows whose geometry ``column`` meets the box, answered by the
-    spatial index on both back ends."""
-    minlon, minlat, maxlon, maxlat = bbox
-    geometry = getattr(model, column)
-    if session.get_bind().dialect.name == "sqlite":
-        # SpatiaLite's R*Tree is only consulted through its SpatialIndex virtual table.
-        candidates = text(
-            "SELECT ROWID FROM SpatialIndex WHERE f_table_name = :table "
-            "AND f_geometry_column = :column "
-            "AND search_frame = BuildMbr(:minlon, :minlat, :maxlon, :maxlat, 4326)"
-        ).bindparams(
-            table=model.__tablename__,
-            column=column,
-            minlon=minlon,
-            minlat=minlat,
-            maxlon=maxlon,
-            maxlat=maxlat,
-        )
-        envelope = func.BuildMbr(minlon, minlat, maxlon, maxlat, 4326)
-        return (model.id.in_(candidates)) & (func.Intersects(geometry, envelope) == 1)
-    envelope = func.ST_MakeEnvelope(minlon, minlat, maxlon, maxlat, 4326)
-    return func.ST_Intersects(geometry, envelope)
 
 
 def _check_team(team_ids: list[int]) -> list[int]:
@@ -515,7 +491,7 @@ def encounters_query(filters: dict[str, Any], settings: PatrolSettings) -> Selec
             Encounter.occurred_at < local_day_bounds(filters["to"], settings.timezone)[1]
         )
     if filters.get("bbox"):
-        stmt = stmt.where(bbox_filter(Encounter, "location", filters["bbox"]))
+        stmt = stmt.where(in_bbox(Encounter, "location", filters["bbox"]))
     return stmt
 
 

@@ -15,47 +15,16 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
-from sqlalchemy import ColumnElement, and_, column, func, or_, select, table
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from api.areas.models import Area
+from api.common.spatial import BBox, in_bbox
 from api.db import session
 from api.rescue.patrols.models import Encounter, Patrol
 from api.visits.coverage import services
 from api.visits.coverage.services import Cadence, Period
 from api.visits.models import Household, Visit
-
-BBox = tuple[float, float, float, float]
-
-
-def in_bbox(model: type, geometry_attr: str, bbox: BBox) -> ColumnElement[bool]:
-    """Rows of ``model`` whose geometry's box meets ``bbox``, through the spatial index.
-
-    PostGIS: ``&&`` against an envelope uses the GiST index. SpatiaLite: the geometry
-    column's R*Tree (``idx_<table>_<column>``, whose ``pkid`` is the row id) is queried
-    directly; a plain ``MbrIntersects`` would scan the table.
-    """
-    min_lon, min_lat, max_lon, max_lat = bbox
-    geometry = getattr(model, geometry_attr)
-    if session.get_bind().dialect.name == "postgresql":
-        return geometry.op("&&")(func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326))
-    name = model.__table__.name  # type: ignore[attr-defined]
-    rtree = table(
-        f"idx_{name}_{geometry_attr}",
-        column("pkid"),
-        column("xmin"),
-        column("xmax"),
-        column("ymin"),
-        column("ymax"),
-    )
-    return model.id.in_(  # type: ignore[attr-defined]
-        select(rtree.c.pkid).where(
-            rtree.c.xmin <= max_lon,
-            rtree.c.xmax >= min_lon,
-            rtree.c.ymin <= max_lat,
-            rtree.c.ymax >= min_lat,
-        )
-    )
 
 
 def geojson_geometry(value: Any) -> dict[str, Any] | None:

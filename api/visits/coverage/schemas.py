@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.common.fields import AwareDateTime
+from api.common.spatial import BBoxField
 from api.visits.models import REVIEW_STATES
 
 MAX_PERIOD_DAYS = 3 * 366
@@ -35,32 +35,8 @@ class PeriodQuerySchema(Schema):
                 raise ValidationError(f"A period is at most {MAX_PERIOD_DAYS} days.", "from")
 
 
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    parts = text.split(",")
-    if len(parts) != 4:
-        raise ValidationError("Four numbers: minlon,minlat,maxlon,maxlat.")
-    try:
-        min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
-    except ValueError as exc:
-        raise ValidationError("Four numbers: minlon,minlat,maxlon,maxlat.") from exc
-    if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
-        raise ValidationError("Coordinates must be finite numbers.")
-    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
-        raise ValidationError("Longitudes lie within [-180, 180] (longitude comes first).")
-    if not (-90 <= min_lat <= 90 and -90 <= max_lat <= 90):
-        raise ValidationError("Latitudes lie within [-90, 90] (longitude comes first).")
-    if min_lon > max_lon or min_lat > max_lat:
-        raise ValidationError("The minimum corner comes first: minlon,minlat,maxlon,maxlat.")
-    return min_lon, min_lat, max_lon, max_lat
-
-
-class BBoxField(fields.String):
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        return parse_bbox(super()._deserialize(value, attr, data, **kwargs))
-
-
 class MapQuerySchema(PeriodQuerySchema):
-    bbox = BBoxField(metadata={"description": "minlon,minlat,maxlon,maxlat (WGS-84)"})
+    bbox = BBoxField()
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT,
         validate=validate.Range(min=1, max=MAX_LIMIT),
