@@ -316,7 +316,10 @@ def main() -> None:
             queue=f"load-{uuid.uuid4().hex[:6]}", photo_dir=str(out / "photos"),
             procs={}, logs=out,
         )  # fmt: skip
-        os.environ["OUTBOX_RETRY_AFTER_SECONDS"] = "30"  # inherited by every service
+        # The sweep redoes a job lost to a killed worker or a Redis outage after this long
+        # (default 300 s); shorter than the queue's backlog, it enqueues every waiting job
+        # again (harmless, the jobs are idempotent, but it doubles the workers' work).
+        os.environ.setdefault("OUTBOX_RETRY_AFTER_SECONDS", "120")
         svc.start_redis()
         svc.start_gunicorn(workers=2, threads=4, timeout=60)
         svc.start_worker("worker1")
