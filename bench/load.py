@@ -85,7 +85,11 @@ class PrivateCluster:
         command = [str(PG_BIN / args[0]), *args[1:]]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, check=True, capture_output=True, text=True)
+        # No pipes: a postmaster started by pg_ctl would hold them open, and the call
+        # would wait for it to exit.
+        return subprocess.run(
+            command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
     def init(self) -> None:
         shutil.chown(self.dir, "postgres") if os.geteuid() == 0 else None
@@ -102,7 +106,9 @@ class PrivateCluster:
         self._as_postgres("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "start")
 
     def restart(self) -> None:
-        self._as_postgres("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+        self._as_postgres(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w", "restart"
+        )
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
