@@ -416,6 +416,12 @@ def inject_faults(
     stop(svc.procs.pop("redis"), signal.SIGTERM)
     time.sleep(60)
     svc.start_redis()
+    # `rq cron` exits when Redis goes away; in production its supervisor restarts it.
+    # Without it the outbox sweep never runs and the jobs Redis lost are never redone.
+    if svc.procs.get("cron") is not None and svc.procs["cron"].poll() is not None:
+        svc.procs.pop("cron")
+        start_cron(svc)
+        ledger.note("rq cron had exited with Redis; restarted")
     ledger.fault_active = ""
     ledger.note("fault: Redis back")
 
