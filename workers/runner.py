@@ -43,7 +43,8 @@ def _run(outbox_id: int) -> str:
         stmt = stmt.with_for_update(skip_locked=True)
     job = session.scalar(stmt)
     if job is None or job.finished_at is not None:
-        session.rollback()
+        # Nothing to do; closing the session (below) ends the read-only transaction.
+        session.remove()
         return "skipped"
     func, args = job.func, list(job.args)
     try:
