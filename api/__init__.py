@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, g, request
 from flask.wrappers import Response
 from flask_smorest import Api
+from flask_smorest.pagination import PaginationMetadataSchema
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -26,7 +27,15 @@ from api import logs
 from api.auth.permissions import current_view_method, install_request_auth
 from api.config import PROJECT_ROOT, load_config
 from api.db import create_db_engine, init_db, session
-from api.errors import NotFound, TooLarge, UnsupportedMediaType, problem, register_error_handlers
+from api.errors import (
+    PROBLEM_MEDIA_TYPE,
+    NotFound,
+    ProblemSchema,
+    TooLarge,
+    UnsupportedMediaType,
+    problem,
+    register_error_handlers,
+)
 from api.migrate import db_cli
 
 # Each domain package exposes ``register(api)``; the order is the order in the spec.
@@ -47,6 +56,32 @@ DOMAINS = (
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _MIN_ID, _MAX_ID = -(2**31), 2**31 - 1
+
+
+class DoudiApi(Api):
+    """flask-smorest's Api, documenting what the service really sends: error bodies as
+    ``application/problem+json`` in the problem shape, and ``X-Pagination`` as a header
+    holding JSON."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_MEDIA_TYPE
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = content_type
+
+    def _register_pagination_header(self) -> None:
+        self.spec.components.header(
+            "PAGINATION",
+            {
+                "description": "Pagination metadata (JSON)",
+                "content": {"application/json": {"schema": PaginationMetadataSchema}},
+            },
+            lazy=True,
+        )
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -73,7 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["doudi.engine"] = engine
     init_db(engine)
 
-    api = Api(
+    api = DoudiApi(
         app,
         spec_kwargs={
             "security": [{"bearerAuth": []}],

@@ -15,12 +15,28 @@ from typing import Any
 
 from flask import Flask, g, json
 from flask.wrappers import Response
+from marshmallow import Schema, fields
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemSchema(Schema):
+    """The error body, as documented in the OpenAPI spec."""
+
+    type = fields.String(metadata={"description": "A URI naming the kind of problem"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    request_id = fields.String(metadata={"description": "Quote it when reporting a problem"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Validation messages keyed by field path (422 only)"},
+    )
 
 
 class ApiError(Exception):
