@@ -138,6 +138,12 @@ SETTINGS: list[Setting] = [
         "低保边缘: per-capita income under this × the dibao standard.",
     ),
     Setting(
+        "EXPENDITURE_HARDSHIP_FACTOR",
+        1.0,
+        float,
+        "支出型困难: per-capita income minus rigid expenses under this × the dibao standard.",
+    ),
+    Setting(
         "EXTREME_POVERTY_FACTOR",
         1.6,
         float,

@@ -5,7 +5,8 @@ date, in the county's zone, for the household's urban/rural status, taken from t
 area up the tree (village, town, county) that has one):
 
 1. per-capita income < S                                   -> ``likely_dibao``
-2. (income - rigid expenses) per capita < S                -> ``likely_expenditure_hardship``
+2. (income - rigid expenses) per capita < EXPENDITURE_HARDSHIP_FACTOR x S
+                                                           -> ``likely_expenditure_hardship``
 3. per-capita income < MARGINAL_INCOME_FACTOR x S          -> ``likely_marginal``
 4. otherwise                                               -> ``none``
 
@@ -41,6 +42,7 @@ def screen(
     dibao_standard: Standard | None,
     marginal_factor: float,
     extreme_poverty_factor: float,
+    expenditure_factor: float = 1.0,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """(result, figures) for a visit's findings; (None, None) when there is nothing to screen."""
     income = findings.get("monthly_income_total")
@@ -57,9 +59,10 @@ def screen(
     per_capita = float(income) / size
     per_capita_after_rigid = (float(income) - rigid) / size
     marginal_line = round(line * marginal_factor, 2)
+    expenditure_line = round(line * expenditure_factor, 2)
     if per_capita < line:
         result = "likely_dibao"
-    elif per_capita_after_rigid < line:
+    elif per_capita_after_rigid < expenditure_line:
         result = "likely_expenditure_hardship"
     elif per_capita < marginal_line:
         result = "likely_marginal"
@@ -73,6 +76,7 @@ def screen(
         "per_capita_income_after_rigid_expenses": round(per_capita_after_rigid, 2),
         "dibao_standard": line,
         "marginal_line": marginal_line,
+        "expenditure_hardship_line": expenditure_line,
         "marginal_income_factor": marginal_factor,
         "extreme_poverty_line": round(line * extreme_poverty_factor, 2),
         "standard_id": dibao_standard.id,

@@ -369,6 +369,7 @@ def _screen(visit: Visit, household: Household) -> None:
         standard,
         current_app.config["MARGINAL_INCOME_FACTOR"],
         current_app.config["EXTREME_POVERTY_FACTOR"],
+        current_app.config["EXPENDITURE_HARDSHIP_FACTOR"],
     )
     visit.screening_result = result
     visit.screening = figures
