@@ -165,6 +165,9 @@ class Visit(AreaScoped, Audited, Base):
         ),
         Index("ix_visits_household_visited_at", "household_id", "visited_at"),
         Index("ix_visits_area_visited_at", "area_id", "visited_at"),
+        # A period of visits across areas (map layer, exports): no other index leads
+        # with the visit time.
+        Index("ix_visits_visited_at", "visited_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

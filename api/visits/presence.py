@@ -16,8 +16,10 @@ from geoalchemy2 import Geography
 from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
-from sqlalchemy import ColumnElement, cast, func
+from sqlalchemy import ColumnElement, and_, cast, func
 from sqlalchemy.orm import Session
+
+from api.common.spatial import in_bbox
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -75,11 +77,33 @@ def check_presence(
 
 
 def within_distance(
-    db_session: Session, column: Any, point: Point, metres: float
+    db_session: Session, model: type, geometry_attr: str, point: Point, metres: float
 ) -> ColumnElement[bool]:
-    """A SQL condition: ``column`` (a POINT, SRID 4326) lies within ``metres`` of ``point``."""
+    """A SQL condition: ``model.<geometry_attr>`` (a POINT, SRID 4326) lies within
+    ``metres`` of ``point``.
+
+    The exact test works on the spheroid, which no index serves; a box around the point
+    (a little larger than the circle) is tried first, through the spatial index.
+    """
+    column = getattr(model, geometry_attr)
     target = func.ST_GeomFromText(point.wkt, 4326)
+    # Degrees per metre: 1/110,574 along a meridian; along a parallel shrinking with
+    # cos(latitude). 10 % spare covers the ellipsoid's variation.
+    dlat = 1.1 * metres / 110_574
+    dlon = 1.1 * metres / (111_320 * max(math.cos(math.radians(point.y)), 0.01))
+    box = in_bbox(
+        model,
+        geometry_attr,
+        (
+            max(point.x - dlon, -180.0),
+            max(point.y - dlat, -90.0),
+            min(point.x + dlon, 180.0),
+            min(point.y + dlat, 90.0),
+        ),
+    )
     if db_session.get_bind().dialect.name == "postgresql":
-        return func.ST_DWithin(cast(column, Geography), cast(target, Geography), metres)
-    # SpatiaLite: PtDistWithin(a, b, metres, use_spheroid) on geographic coordinates.
-    return func.PtDistWithin(column, target, metres, 1) == 1
+        exact = func.ST_DWithin(cast(column, Geography), cast(target, Geography), metres)
+    else:
+        # SpatiaLite: PtDistWithin(a, b, metres, use_spheroid) on geographic coordinates.
+        exact = func.PtDistWithin(column, target, metres, 1) == 1
+    return and_(box, exact)

@@ -238,7 +238,7 @@ def households_query(
     if near is not None:
         stmt = stmt.where(
             Household.location.is_not(None),
-            presence.within_distance(session(), Household.location, Point(*near), within_m),
+            presence.within_distance(session(), Household, "location", Point(*near), within_m),
         )
     return stmt
 
