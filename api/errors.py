@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, g, json
 from flask.wrappers import Response
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -25,7 +25,11 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class ProblemSchema(Schema):
-    """The error body, as documented in the OpenAPI spec."""
+    """The error body, as documented in the OpenAPI spec. Problems may carry extension
+    members (RFC 9457 §3.2), such as the ``client_uuid`` of a conflicting resend."""
+
+    class Meta:
+        unknown = INCLUDE
 
     type = fields.String(metadata={"description": "A URI naming the kind of problem"})
     title = fields.String()

@@ -18,6 +18,7 @@ from marshmallow import Schema, fields
 from api.auth.permissions import accepts, require_roles
 from api.common.fields import reveal_id_numbers
 from api.common.pagination import PAGINATION, paginate
+from api.common.patching import partial_update
 from api.errors import Forbidden
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema
@@ -116,7 +117,7 @@ class HouseholdById(MethodView):
         return household
 
     @require_roles(*FIELD_ROLES)
-    @households_blp.arguments(HouseholdUpdateSchema(partial=True))
+    @households_blp.arguments(partial_update(HouseholdUpdateSchema))
     @households_blp.response(200, HouseholdSchema)
     def patch(self, data, household_id):
         """Change a household"""

@@ -24,6 +24,7 @@ from api.casework.tracing.schemas import (
     TracingLeadUpdateSchema,
 )
 from api.common.pagination import PAGINATION, paginate
+from api.common.patching import partial_update
 from api.errors import Invalid
 from api.rescue.centre.models import RESIDENT_ROLES
 from api.rescue.centre.services import local_today
@@ -137,7 +138,7 @@ class TracingLeads(MethodView):
 @blp.route("/<int:case_id>/leads/<int:lead_id>")
 class TracingLeadById(MethodView):
     @require_roles(*ROLES)
-    @blp.arguments(TracingLeadUpdateSchema(partial=True))
+    @blp.arguments(partial_update(TracingLeadUpdateSchema))
     @blp.response(200, TracingLeadSchema)
     def patch(self, changes, case_id, lead_id):
         """Update a lead (its status, contact details, notes)"""

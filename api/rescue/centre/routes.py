@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from api.auth.permissions import accepts, require_roles
 from api.common.pagination import PAGINATION, paginate
+from api.common.patching import partial_update
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema
 from api.photos.uploads import UPLOAD_BODY, attach_uploaded_photo
@@ -66,7 +67,7 @@ class ResidentById(MethodView):
         return services.get_resident(resident_id)
 
     @require_roles(*ROLES)
-    @residents.arguments(ResidentUpdateSchema(partial=True))
+    @residents.arguments(partial_update(ResidentUpdateSchema))
     @residents.response(200, ResidentSchema)
     def patch(self, changes, resident_id):
         """Correct or complete a resident's record (bed, what they said, health…)"""
@@ -149,7 +150,7 @@ class OpenDayEventById(MethodView):
         return services.get_open_day_event(event_id)
 
     @require_roles(*ROLES)
-    @open_days.arguments(OpenDayEventUpdateSchema(partial=True))
+    @open_days.arguments(partial_update(OpenDayEventUpdateSchema))
     @open_days.response(200, OpenDayEventSchema)
     def patch(self, changes, event_id):
         """Complete an open-day log (visitors, coverage…)"""

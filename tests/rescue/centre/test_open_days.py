@@ -92,3 +92,13 @@ def test_other_towns_event_is_404(client, areas):
     event = centre.open_day_event(areas.town_a)
     other = factories.headers_for(factories.user("rescue_staff", areas.town_b))
     assert client.get(f"{URL}/{event.id}", headers=other).status_code == 404
+
+
+def test_patch_validates_each_media_item_whole(client, areas, staff):
+    # A PATCH may leave out top-level fields, not the required parts of an item it sends.
+    event = centre.open_day_event(areas.county)
+    response = client.patch(
+        f"{URL}/{event.id}", json={"media_coverage": [{"title": "无媒体名"}]}, headers=staff
+    )
+    assert response.status_code == 422
+    assert "media_coverage.0.outlet" in response.json["errors"]
