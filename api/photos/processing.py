@@ -144,7 +144,7 @@ def _bare_rgb(image: Image.Image) -> Image.Image:
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=quality, optimize=True)
+    image.save(out, "JPEG", quality=quality)
     return out.getvalue()
 
 
