@@ -7,6 +7,7 @@ presence; a stored visit schedules ``workers.followup.visit_recorded``.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from api.visits.models import (
 )
 
 VISIT_RECORDED_JOB = "workers.followup.visit_recorded"
+_ID_NUMBER_SHAPE = re.compile(r"\d{17}[\dX]")
 MEMBER_FIELDS = ("name", "relation", "sex", "birth_year", "id_number", "health", "work_status")
 
 
@@ -209,22 +211,32 @@ def households_query(
     if q:
         text = q.strip()
         id_like = text.upper()
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
-        stmt = stmt.where(
-            or_(
-                Household.head_name.like(pattern, escape="\\"),
-                Household.head_id_number == id_like,
-                Household.id.in_(
-                    select(HouseholdMember.household_id).where(
-                        or_(
-                            HouseholdMember.name.like(pattern, escape="\\"),
-                            HouseholdMember.id_number == id_like,
+        if _ID_NUMBER_SHAPE.fullmatch(id_like):
+            # An ID number is looked up by equality alone (indexed); no name has that shape,
+            # and the name scan below cannot use an index.
+            stmt = stmt.where(
+                or_(
+                    Household.head_id_number == id_like,
+                    Household.id.in_(
+                        select(HouseholdMember.household_id).where(
+                            HouseholdMember.id_number == id_like
                         )
-                    )
-                ),
+                    ),
+                )
             )
-        )
+        else:
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+            stmt = stmt.where(
+                or_(
+                    Household.head_name.like(pattern, escape="\\"),
+                    Household.id.in_(
+                        select(HouseholdMember.household_id).where(
+                            HouseholdMember.name.like(pattern, escape="\\")
+                        )
+                    ),
+                )
+            )
     if not_visited_since is not None:
         since = county_midnight(not_visited_since)
         stmt = stmt.where(
