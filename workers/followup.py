@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from api.casework.tasks import rules, services
 from api.casework.tasks.models import ACTIVE_STATUSES, Task
+from api.common import county_time
 from api.db import session
 from workers.app import get_app
 
@@ -50,7 +51,7 @@ def visit_facts(visit: Visit) -> rules.VisitFacts:
         household_id=visit.household_id,
         area_id=visit.area_id,
         worker_id=visit.worker_id,
-        visited_on=services.county_date(visit.visited_at),
+        visited_on=county_time.local_date(visit.visited_at),
         screening_result=visit.screening_result,
         needs=tuple(visit.needs or ()),
         circumstances=tuple(findings.get("circumstances") or ()),
@@ -97,10 +98,10 @@ def photo_flagged(photo_id: int) -> int:
         owner_kind=photo.owner_kind,
         owner_id=photo.owner_id,
         household_id=household_id,
-        taken_on=services.county_date(moment) if moment else None,
+        taken_on=county_time.local_date(moment) if moment else None,
     )
     specs = rules.photo_presence_review(
-        facts, services.supervisor_for(photo.area_id), services.county_today()
+        facts, services.supervisor_for(photo.area_id), county_time.local_today()
     )
     return len(services.create_all(specs))
 
@@ -119,7 +120,7 @@ def encounter_recorded(encounter_id: int) -> int:
     encounter = session.get(Encounter, encounter_id)
     if encounter is None:
         return 0
-    occurred_on = services.county_date(encounter.occurred_at)
+    occurred_on = county_time.local_date(encounter.occurred_at)
     patrol = session.get(Patrol, encounter.patrol_id)
     patrol_days: list[date] = []
     if patrol is not None and patrol.campaign_id is not None:
@@ -132,7 +133,7 @@ def encounter_recorded(encounter_id: int) -> int:
                 <= encounter.occurred_at + timedelta(days=rules.RETURN_VISIT_MAX_DAYS + 1),
             )
         )
-        patrol_days = [services.county_date(s) for s in starts]
+        patrol_days = [county_time.local_date(s) for s in starts]
     recorded_by = encounter.created_by_id
     if recorded_by is None and patrol is not None:
         recorded_by = patrol.created_by_id or next(iter(patrol.team_ids), None)
@@ -156,7 +157,7 @@ def revisit_cadence() -> int:
     """Monitored households whose next visit falls due get a revisit task."""
     from api.visits.models import Household, HouseholdFocusGroup, Visit
 
-    today = services.county_today()
+    today = county_time.local_today()
     monitoring = _setting("REVISIT_DAYS_POVERTY_RETURN_MONITORING")
     default = _setting("REVISIT_DAYS_DEFAULT")
     ranked = select(
@@ -199,8 +200,8 @@ def revisit_cadence() -> int:
             id=household_id,
             area_id=area_id,
             focus_groups=tuple(groups[household_id]),
-            registered_on=services.county_date(registered_at),
-            last_visit_on=services.county_date(last_at) if last_at else None,
+            registered_on=county_time.local_date(registered_at),
+            last_visit_on=county_time.local_date(last_at) if last_at else None,
             last_visitor_id=last_worker,
         )
         if last_worker is not None and last_worker not in active_user:
@@ -234,7 +235,7 @@ def long_stay_without_case() -> int:
     from api.casework.tracing.services import ensure_open_case
     from api.rescue.centre.services import long_stay_residents
 
-    today = services.county_today()
+    today = county_time.local_today()
     created = 0
     for stay in long_stay_residents(today, _setting("LONG_STAY_DAYS")):
         if stay.open_case_id is not None:
@@ -252,7 +253,7 @@ def stale_tracing_cases() -> int:
     """Tracing cases with no action for ``TRACING_STALE_DAYS``: a review task."""
     from api.casework.tracing.services import stale_cases
 
-    today = services.county_today()
+    today = county_time.local_today()
     days = _setting("TRACING_STALE_DAYS")
     created = 0
     for case in stale_cases(today, days):
@@ -272,7 +273,7 @@ def escalate_overdue() -> int:
     the assignee's supervisor."""
     from api.auth.models import User
 
-    today = services.county_today()
+    today = county_time.local_today()
     after = _setting("ESCALATE_AFTER_DAYS")
     escalated = aliased(Task)
     overdue = session.scalars(

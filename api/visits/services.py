@@ -11,7 +11,6 @@ import re
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from marshmallow import ValidationError
@@ -22,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from api.areas.models import Area
 from api.areas.scope import require_actor, subtree_ids, visible_area
 from api.audit.services import record_reveal
+from api.common.county_time import county_zone, local_midnight
 from api.common.fields import to_db_geometry
 from api.common.idempotency import find_replay, fingerprint
 from api.db import session, utcnow
@@ -238,7 +238,7 @@ def households_query(
                 )
             )
     if not_visited_since is not None:
-        since = county_midnight(not_visited_since)
+        since = local_midnight(not_visited_since)
         stmt = stmt.where(
             ~Household.id.in_(
                 select(Visit.household_id)
@@ -279,14 +279,6 @@ def duplicate_flags_query(area_id: int | None = None) -> Select:
 
 
 # --- visits -----------------------------------------------------------------------------
-
-
-def county_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["COUNTY_TIMEZONE"])
-
-
-def county_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=county_zone())
 
 
 def _check_visit_time(visited_at: datetime, now: datetime) -> None:

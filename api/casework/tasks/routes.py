@@ -14,6 +14,7 @@ from api.casework.tasks.schemas import (
     TaskSchema,
     TaskUpdateSchema,
 )
+from api.common import county_time
 from api.common.pagination import PAGINATION, paginate
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Follow-up tasks")
@@ -32,7 +33,7 @@ class Tasks(MethodView):
     @blp.paginate(**PAGINATION)
     def get(self, filters, pagination_parameters):
         """List tasks: by default the caller's own open tasks, soonest due first"""
-        stmt = services.tasks_query(g.actor, filters, services.county_today())
+        stmt = services.tasks_query(g.actor, filters, county_time.local_today())
         return paginate(stmt, pagination_parameters)
 
     @blp.arguments(TaskSchema)

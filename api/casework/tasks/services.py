@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,17 +20,6 @@ from api.db import session, utcnow
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 
 SUPERVISING_ROLES = ("supervisor", "admin")
-
-
-def county_today() -> date:
-    """Today in the county's zone (due dates are county dates)."""
-    zone = current_app.config["COUNTY_TIMEZONE"] if has_app_context() else "Asia/Shanghai"
-    return datetime.now(ZoneInfo(zone)).date()
-
-
-def county_date(moment: datetime) -> date:
-    zone = current_app.config["COUNTY_TIMEZONE"] if has_app_context() else "Asia/Shanghai"
-    return moment.astimezone(ZoneInfo(zone)).date()
 
 
 # -- storing rule output -------------------------------------------------------------------

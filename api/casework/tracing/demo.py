@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from api.casework.tracing import services
 from api.casework.tracing.models import TracingStatusChange
+from api.common import county_time
 from api.db import session, utcnow
 from api.rescue.centre import services as centre
 
@@ -151,11 +152,11 @@ def seed(context: dict[str, Any]) -> None:
         case, _ = services.ensure_open_case(resident.id, "manual")
         opened_at = resident.admitted_at + timedelta(days=7)
         case.opened_at = opened_at
-        case.last_activity_on = centre.local_date(opened_at)
+        case.last_activity_on = county_time.local_date(opened_at)
         for step in plan["steps"]:
             services.change_status(case, step)
         for days, kind, details, result, published_in in plan["actions"]:
-            day = centre.local_date(min(opened_at + timedelta(days=days), now))
+            day = county_time.local_date(min(opened_at + timedelta(days=days), now))
             services.add_action(
                 case,
                 {

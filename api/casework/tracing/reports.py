@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from api.casework.tracing.models import TracingCase, TracingStatusChange
 from api.casework.tracing.rules import OPEN_STATUSES, OUTCOME_STATUSES
+from api.common.county_time import local_date, local_midnight
 from api.db import session
-from api.rescue.centre.services import local_date, long_stay_residents, start_of_day
+from api.rescue.centre.services import long_stay_residents
 
 # (label, lowest days open, highest days open or None)
 DAYS_OPEN_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -41,7 +42,7 @@ def _bucket(days: int) -> str:
 
 
 def open_cases_report(as_of: date) -> dict[str, Any]:
-    end = start_of_day(as_of + timedelta(days=1))
+    end = local_midnight(as_of + timedelta(days=1))
     cases = list(session.scalars(select(TracingCase).where(TracingCase.opened_at < end)))
     status_at: dict[int, str] = {}
     if cases:
@@ -96,8 +97,8 @@ def outcomes_report(
     rows = session.execute(
         select(TracingCase.status, TracingCase.closed_at).where(
             TracingCase.status.in_(OUTCOME_STATUSES),
-            TracingCase.closed_at >= start_of_day(date_from),
-            TracingCase.closed_at < start_of_day(date_to + timedelta(days=1)),
+            TracingCase.closed_at >= local_midnight(date_from),
+            TracingCase.closed_at < local_midnight(date_to + timedelta(days=1)),
         )
     ).all()
     by_month: dict[str, Counter] = {m: Counter() for m in _months(date_from, date_to)}

@@ -23,11 +23,11 @@ from api.casework.tracing.schemas import (
     TracingLeadSchema,
     TracingLeadUpdateSchema,
 )
+from api.common.county_time import local_today
 from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update
 from api.errors import Invalid
 from api.rescue.centre.models import RESIDENT_ROLES
-from api.rescue.centre.services import local_today
 
 ROLES = tuple(sorted(RESIDENT_ROLES))
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from api.areas.scope import require_actor
 from api.casework.tracing.models import TracingAction, TracingCase, TracingLead, TracingStatusChange
 from api.casework.tracing.rules import FINAL_STATUSES, OPEN_STATUSES, OUTCOME_STATUSES, check_step
+from api.common import county_time
 from api.common.idempotency import find_replay, fingerprint
 from api.db import session, utcnow
 from api.errors import Conflict, Invalid, NotFound
@@ -98,7 +99,7 @@ def _new_case(resident: Resident, summary: str | None, opened_reason: str) -> Tr
         opened_reason=opened_reason,
         summary=summary,
         status_changed_at=now,
-        last_activity_on=centre.local_date(now),
+        last_activity_on=county_time.local_date(now),
     )
     session.add(case)
     session.flush()
@@ -260,10 +261,10 @@ def add_action(
     _require_open(case)
     if data["kind"] == "media_appeal" and not data.get("published_in"):
         raise Invalid({"published_in": ["Say where the appeal was published."]})
-    performed_on: date = data.get("performed_on") or centre.local_today()
-    if performed_on > centre.local_today() + timedelta(days=1):
+    performed_on: date = data.get("performed_on") or county_time.local_today()
+    if performed_on > county_time.local_today() + timedelta(days=1):
         raise Invalid({"performed_on": ["An action cannot be dated in the future."]})
-    if performed_on < centre.local_date(case.opened_at) - timedelta(days=366):
+    if performed_on < county_time.local_date(case.opened_at) - timedelta(days=366):
         raise Invalid({"performed_on": ["Too far before the case was opened."]})
     action = TracingAction(
         case_id=case.id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from api.common import county_time
 from api.db import utcnow
 from api.rescue.centre import services
 
@@ -155,7 +156,7 @@ def seed(context: dict[str, Any]) -> None:
         residents["from_patrol"] = resident
     context["residents"] = residents
 
-    today = services.local_today()
+    today = county_time.local_today()
     last_year = today.year - 1 if today < date(today.year, 6, 19) else today.year
     services.create_open_day_event(
         {

@@ -3,6 +3,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import accepts, require_roles
+from api.common import county_time
 from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update
 from api.photos import services as photo_services
@@ -97,7 +98,7 @@ class LongStayResidents(MethodView):
     @residents.response(200, LongStayListSchema)
     def get(self, query):
         """Long-stay residents (长期滞留人员) on a date, with days stayed"""
-        as_of = query.get("as_of") or services.local_today()
+        as_of = query.get("as_of") or county_time.local_today()
         threshold = query.get("threshold_days") or current_app.config["LONG_STAY_DAYS"]
         rows = services.long_stay_residents(as_of, threshold)
         return {"as_of": as_of, "threshold_days": threshold, "count": len(rows), "residents": rows}

@@ -13,14 +13,13 @@ Functions other domains call (the follow-up jobs, the tracing reports):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from api.areas.scope import require_actor, visible_area
+from api.common.county_time import local_date, local_midnight, local_today
 from api.common.idempotency import find_replay, fingerprint
 from api.db import session, utcnow
 from api.errors import Conflict, Invalid, NotFound
@@ -48,27 +47,6 @@ EDITABLE_FIELDS = (
 )
 
 
-# --- dates in the county's zone ---------------------------------------------------------
-
-
-def county_zone() -> ZoneInfo:
-    name = current_app.config["COUNTY_TIMEZONE"] if has_app_context() else "Asia/Shanghai"
-    return ZoneInfo(name)
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(county_zone()).date()
-
-
-def start_of_day(day: date) -> datetime:
-    """The UTC instant at which ``day`` begins in the county's zone."""
-    return datetime.combine(day, time(0), tzinfo=county_zone()).astimezone(UTC)
-
-
-def local_today() -> date:
-    return local_date(utcnow())
-
-
 def days_stayed(resident: Resident, as_of: date | None = None) -> int:
     """Days from the local admission date to ``as_of`` (default: discharge date or today)."""
     if as_of is None:
@@ -78,7 +56,7 @@ def days_stayed(resident: Resident, as_of: date | None = None) -> int:
 
 def in_centre_on(as_of: date) -> ColumnElement[bool]:
     """SQL condition: the resident was in the centre at the end of ``as_of``."""
-    next_day = start_of_day(as_of + timedelta(days=1))
+    next_day = local_midnight(as_of + timedelta(days=1))
     return and_(
         Resident.admitted_at < next_day,
         or_(Resident.discharged_at.is_(None), Resident.discharged_at >= next_day),
@@ -126,9 +104,9 @@ def residents_query(
             or_(Resident.stated_name.like(pattern), Resident.stated_home_place.like(pattern))
         )
     if admitted_from:
-        stmt = stmt.where(Resident.admitted_at >= start_of_day(admitted_from))
+        stmt = stmt.where(Resident.admitted_at >= local_midnight(admitted_from))
     if admitted_to:
-        stmt = stmt.where(Resident.admitted_at < start_of_day(admitted_to + timedelta(days=1)))
+        stmt = stmt.where(Resident.admitted_at < local_midnight(admitted_to + timedelta(days=1)))
     return stmt
 
 
@@ -289,7 +267,7 @@ def long_stay_residents(as_of: date, threshold_days: int) -> list[LongStay]:
     from api.casework.tracing.models import TracingCase
     from api.casework.tracing.rules import OPEN_STATUSES
 
-    admitted_before = start_of_day(as_of - timedelta(days=threshold_days) + timedelta(days=1))
+    admitted_before = local_midnight(as_of - timedelta(days=threshold_days) + timedelta(days=1))
     residents = list(
         session.scalars(
             select(Resident)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from shapely.geometry import Point
@@ -20,6 +19,7 @@ from sqlalchemy import Select, func, or_, select
 from api.areas.models import Area
 from api.areas.scope import current_actor, visible_area
 from api.auth.models import User
+from api.common.county_time import local_date, local_day_bounds
 from api.common.fields import geometry_to_geojson, to_db_geometry
 from api.common.idempotency import find_replay, fingerprint
 from api.common.spatial import in_bbox
@@ -83,16 +83,6 @@ def _get(model: type, record_id: int, what: str) -> Any:
     if record is None:
         raise NotFound(f"No such {what}.")
     return record
-
-
-def local_date(moment: datetime, tz: str) -> date:
-    return moment.astimezone(ZoneInfo(tz)).date()
-
-
-def local_day_bounds(day: date, tz: str) -> tuple[datetime, datetime]:
-    """[start, end) of a local calendar day, as aware datetimes."""
-    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(tz))
-    return start, start + timedelta(days=1)
 
 
 def _json_ready(data: dict[str, Any]) -> dict[str, Any]:

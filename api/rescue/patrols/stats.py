@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from api.common.county_time import local_midnight
 from api.db import session
 from api.rescue.patrols.models import AID_KINDS, OUTCOMES, Campaign, Encounter, Patrol
 
@@ -121,10 +122,6 @@ def _first_seen(person_ids: set[int]) -> dict[int, datetime]:
     )
 
 
-def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=tz)
-
-
 def campaign_figures(campaign: Campaign, timezone: str) -> dict[str, Any]:
     tz = ZoneInfo(timezone)
     rows = _rows(campaign, tz)
@@ -142,11 +139,11 @@ def campaign_figures(campaign: Campaign, timezone: str) -> dict[str, Any]:
                 "week_index": (monday - first_monday).days // 7 + 1,
                 "starts_on": max(monday, campaign.starts_on).isoformat(),
                 "ends_on": min(sunday, campaign.ends_on).isoformat(),
-                **_figures(week_rows, _local_midnight(monday, tz), first_seen),
+                **_figures(week_rows, local_midnight(monday, tz), first_seen),
             }
         )
         monday += timedelta(days=7)
-    totals = _figures(rows, _local_midnight(campaign.starts_on, tz), first_seen)
+    totals = _figures(rows, local_midnight(campaign.starts_on, tz), first_seen)
     patrols, length = session.execute(
         select(func.count(Patrol.id), func.coalesce(func.sum(Patrol.route_length_m), 0.0)).where(
             Patrol.campaign_id == campaign.id

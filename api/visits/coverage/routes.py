@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, g, stream_with_context
 from flask.views import MethodView
@@ -12,6 +11,7 @@ from flask_smorest import Blueprint
 
 from api.areas.scope import set_actor
 from api.auth.permissions import require_roles
+from api.common.county_time import county_zone
 from api.visits.coverage import exports, maps, services
 from api.visits.coverage.schemas import (
     CoverageSchema,
@@ -46,7 +46,7 @@ def _cadence() -> services.Cadence:
 
 def _scope(args: dict[str, Any]) -> tuple[Any, services.Period]:
     area = services.visible_area(args.get("area_id"), g.actor.area_id)
-    zone = ZoneInfo(current_app.config["COUNTY_TIMEZONE"])
+    zone = county_zone()
     period = services.default_period(zone, args.get("from_date"), args.get("to_date"))
     return area, period
 

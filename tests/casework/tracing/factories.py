@@ -9,9 +9,9 @@ from api.areas.scope import SYSTEM, set_actor
 from api.casework.tracing import services
 from api.casework.tracing.models import TracingCase, TracingStatusChange
 from api.casework.tracing.rules import FINAL_STATUSES
+from api.common.county_time import local_date
 from api.db import session
 from api.rescue.centre.models import Resident
-from api.rescue.centre.services import local_date
 
 
 def case(resident: Resident, status: str = "open") -> TracingCase:

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from api.rescue.centre import services
+from api.common import county_time
 from tests import factories
 from tests.rescue.centre import factories as centre
 
@@ -20,7 +20,7 @@ def staff(areas):
 def test_default_date_is_19_june_of_this_year(client, staff):
     response = client.post(URL, json={"theme": "救助有温度"}, headers=staff)
     assert response.status_code == 201, response.json
-    assert response.json["held_on"] == date(services.local_today().year, 6, 19).isoformat()
+    assert response.json["held_on"] == date(county_time.local_today().year, 6, 19).isoformat()
     assert "6·19" in response.json["title"]
 
 
