@@ -335,20 +335,3 @@ def timed(func, repeat: int) -> list[float]:
         func()
         out.append((time.perf_counter() - t0) * 1000)
     return out
-
-
-def multipart(fields: dict[str, str], file_bytes: bytes, filename: str, mime: str) -> tuple:
-    """A multipart/form-data body with ``fields`` and one ``file``; (body, content type)."""
-    boundary = uuid.uuid4().hex
-    parts = []
-    for key, value in fields.items():
-        disposition = f'Content-Disposition: form-data; name="{key}"'
-        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
-    parts.append(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-        f"Content-Type: {mime}\r\n\r\n".encode()
-        + file_bytes
-        + b"\r\n"
-    )
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"

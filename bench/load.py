@@ -55,11 +55,11 @@ from bench.common import (
     Client,
     Services,
     free_port,
-    multipart,
     stop,
     visit_payload,
 )
 from bench.generate import PASSWORD
+from tests.live import multipart
 
 PG_BIN = Path("/usr/lib/postgresql") / (
     sorted(os.listdir("/usr/lib/postgresql"))[-1] if Path("/usr/lib/postgresql").exists() else "15"

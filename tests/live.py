@@ -149,6 +149,8 @@ def request(
 
 
 def multipart(fields: dict[str, str], file_bytes: bytes, filename: str, mime: str) -> tuple:
+    """A multipart/form-data body with ``fields`` and one ``file``; (body, content type).
+    Also used by the load test (bench/load.py)."""
     boundary = uuid.uuid4().hex
     parts = []
     for key, value in fields.items():
