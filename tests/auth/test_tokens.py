@@ -165,3 +165,24 @@ def test_missing_or_bad_authorization_is_401(client, header):
     response = client.get("/api/v1/me", headers={"Authorization": header} if header else {})
     assert response.status_code == 401
     assert response.json["status"] == 401
+
+
+def test_a_town_admin_cannot_revoke_another_towns_user(client, areas):
+    admin = factories.user("admin", areas.town_a)
+    elsewhere = factories.user("outreach_worker", areas.town_b, username="elsewhere")
+    tokens = login(client, "elsewhere").json
+    response = client.post(
+        f"/api/v1/users/{elsewhere.id}/revoke-tokens", headers=factories.headers_for(admin)
+    )
+    assert response.status_code == 404
+    assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 200
+
+
+def test_revoking_twice_is_harmless(client, areas):
+    admin = factories.user("admin", areas.county)
+    worker = factories.user("outreach_worker", areas.town_a, username="twice")
+    login(client, "twice")
+    url = f"/api/v1/users/{worker.id}/revoke-tokens"
+    assert client.post(url, headers=factories.headers_for(admin)).json["revoked_sessions"] == 1
+    again = client.post(url, headers=factories.headers_for(admin))
+    assert again.status_code == 200 and again.json["revoked_sessions"] == 0

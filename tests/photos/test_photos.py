@@ -348,3 +348,40 @@ def test_truncated_heic_is_refused(client, worker, visit_id):
     data = out.getvalue()
     response = upload(client, worker, visit_id, data[: len(data) // 3], filename="x.heic")
     assert 400 <= response.status_code < 500
+
+
+def _jpeg(colour: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_resending_an_upload_returns_the_stored_photo(client, worker, visit_id):
+    client_uuid = str(uuid.uuid4())
+    first = upload(client, worker, visit_id, _jpeg("red"), client_uuid=client_uuid)
+    again = upload(client, worker, visit_id, _jpeg("red"), client_uuid=client_uuid)
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json["id"] == first.json["id"]
+
+
+def test_a_reused_client_uuid_with_other_bytes_is_409(client, worker, visit_id):
+    client_uuid = str(uuid.uuid4())
+    assert (
+        upload(client, worker, visit_id, _jpeg("red"), client_uuid=client_uuid).status_code == 201
+    )
+    response = upload(client, worker, visit_id, _jpeg("blue"), client_uuid=client_uuid)
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+
+
+def test_a_reused_client_uuid_on_another_visit_is_409(client, worker, visit_id, areas):
+    other = client.post(
+        "/api/v1/visits",
+        json=vf.visit_payload(vf.household(areas.village_a2).id),
+        headers=auth(worker),
+    ).json["id"]
+    client_uuid = str(uuid.uuid4())
+    assert (
+        upload(client, worker, visit_id, _jpeg("red"), client_uuid=client_uuid).status_code == 201
+    )
+    assert upload(client, worker, other, _jpeg("red"), client_uuid=client_uuid).status_code == 409
