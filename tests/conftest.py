@@ -152,7 +152,12 @@ def run_jobs(app: Flask):
 @pytest.fixture
 def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
     """An app on the embedded default (SQLite + SpatiaLite, jobs in-process), migrated with
-    Alembic, acting as SYSTEM. Its database is committed for real (a file in tmp_path)."""
+    Alembic, acting as SYSTEM. Its database is committed for real (a file in tmp_path).
+    Afterwards the shared session and the jobs' app are given back as they were."""
+    import workers.app
+
+    previous_bind = session.session_factory.kw.get("bind")
+    previous_jobs_app = workers.app._app
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'doudi.sqlite3'}",
@@ -166,6 +171,7 @@ def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
     engine = app.extensions["doudi.engine"]
     with engine.begin() as conn:
         upgrade(conn)
+    workers.app.use_app(app)
     ctx = app.app_context()
     ctx.push()
     set_actor(None, SYSTEM)
@@ -178,6 +184,8 @@ def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
         ctx.pop()
         session.remove()
         engine.dispose()
+        session.configure(bind=previous_bind)
+        workers.app._app = previous_jobs_app
 
 
 @pytest.fixture

@@ -5,31 +5,13 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import func, select
 
 from api.db import session
-from api.jobs.models import OutboxJob
 from tests import factories
 from tests.visits import factories as vf
+from workers.queue import wait_for_in_process_jobs
 
 pytestmark = pytest.mark.spatialite
-
-
-def wait_for_jobs(timeout: float = 30) -> None:
-    """Let the in-process job thread finish: SQLite has one writer at a time, and a request
-    whose read snapshot predates a job's commit cannot write (SQLITE_BUSY)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pending = session.scalar(
-            select(func.count(OutboxJob.id)).where(
-                OutboxJob.finished_at.is_(None), OutboxJob.attempts == 0
-            )
-        )
-        session.rollback()
-        if not pending:
-            return
-        time.sleep(0.1)
-    raise AssertionError("in-process jobs did not finish")
 
 
 def test_households_visits_review_and_photos_on_spatialite(sqlite_app, shared_dir):
@@ -82,7 +64,7 @@ def test_households_visits_review_and_photos_on_spatialite(sqlite_app, shared_di
     assert visit.json["presence"]["flagged"] is True
     assert visit.json["screening_result"] == "likely_dibao"
     assert client.post("/api/v1/visits", json=payload, headers=worker_headers).status_code == 200
-    wait_for_jobs()
+    wait_for_in_process_jobs()
 
     batch = client.post(
         "/api/v1/visits/batch",
@@ -91,7 +73,7 @@ def test_households_visits_review_and_photos_on_spatialite(sqlite_app, shared_di
     )
     assert [r["result"] for r in batch.json["results"]] == ["duplicate", "created", "error"]
 
-    wait_for_jobs()
+    wait_for_in_process_jobs()
     review = client.patch(
         f"/api/v1/visits/{visit.json['id']}/review",
         json={"state": "approved"},
@@ -99,7 +81,7 @@ def test_households_visits_review_and_photos_on_spatialite(sqlite_app, shared_di
     )
     assert review.status_code == 200
 
-    wait_for_jobs()
+    wait_for_in_process_jobs()
     photo = client.post(
         f"/api/v1/visits/{visit.json['id']}/photos",
         data={

@@ -10,47 +10,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from api import create_app
 from api.areas.scope import SYSTEM, set_actor
 from api.casework.tasks.models import Task
 from api.db import session
 from api.jobs.services import schedule_job
-from api.migrate import upgrade
 from tests import factories
 from tests.casework.tasks import factories as tf
 from tests.workers.conftest import wait_for
-
-
-@pytest.fixture
-def embedded(tmp_path):
-    import workers.app
-
-    previous_bind = session.session_factory.kw.get("bind")
-    previous_app = workers.app._app
-    app = create_app(
-        {
-            "DATABASE_URL": "sqlite:///" + str(tmp_path / "x.sqlite3"),
-            "REDIS_URL": "",
-            "TESTING": True,
-            "SECRET_KEY": "t",
-            "LOG_JSON": False,
-            "PHOTO_STORAGE_DIR": str(tmp_path / "photos"),
-        }
-    )
-    with app.extensions["doudi.engine"].begin() as connection:
-        upgrade(connection)
-    workers.app.use_app(app)
-    ctx = app.app_context()
-    ctx.push()
-    set_actor(None, SYSTEM)
-    try:
-        yield app
-    finally:
-        session.remove()
-        ctx.pop()
-        app.extensions["doudi.engine"].dispose()
-        session.configure(bind=previous_bind)
-        workers.app._app = previous_app
 
 
 def find(stmt):
@@ -65,8 +31,8 @@ def find(stmt):
 
 
 @pytest.mark.spatialite
-def test_visit_to_task_to_done_on_the_embedded_back_end(embedded):
-    assert embedded.config["JOBS_IN_PROCESS"]
+def test_visit_to_task_to_done_on_the_embedded_back_end(sqlite_app):
+    assert sqlite_app.config["JOBS_IN_PROCESS"]
     areas = factories.area_tree()
     worker = factories.user("outreach_worker", areas.town_a)
     household = tf.household(areas.village_a1)
@@ -80,7 +46,7 @@ def test_visit_to_task_to_done_on_the_embedded_back_end(embedded):
         find(select(Task.id).where(Task.source_kind == "visit", Task.source_id == visit_id)),
         timeout=30,
     )
-    client = embedded.test_client()
+    client = sqlite_app.test_client()
     listed = client.get("/api/v1/tasks", headers=headers)
     assert listed.status_code == 200
     assert [row["id"] for row in listed.json] == [task_id]
@@ -98,7 +64,7 @@ def test_visit_to_task_to_done_on_the_embedded_back_end(embedded):
 
 
 @pytest.mark.spatialite
-def test_recurring_jobs_run_in_process_on_the_embedded_back_end(embedded):
+def test_recurring_jobs_run_in_process_on_the_embedded_back_end(sqlite_app):
     from workers.schedule import start_in_process_scheduler
 
     areas = factories.area_tree()

@@ -6,7 +6,6 @@ import pytest
 
 from api.db import session
 from api.demo.cli import DEMO_PASSWORD, seed_demo
-from workers.queue import _in_process_executor
 
 pytestmark = pytest.mark.spatialite
 
@@ -94,6 +93,3 @@ def test_demo_patrols_then_a_new_patrol_cycle(sqlite_app):
 
     worker = sign_in(client, "demo-worker")
     assert client.post("/api/v1/patrols", json=body, headers=worker).status_code == 403
-    # The in-process runner shares the global session: let its queued follow-up job finish
-    # before the next test rebinds that session to PostgreSQL.
-    _in_process_executor().submit(lambda: None).result(timeout=60)

@@ -8,43 +8,16 @@ from datetime import timedelta
 
 import pytest
 
-from api import create_app
 from api.areas.scope import SYSTEM, set_actor
-from api.db import init_db, session
-from api.migrate import upgrade
+from api.db import session
 from tests import factories
 from tests.visits import factories as visit_factories
 from tests.visits.coverage import factories as coverage_factories
 from tests.visits.coverage.conftest import PERIOD, local
 
 
-@pytest.fixture
-def spatialite_app(app, tmp_path):
-    """An app on a SpatiaLite file; the global session is given back to the suite's app."""
-    lite = create_app(
-        {
-            "DATABASE_URL": "sqlite:///" + str(tmp_path / "x.sqlite3"),
-            "REDIS_URL": "",
-            "TESTING": True,
-            "SECRET_KEY": "t",
-            "LOG_JSON": False,
-            "PHOTO_STORAGE_DIR": str(tmp_path / "photos"),
-        }
-    )
-    engine = lite.extensions["doudi.engine"]
-    try:
-        with engine.begin() as connection:
-            upgrade(connection)
-        with lite.app_context():
-            yield lite
-    finally:
-        session.remove()
-        engine.dispose()
-        init_db(app.extensions["doudi.engine"])
-
-
 @pytest.mark.spatialite
-def test_full_cycle_on_spatialite(spatialite_app):
+def test_full_cycle_on_spatialite(sqlite_app):
     set_actor(None, SYSTEM)
     areas = factories.area_tree()
     worker = factories.user("outreach_worker", areas.town_a)
@@ -59,7 +32,7 @@ def test_full_cycle_on_spatialite(spatialite_app):
     coverage_factories.visit(never, worker, local("2026-04-01T00:10"), "phone")
     headers = factories.headers_for(factories.user("supervisor", areas.county))
     session.commit()
-    client = spatialite_app.test_client()
+    client = sqlite_app.test_client()
 
     def get(path, **params):
         query = "&".join(f"{k}={v}" for k, v in {**PERIOD, **params}.items())
