@@ -34,6 +34,10 @@ def schedule_job(func: Callable[..., Any] | str, *args: Any) -> OutboxJob:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(db_session: Session) -> None:
+    if db_session.in_nested_transaction():
+        # SQLAlchemy fires after_commit for a savepoint's release too; the outer transaction
+        # is still open and may roll back, and a worker would not see the rows yet.
+        return
     pending = db_session.info.pop(_PENDING_KEY, None)
     if pending:
         from workers.queue import dispatch
