@@ -1,7 +1,7 @@
 """Follow-up jobs: read what was recorded, run the rules, store the tasks.
 
 Per-record jobs are scheduled through the outbox by the domain that records the thing
-(``schedule_job("workers.followup.visit_recorded", visit.id)`` in the visit's own
+(``schedule_job("workers.followup.visit_recorded", *visit_ids)`` in the visits' own
 transaction), so they run only once the record is committed, and again after a lost
 enqueue or a killed worker (``workers.sweep``). Recurring jobs (``workers.schedule``)
 look over the whole register on an interval.
@@ -60,21 +60,26 @@ def visit_facts(visit: Visit) -> rules.VisitFacts:
     )
 
 
-def visit_recorded(visit_id: int) -> int:
-    """A visit was saved: help to apply, urgent assistance, a presence review; and the
-    household's revisit tasks that this visit satisfies are closed. Returns tasks made."""
+def visit_recorded(*visit_ids: int) -> int:
+    """Visits were saved (one, or a phone's sync batch): help to apply, urgent assistance,
+    a presence review; and the households' revisit tasks these visits satisfy are closed.
+    Returns tasks made."""
     from api.visits.models import Visit
 
-    visit = session.get(Visit, visit_id)
-    if visit is None:
-        log.info("visit %s is gone; nothing to follow up", visit_id)
-        return 0
-    facts = visit_facts(visit)
-    specs = rules.application_help(facts) + rules.urgent_need(facts)
-    if facts.presence_flagged:
-        specs += rules.visit_presence_review(facts, services.supervisor_for(facts.area_id))
+    visits = session.scalars(select(Visit).where(Visit.id.in_(visit_ids)).order_by(Visit.id)).all()
+    if len(visits) < len(set(visit_ids)):
+        log.info("%d of visits %s are gone", len(set(visit_ids)) - len(visits), visit_ids)
+    supervisors: dict[int, int | None] = {}
+    specs: list[rules.TaskSpec] = []
+    all_facts = [visit_facts(visit) for visit in visits]
+    for facts in all_facts:
+        specs += rules.application_help(facts) + rules.urgent_need(facts)
+        if facts.presence_flagged:
+            if facts.area_id not in supervisors:
+                supervisors[facts.area_id] = services.supervisor_for(facts.area_id)
+            specs += rules.visit_presence_review(facts, supervisors[facts.area_id])
     created = services.create_all(specs)
-    services.close_satisfied_revisits(facts.household_id, facts.visited_on, facts.id)
+    services.close_satisfied_revisits([(f.household_id, f.visited_on, f.id) for f in all_facts])
     return len(created)
 
 

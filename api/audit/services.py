@@ -37,19 +37,25 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _created(values: dict[str, Any], exclude: frozenset[str]) -> dict[str, Any]:
+    return mask_personal(
+        {k: {"new": _plain(v)} for k, v in values.items() if k not in exclude and v is not None}
+    )
+
+
 def _changes(obj: Audited, action: str) -> dict[str, Any]:
     state = inspect(obj)
+    if action == "create":
+        return _created(
+            {a.key: getattr(obj, a.key) for a in state.mapper.column_attrs}, obj.audit_exclude
+        )
     changes: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
         if key in obj.audit_exclude:
             continue
         history = state.attrs[key].history
-        if action == "create":
-            value = getattr(obj, key)
-            if value is not None:
-                changes[key] = {"new": _plain(value)}
-        elif action == "delete":
+        if action == "delete":
             value = history.unchanged[0] if history.unchanged else (history.deleted or [None])[0]
             changes[key] = {"old": _plain(value)}
         elif history.has_changes():
@@ -101,6 +107,31 @@ def _write_audit_entries(db_session: Session, _flush: UOWTransaction) -> None:
             )
     if rows:
         db_session.connection().execute(insert(AuditEntry), rows)
+
+
+def record_created(model: type[Audited], rows: list[dict[str, Any]]) -> None:
+    """Audit rows inserted set-wise (``insert(model)`` with a list of column values, ids
+    included), which the flush listener does not see: one entry per row, as for a flush."""
+    if not rows:
+        return
+    actor = current_actor()
+    at = utcnow()
+    session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "at": at,
+                "actor_id": actor.user_id if actor else None,
+                "action": "create",
+                "table_name": model.__tablename__,  # type: ignore[attr-defined]
+                "record_id": str(row["id"]),
+                "area_id": row.get("area_id") or (actor.area_id if actor else None),
+                "changes": _created(row, model.audit_exclude),
+                "request_id": _request_id(),
+            }
+            for row in rows
+        ],
+    )
 
 
 def record_reveal(table_name: str, records: list[Any], fields: list[str]) -> None:

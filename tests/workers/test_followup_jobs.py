@@ -263,3 +263,46 @@ def test_visit_posted_through_the_api_gets_its_task_from_the_worker(client, db, 
     assert task.assignee_id == worker.id and task.priority == "high"
     mine = client.get("/api/v1/tasks", headers=factories.headers_for(worker)).json
     assert task.id in [row["id"] for row in mine]
+
+
+def test_one_job_follows_up_a_whole_sync_batch(db, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    household = tf.household(areas.village_a1)
+    visits = [
+        tf.visit(household, worker, visited_at=tf.at(1), screening_result="likely_dibao"),
+        tf.visit(household, worker, visited_at=tf.at(1), needs=("temporary_assistance",)),
+        tf.visit(household, worker, visited_at=tf.at(1), screening_result="none"),
+    ]
+    assert followup.visit_recorded(*(v.id for v in visits)) == 2
+    assert followup.visit_recorded(*(v.id for v in visits)) == 0
+    assert [t.source_id for t in tasks_for(db, source_kind="visit")] == [
+        visits[0].id,
+        visits[1].id,
+    ]
+
+
+def test_tasks_stored_meanwhile_by_another_worker_are_not_made_twice(db, areas, monkeypatch):
+    """Another worker stores one of the same tasks between the key check and the insert:
+    the unique key refuses the set-wise insert and each task is then stored on its own."""
+    from api.casework.tasks import services
+
+    household = tf.household(areas.village_a1)
+    first = tf.visit(household, screening_result="likely_dibao")
+    second = tf.visit(household, screening_result="likely_dibao")
+    assert followup.visit_recorded(first.id) == 1
+    monkeypatch.setattr(services, "_stored_keys", lambda keys: set())
+    assert followup.visit_recorded(first.id, second.id) == 1
+    assert [t.source_id for t in tasks_for(db, source_kind="visit")] == [first.id, second.id]
+
+
+def test_of_two_visits_in_one_job_the_first_that_satisfies_closes_the_revisit(db, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    household = tf.household(areas.village_a1, ("poverty_return_monitoring",))
+    tf.visit(household, worker, visited_at=tf.at(40))
+    followup.revisit_cadence()
+    [revisit] = tasks_for(db, kind="revisit", household_id=household.id)
+    later = tf.visit(household, worker, visited_at=tf.at(0))
+    earlier = tf.visit(household, worker, visited_at=tf.at(1))
+    followup.visit_recorded(later.id, earlier.id)
+    db.refresh(revisit)
+    assert revisit.status == "done" and f"#{later.id} " in revisit.outcome_note

@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
 from api.areas.scope import Actor, visible_area
+from api.audit.services import record_created
 from api.auth.models import User
 from api.casework.tasks.models import ACTIVE_STATUSES, Task, TaskHistory
 from api.casework.tasks.rules import TaskSpec
@@ -36,6 +37,31 @@ def _begin_sqlite_transaction() -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def _task_values(spec: TaskSpec) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "kind": spec.kind,
+        "rule": spec.rule,
+        "dedup_key": spec.dedup_key,
+        "title": spec.title,
+        "reason": spec.reason,
+        "area_id": spec.area_id,
+        "due_on": spec.due_on,
+        "priority": spec.priority,
+        "assignee_id": spec.assignee_id,
+        "household_id": spec.household_id,
+        "subject_kind": spec.subject_kind,
+        "subject_id": spec.subject_id,
+        "source_kind": spec.source_kind,
+        "source_id": spec.source_id,
+        "parent_id": spec.parent_id,
+        "details": dict(spec.details),
+        "status": "open",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def create_from_spec(spec: TaskSpec) -> Task | None:
     """Store a rule's task once: None if its ``dedup_key`` is stored already.
 
@@ -43,25 +69,7 @@ def create_from_spec(spec: TaskSpec) -> Task | None:
     a savepoint, and a unique violation on that key (a second run, or a concurrent worker
     that got there first) rolls back only the savepoint.
     """
-    task = Task(
-        kind=spec.kind,
-        rule=spec.rule,
-        dedup_key=spec.dedup_key,
-        title=spec.title,
-        reason=spec.reason,
-        area_id=spec.area_id,
-        due_on=spec.due_on,
-        priority=spec.priority,
-        assignee_id=spec.assignee_id,
-        household_id=spec.household_id,
-        subject_kind=spec.subject_kind,
-        subject_id=spec.subject_id,
-        source_kind=spec.source_kind,
-        source_id=spec.source_id,
-        parent_id=spec.parent_id,
-        details=dict(spec.details),
-        status="open",
-    )
+    task = Task(**_task_values(spec))
     _begin_sqlite_transaction()
     try:
         with session.begin_nested():
@@ -77,7 +85,58 @@ def create_from_spec(spec: TaskSpec) -> Task | None:
 
 
 def create_all(specs: list[TaskSpec]) -> list[Task]:
-    return [task for spec in specs if (task := create_from_spec(spec)) is not None]
+    """Store rules' tasks, each once; returns those stored now.
+
+    Set-wise, because a phone's sync batch brings a hundred visits to one job: one query
+    leaves out the keys stored already, one insert stores the tasks, one their history. If
+    a concurrent worker stores one of the same keys in between, the UNIQUE constraint
+    refuses that insert and each task is stored on its own (``create_from_spec``).
+    """
+    if not specs:
+        return []
+    stored = _stored_keys({spec.dedup_key for spec in specs})
+    new: list[TaskSpec] = []
+    for spec in specs:
+        if spec.dedup_key not in stored:
+            stored.add(spec.dedup_key)  # the first spec of a key wins
+            new.append(spec)
+    if not new:
+        return []
+    _begin_sqlite_transaction()
+    try:
+        with session.begin_nested():
+            return _insert_tasks(new)
+    except IntegrityError as exc:
+        if "dedup_key" not in str(exc.orig):
+            raise
+    return [task for spec in new if (task := create_from_spec(spec)) is not None]
+
+
+def _stored_keys(keys: set[str | None]) -> set[str | None]:
+    return set(
+        session.scalars(
+            select(Task.dedup_key)
+            .where(Task.dedup_key.in_(keys))
+            # Keys are global: a task made by a rule elsewhere still counts as made.
+            .execution_options(skip_scope=True)
+        )
+    )
+
+
+def _insert_tasks(specs: list[TaskSpec]) -> list[Task]:
+    rows = [_task_values(spec) for spec in specs]
+    ids = session.scalars(insert(Task).returning(Task.id, sort_by_parameter_order=True), rows).all()
+    for row, task_id in zip(rows, ids, strict=True):
+        row["id"] = task_id
+    session.execute(
+        insert(TaskHistory),
+        [
+            {"task_id": row["id"], "action": "created", "note": f"rule {row['rule']}"}
+            for row in rows
+        ],
+    )
+    record_created(Task, rows)
+    return [Task(**row) for row in rows]
 
 
 # -- who does it ---------------------------------------------------------------------------
@@ -164,20 +223,32 @@ def is_active_user(user_id: int | None) -> bool:
     )
 
 
-def close_satisfied_revisits(household_id: int, visited_on: date, visit_id: int) -> list[Task]:
-    """A visit closes the household's active revisit tasks it satisfies."""
+def close_satisfied_revisits(visits: list[tuple[int, date, int]]) -> list[Task]:
+    """Visits, as (household id, local date, visit id), close their households' active
+    revisit tasks that they satisfy; of several visits, the first (by id) that does."""
     from api.casework.tasks.rules import revisit_satisfied
 
+    by_household: dict[int, list[tuple[date, int]]] = {}
+    for household_id, visited_on, visit_id in sorted(visits, key=lambda v: v[2]):
+        by_household.setdefault(household_id, []).append((visited_on, visit_id))
+    if not by_household:
+        return []
     closed = []
     for task in session.scalars(
         select(Task).where(
-            Task.household_id == household_id,
+            Task.household_id.in_(by_household),
             Task.kind == "revisit",
             Task.status.in_(ACTIVE_STATUSES),
         )
     ):
-        if not revisit_satisfied(task.details or {}, visited_on):
+        satisfying = [
+            (on, visit_id)
+            for on, visit_id in by_household[task.household_id]  # type: ignore[index]
+            if revisit_satisfied(task.details or {}, on)
+        ]
+        if not satisfying:
             continue
+        visited_on, visit_id = satisfying[0]
         old = task.status
         task.status = "done"
         task.closed_at = utcnow()
