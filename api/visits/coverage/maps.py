@@ -3,6 +3,10 @@
 Every layer is filtered by area (subtree), period, an optional bounding box and capped by
 ``limit``; a collection that was cut short says ``"truncated": true``. The bounding box
 is answered by the spatial index on both back ends (``in_bbox``).
+
+The visits layer, the big one (thousands of points), is built as JSON text by PostGIS
+(``json_build_object``/``json_agg``/``ST_AsGeoJSON``) and sent as it comes; on SQLite the
+features are built here. Both give the same document.
 """
 
 from __future__ import annotations
@@ -15,7 +19,19 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
-from sqlalchemy import and_, or_, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
 from api.areas.models import Area
@@ -69,8 +85,26 @@ def visits_layer(
     limit: int,
     flagged: bool | None = None,
     review_state: str | None = None,
-) -> dict[str, Any]:
-    """Visits with a location (in person) in the area and period, newest first."""
+) -> dict[str, Any] | str:
+    """Visits with a location (in person) in the area and period, newest first.
+
+    On PostgreSQL the document comes as JSON text, ready to send.
+    """
+    stmt = visits_select(area, period, bbox, limit, flagged, review_state)
+    if session.get_bind().dialect.name == "postgresql":
+        return _visits_document_in_sql(stmt, limit)
+    return _visits_collection(stmt, limit)
+
+
+def visits_select(
+    area: Area,
+    period: Period,
+    bbox: BBox | None,
+    limit: int,
+    flagged: bool | None = None,
+    review_state: str | None = None,
+) -> Select[Any]:
+    """The layer's rows, newest first, one more than ``limit`` (to tell it was cut)."""
     place = aliased(Area, name="place")
     stmt = (
         select(
@@ -103,6 +137,11 @@ def visits_layer(
         stmt = stmt.where(Visit.presence_flagged.is_(flagged))
     if review_state:
         stmt = stmt.where(Visit.review_state == review_state)
+    return stmt
+
+
+def _visits_collection(stmt: Select[Any], limit: int) -> dict[str, Any]:
+    """``visits_layer``'s document built here, feature by feature (SQLite)."""
     features = [
         feature(
             row.location,
@@ -125,6 +164,72 @@ def visits_layer(
         for row in session.execute(stmt)
     ]
     return collection(features, limit, layer="visits")
+
+
+def _sql_text(value: str) -> ColumnElement[str]:
+    """A constant of this module as an SQL string literal (json_build_object takes "any",
+    so a bound parameter would have no type)."""
+    return literal_column("'" + value.replace("'", "''") + "'", Text)
+
+
+def _json_object(**members: Any) -> ColumnElement[Any]:
+    return func.json_build_object(
+        *(part for key, value in members.items() for part in (_sql_text(key), value))
+    )
+
+
+def _visits_document_in_sql(stmt: Select[Any], limit: int) -> str:
+    """``visits_layer``'s document as JSON text, built by PostgreSQL (the same document
+    as ``_visits_collection``).
+
+    ``stmt`` is the ORM select of the layer (so jurisdiction applies to it as to any
+    other), already ordered and cut at ``limit + 1`` rows; each row is numbered so that
+    the collection keeps ``limit`` features and says whether there were more.
+    """
+    numbered = stmt.add_columns(
+        func.row_number().over(order_by=(Visit.visited_at.desc(), Visit.id.desc())).label("n")
+    ).subquery("v")
+    v = numbered.c
+    # As datetime.isoformat() in UTC: microseconds only when there are some.
+    visited_at = func.replace(
+        func.to_char(
+            func.timezone(_sql_text("UTC"), v.visited_at),
+            _sql_text('YYYY-MM-DD"T"HH24:MI:SS.US'),
+        ),
+        _sql_text(".000000"),
+        _sql_text(""),
+        type_=Text,
+    ) + _sql_text("+00:00")
+    feature = _json_object(
+        type=_sql_text("Feature"),
+        id=v.id,
+        # 15 decimals: coordinates as stored (RFC 7946 needs no more than 6).
+        geometry=func.ST_AsGeoJSON(v.location, 15).cast(JSON),
+        properties=_json_object(
+            kind=_sql_text("visit"),
+            visit_id=v.id,
+            household_id=v.household_id,
+            area_id=v.area_id,
+            area_name=v.name,
+            worker_id=v.worker_id,
+            channel=v.channel,
+            visited_at=visited_at,
+            review_state=v.review_state,
+            presence_flagged=v.presence_flagged,
+            presence_reasons=v.presence_reasons,
+            presence_distance_m=v.presence_distance_m,
+        ),
+    )
+    document = _json_object(
+        type=_sql_text("FeatureCollection"),
+        features=func.coalesce(
+            func.json_agg(aggregate_order_by(feature, v.n)).filter(v.n <= limit),
+            func.json_build_array(),
+        ),
+        truncated=func.count() > limit,
+        layer=_sql_text("visits"),
+    )
+    return session.scalar(select(cast(document, Text)).select_from(numbered))
 
 
 def households_layer(

@@ -81,7 +81,7 @@ class VisitLayer(MethodView):
     def get(self, args):
         """Visits (points) with review state and presence flags"""
         area, period = _scope(args)
-        return maps.visits_layer(
+        layer = maps.visits_layer(
             area,
             period,
             args.get("bbox"),
@@ -89,6 +89,9 @@ class VisitLayer(MethodView):
             args.get("flagged"),
             args.get("review_state"),
         )
+        if isinstance(layer, str):  # built by PostGIS: sent as it is, not parsed and dumped
+            return current_app.response_class(layer, mimetype="application/json")
+        return layer
 
 
 @maps_blp.route("/households")

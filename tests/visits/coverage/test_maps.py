@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+import json
+from datetime import date, timedelta
 
-from sqlalchemy import select, text
+import pytest
+from sqlalchemy import event, select, text
 
+from api.common.county_time import county_zone
+from api.visits.coverage import maps, services
 from api.visits.coverage.maps import in_bbox
 from api.visits.models import Visit
+from tests import factories
 from tests.visits.coverage import factories as coverage_factories
 from tests.visits.coverage.conftest import PERIOD, get, local
 
@@ -190,3 +195,58 @@ def test_recent_visit_is_newest_first(client, scenario, supervisor_headers):
     body = layer(client, supervisor_headers, "visits", scenario.county, limit=1)
     assert body["features"][0]["properties"]["visit_id"] == newer.id
     assert newer.received_at - newer.visited_at == timedelta(hours=1)
+
+
+def march():
+    return services.default_period(county_zone(), date(2026, 3, 1), date(2026, 3, 31))
+
+
+@pytest.mark.parametrize("limit", [1, 5, 6, 100])
+def test_visits_layer_built_by_postgis_is_the_one_built_in_python(db, scenario, limit):
+    # PostgreSQL sends the layer as JSON text made in SQL; SQLite builds it feature by
+    # feature. From the same rows both must give the same document.
+    h1 = scenario.households["H1"]
+    coverage_factories.visit(
+        h1, scenario.worker_a, local("2026-03-30T08:00:00.250000"), lon=114.1234567, lat=24.3
+    )
+    coverage_factories.visit(h1, None, local("2026-03-30T08:00:00.250000"), flagged=True)
+    stmt = maps.visits_select(scenario.county, march(), None, limit)
+    in_sql = json.loads(maps._visits_document_in_sql(stmt, limit))
+    in_python = json.loads(json.dumps(maps._visits_collection(stmt, limit)))
+    assert in_sql == in_python
+    assert len(in_sql["features"]) == min(limit, 7)
+    assert in_sql["truncated"] is (limit < 7)
+
+
+def test_visits_layer_cut_at_the_limit_says_truncated(client, scenario, supervisor_headers):
+    # Five visits in person in the period: a limit of five is not a cut.
+    full = layer(client, supervisor_headers, "visits", scenario.county, limit=5)
+    cut = layer(client, supervisor_headers, "visits", scenario.county, limit=4)
+    assert (len(full["features"]), full["truncated"]) == (5, False)
+    assert (len(cut["features"]), cut["truncated"]) == (4, True)
+    assert cut["features"] == full["features"][:4]
+    times = [f["properties"]["visited_at"] for f in full["features"]]
+    assert times == sorted(times, reverse=True)
+
+
+def test_visits_layer_sql_carries_the_jurisdiction_filter(db, client, scenario):
+    # The document is built in SQL, but from an ORM select: the session's scope filter
+    # (visits of the caller's subtree only) is part of the statement.
+    seen = []
+
+    def capture(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = db.get_bind().engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        headers = factories.headers_for(factories.user("supervisor", scenario.town_a))
+        body = layer(client, headers, "visits", scenario.town_a)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    (statement,) = [s for s in seen if "json_agg" in s]
+    assert "visits.area_id IN (SELECT areas.id" in statement
+    assert {f["properties"]["area_id"] for f in body["features"]} <= {
+        scenario.a1.id,
+        scenario.a2.id,
+    }
