@@ -700,6 +700,12 @@ def generate(scale: str, database: str) -> None:
         say(f"{len(infos)} households, {ids.counters['household_members']} members")
         conn.commit()
         visits = write_visits(conn, ids, counties, infos, rng)
+        # What the visit write path keeps: each household's latest visit.
+        conn.execute(
+            "UPDATE households h SET last_visited_at = v.last FROM "
+            "(SELECT household_id, max(visited_at) AS last FROM visits GROUP BY household_id) v "
+            "WHERE h.id = v.household_id"
+        )
         conn.commit()
         say(f"{visits} visits")
         tasks = write_tasks(conn, ids, counties, infos, rng)

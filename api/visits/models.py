@@ -30,7 +30,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -88,6 +87,14 @@ class HouseholdMember(Base):
     """A person of a household (reached only through its household)."""
 
     __tablename__ = "household_members"
+    __table_args__ = (
+        # Search by the start of a name (LIKE 'q%'); see api/visits/search.py.
+        Index(
+            "ix_household_members_name_prefix",
+            "name",
+            postgresql_ops={"name": "varchar_pattern_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(
@@ -110,6 +117,12 @@ class Household(AreaScoped, Audited, Base):
     __table_args__ = (
         CheckConstraint("urban_rural IN ('urban', 'rural')", name="urban_rural"),
         Index("ix_households_area_head_name", "area_id", "head_name"),
+        # Search by the start of a name (LIKE 'q%'); see api/visits/search.py.
+        Index(
+            "ix_households_head_name_prefix",
+            "head_name",
+            postgresql_ops={"head_name": "varchar_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +139,9 @@ class Household(AreaScoped, Audited, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The latest visited_at of its visits, kept by the visit write path
+    # (services.note_visits) so that coverage need not aggregate every visit.
+    last_visited_at: Mapped[datetime | None]
 
     members: Mapped[list[HouseholdMember]] = relationship(
         order_by=HouseholdMember.position,
@@ -166,13 +182,11 @@ class Visit(AreaScoped, Audited, Base):
         ),
         Index("ix_visits_household_visited_at", "household_id", "visited_at"),
         Index("ix_visits_area_visited_at", "area_id", "visited_at"),
-        # A period of visits across areas (map layer, exports): no other index leads
-        # with the visit time.
-        Index("ix_visits_visited_at", "visited_at"),
-        # The visits map layer (located visits of a period, newest first): on PostgreSQL
-        # the index holds every column the layer sends, so it is read without the table.
+        # A period of visits (map layer, coverage, exports): ordered by time, and on
+        # PostgreSQL holding every column the map layer and coverage read, so that both
+        # are index-only scans instead of one table page per visit.
         Index(
-            "ix_visits_map",
+            "ix_visits_period",
             "visited_at",
             "id",
             postgresql_include=[
@@ -186,16 +200,15 @@ class Visit(AreaScoped, Audited, Base):
                 "presence_distance_m",
                 "presence_reasons",
             ],
-            postgresql_where=text("location IS NOT NULL"),
-            sqlite_where=text("location IS NOT NULL"),
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     content_hash: Mapped[str] = mapped_column(String(64))
-    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
-    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    # household_id and area_id: indexed by the (…, visited_at) indexes above.
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     channel: Mapped[str] = mapped_column(String(10))
     visited_at: Mapped[datetime]
