@@ -43,9 +43,13 @@ def find_replay(model: type[T], client_uuid: uuid.UUID | str, content_hash: str)
         return None
     visible = session.scalar(select(model.id).where(column == str(client_uuid)))  # type: ignore[attr-defined]
     if existing.content_hash != content_hash or visible is None:  # type: ignore[attr-defined]
-        raise Conflict(
-            "This client_uuid was already used for a record with different content; "
-            "send new records with a new client_uuid.",
-            client_uuid=str(client_uuid),
-        )
+        raise reused_client_uuid(client_uuid)
     return existing
+
+
+def reused_client_uuid(client_uuid: uuid.UUID | str) -> Conflict:
+    return Conflict(
+        "This client_uuid was already used for a record with different content; "
+        "send new records with a new client_uuid.",
+        client_uuid=str(client_uuid),
+    )

@@ -18,9 +18,20 @@ PAGINATION = {"page_size": 50, "max_page_size": 500}
 
 
 def paginate(stmt: Select, pagination_parameters: Any) -> list[Any]:
-    """One page of ``stmt``'s rows; records the total for the response headers."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    """One page of ``stmt``'s rows; records the total for the response headers.
+
+    ``stmt`` selects one entity; it may join-load its collections (the page is made unique
+    by entity).
+    """
+    page, size = pagination_parameters.page, pagination_parameters.page_size
+    offset = (page - 1) * size
+    rows = list(session.scalars(stmt.limit(size).offset(offset)).unique())
+    if 0 < len(rows) < size or (not rows and page == 1):
+        # The last page: the total follows from it, without a count (searches that find a
+        # few rows save a query).
+        total = offset + len(rows)
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pagination_parameters.item_count = total
     g.total_count = total
-    page, size = pagination_parameters.page, pagination_parameters.page_size
-    return list(session.scalars(stmt.limit(size).offset((page - 1) * size)))
+    return rows

@@ -23,7 +23,7 @@ from api.errors import Forbidden
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema
 from api.photos.uploads import UPLOAD_BODY, attach_uploaded_photo
-from api.visits import services
+from api.visits import search, services
 from api.visits.schemas import (
     BatchInSchema,
     BatchOutSchema,
@@ -80,7 +80,7 @@ class Households(MethodView):
     @households_blp.paginate(**PAGINATION)
     def get(self, args, pagination_parameters):
         """Search the register (area, focus group, programme, name/ID, not visited, near)"""
-        households = paginate(services.households_query(**args), pagination_parameters)
+        households = paginate(search.households_query(**args), pagination_parameters)
         _reveal_if_asked(args, households)
         return households
 

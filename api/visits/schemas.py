@@ -226,6 +226,10 @@ class PresenceSchema(Schema):
     reasons = fields.List(fields.String(), attribute="presence_reasons")
 
 
+# One instance for every visit dumped: building a schema costs more than dumping with it.
+_PRESENCE = PresenceSchema()
+
+
 class ReviewSchema(Schema):
     state = fields.String()
     comment = fields.String(allow_none=True)
@@ -257,7 +261,7 @@ class VisitSchema(Schema):
         },
     )
     screening = fields.Dict(allow_none=True, metadata={"description": "the figures used"})
-    presence = fields.Function(lambda visit: PresenceSchema().dump(visit))
+    presence = fields.Function(lambda visit: _PRESENCE.dump(visit))
     review_state = fields.String()
     review_comment = fields.String(allow_none=True)
     reviewed_at = AwareDateTime(allow_none=True)

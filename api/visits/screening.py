@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from api.db import session
 from api.visits.models import ProgrammeStandard
@@ -88,29 +88,39 @@ def screen(
     return result, figures
 
 
-def standard_in_force(
-    area_path: str, urban_rural: str, on: date, programme: str = "dibao"
-) -> Standard | None:
-    """The standard for ``programme`` in force on ``on`` for the nearest area up the tree."""
-    ancestor_ids = [int(part) for part in area_path.strip("/").split("/") if part]
+def standards_along(
+    area_path: str, urban_rural: str, programme: str = "dibao"
+) -> list[ProgrammeStandard]:
+    """Every standard for ``programme`` set on the area or above it, whatever its dates."""
+    ancestor_ids = _ancestor_ids(area_path)
     if not ancestor_ids:
-        return None
-    rows = session.scalars(
-        select(ProgrammeStandard)
-        .where(
-            ProgrammeStandard.programme == programme,
-            ProgrammeStandard.urban_rural == urban_rural,
-            ProgrammeStandard.area_id.in_(ancestor_ids),
-            ProgrammeStandard.valid_from <= on,
-            or_(ProgrammeStandard.valid_to.is_(None), ProgrammeStandard.valid_to >= on),
+        return []
+    return list(
+        session.scalars(
+            select(ProgrammeStandard)
+            .where(
+                ProgrammeStandard.programme == programme,
+                ProgrammeStandard.urban_rural == urban_rural,
+                ProgrammeStandard.area_id.in_(ancestor_ids),
+            )
+            # Standards are set by the county (or a town) above the caller's own area: a
+            # worker in a village must be screened against them although they lie outside
+            # their scope.
+            .execution_options(skip_scope=True)
         )
-        # Standards are set by the county (or a town) above the caller's own area: a worker
-        # in a village must be screened against them although they lie outside their scope.
-        .execution_options(skip_scope=True)
-    ).all()
+    )
+
+
+def in_force(candidates: list[ProgrammeStandard], area_path: str, on: date) -> Standard | None:
+    """Of ``standards_along(area_path, ...)``, the one in force on ``on`` for the nearest area."""
+    rows = [
+        row
+        for row in candidates
+        if row.valid_from <= on and (row.valid_to is None or row.valid_to >= on)
+    ]
     if not rows:
         return None
-    depth = {area_id: index for index, area_id in enumerate(ancestor_ids)}
+    depth = {area_id: index for index, area_id in enumerate(_ancestor_ids(area_path))}
     best = max(rows, key=lambda row: (depth[row.area_id], row.valid_from, row.id))
     amount = best.monthly_amount
     return Standard(
@@ -120,3 +130,7 @@ def standard_in_force(
         valid_from=best.valid_from,
         valid_to=best.valid_to,
     )
+
+
+def _ancestor_ids(area_path: str) -> list[int]:
+    return [int(part) for part in area_path.strip("/").split("/") if part]

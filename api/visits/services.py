@@ -7,25 +7,25 @@ presence; a stored visit schedules ``workers.followup.visit_recorded``.
 
 from __future__ import annotations
 
-import re
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from marshmallow import ValidationError
 from shapely.geometry import Point
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
 from api.areas.scope import require_actor, subtree_ids, visible_area
-from api.audit.services import record_reveal
-from api.common.county_time import county_zone, local_midnight
+from api.audit.services import record_created, record_reveal
+from api.common.county_time import county_zone
 from api.common.fields import to_db_geometry
-from api.common.idempotency import find_replay, fingerprint
+from api.common.idempotency import find_replay, fingerprint, reused_client_uuid
 from api.db import session, utcnow
-from api.errors import ApiError, Invalid, NotFound
+from api.errors import ApiError, Conflict, Invalid, NotFound
 from api.jobs.services import schedule_job
 from api.visits import crs, presence, screening
 from api.visits.models import (
@@ -40,7 +40,6 @@ from api.visits.models import (
 )
 
 VISIT_RECORDED_JOB = "workers.followup.visit_recorded"
-_ID_NUMBER_SHAPE = re.compile(r"\d{17}[\dX]")
 MEMBER_FIELDS = ("name", "relation", "sex", "birth_year", "id_number", "health", "work_status")
 
 
@@ -173,88 +172,6 @@ def flag_duplicates(household: Household) -> list[DuplicateFlag]:
     return flags
 
 
-def households_query(
-    area_id: int | None = None,
-    focus_group: str | None = None,
-    programme: str | None = None,
-    urban_rural: str | None = None,
-    q: str | None = None,
-    not_visited_since: date | None = None,
-    near: tuple[float, float] | None = None,
-    within_m: float = 1000.0,
-    **_ignored: Any,
-) -> Select:
-    stmt = select(Household).order_by(Household.id)
-    if area_id is not None:
-        area = session.scalar(select(Area).where(Area.id == area_id))
-        if area is None:
-            raise Invalid({"area_id": ["No such area."]})
-        stmt = stmt.where(Household.area_id.in_(subtree_ids(area)))
-    if focus_group:
-        stmt = stmt.where(
-            Household.id.in_(
-                select(HouseholdFocusGroup.household_id).where(
-                    HouseholdFocusGroup.focus_group == focus_group
-                )
-            )
-        )
-    if programme:
-        stmt = stmt.where(
-            Household.id.in_(
-                select(HouseholdProgramme.household_id).where(
-                    HouseholdProgramme.programme == programme
-                )
-            )
-        )
-    if urban_rural:
-        stmt = stmt.where(Household.urban_rural == urban_rural)
-    if q:
-        text = q.strip()
-        id_like = text.upper()
-        if _ID_NUMBER_SHAPE.fullmatch(id_like):
-            # An ID number is looked up by equality alone (indexed); no name has that shape,
-            # and the name scan below cannot use an index.
-            stmt = stmt.where(
-                or_(
-                    Household.head_id_number == id_like,
-                    Household.id.in_(
-                        select(HouseholdMember.household_id).where(
-                            HouseholdMember.id_number == id_like
-                        )
-                    ),
-                )
-            )
-        else:
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{escaped}%"
-            stmt = stmt.where(
-                or_(
-                    Household.head_name.like(pattern, escape="\\"),
-                    Household.id.in_(
-                        select(HouseholdMember.household_id).where(
-                            HouseholdMember.name.like(pattern, escape="\\")
-                        )
-                    ),
-                )
-            )
-    if not_visited_since is not None:
-        since = local_midnight(not_visited_since)
-        stmt = stmt.where(
-            ~Household.id.in_(
-                select(Visit.household_id)
-                .where(Visit.visited_at >= since)
-                # Any visit counts, whoever recorded it.
-                .execution_options(skip_scope=True)
-            )
-        )
-    if near is not None:
-        stmt = stmt.where(
-            Household.location.is_not(None),
-            presence.within_distance(session(), Household, "location", Point(*near), within_m),
-        )
-    return stmt
-
-
 def reveal_household_ids(households: list[Household]) -> None:
     record_reveal("households", households, ["head_id_number", "members.id_number"])
 
@@ -303,126 +220,332 @@ def _check_visit_time(visited_at: datetime, now: datetime) -> None:
         )
 
 
+@dataclass(frozen=True)
+class HomeFacts:
+    """What storing a visit needs to know about its household."""
+
+    id: int
+    area_id: int
+    area_path: str
+    urban_rural: str
+    location: Any
+    member_count: int
+
+
+# A stored visit with whether this call created it, or why the item was refused.
+VisitOutcome = tuple[Visit, bool] | ApiError
+
+
+def _race_lost() -> Conflict:
+    return Conflict("The visit conflicts with data stored meanwhile; send it again.")
+
+
 def record_visit(data: dict[str, Any]) -> tuple[Visit, bool]:
-    """Store a visit from a phone; (visit, created). A replay returns the stored visit."""
-    content_hash = fingerprint(data)
-    replay = find_replay(Visit, data["client_uuid"], content_hash)
-    if replay is not None:
-        return replay, False
-    now = utcnow()
-    _check_visit_time(data["visited_at"], now)
-    created_household = False
-    if data.get("new_household") is not None:
-        household, _ = create_household(
-            {k: v for k, v in data["new_household"].items() if k != "client_uuid"},
-            prefix="new_household.",
-        )
-        created_household = True
-    else:
-        household = session.scalar(select(Household).where(Household.id == data["household_id"]))
-        if household is None:
-            raise Invalid({"household_id": ["No such household."]})
-    actor = require_actor()
-    point = _wgs84_point(data.get("location"), data.get("crs"))
-    visit = Visit(
-        client_uuid=str(data["client_uuid"]),
-        content_hash=content_hash,
-        household_id=household.id,
-        area_id=household.area_id,
-        worker_id=actor.user_id,
-        channel=data["channel"],
-        visited_at=data["visited_at"],
-        received_at=now,
-        location=to_db_geometry(point),
-        accuracy_m=data.get("accuracy_m"),
-        source_crs=data.get("crs") or "wgs84",
-        findings=data.get("findings") or {},
-        needs=list(data.get("needs") or []),
-        notes=data.get("notes"),
-        created_household=created_household,
-        review_state="pending",
-    )
-    _screen(visit, household)
-    if visit.channel == "in_person":
-        config = current_app.config
-        check = presence.check_presence(
-            point,
-            visit.accuracy_m,
-            household.location,
-            config["PRESENCE_MAX_DISTANCE_M"],
-            config["PRESENCE_MAX_ACCURACY_M"],
-        )
-        visit.presence_flagged = check.flagged
-        visit.presence_distance_m = check.distance_m
-        visit.presence_reasons = check.reasons
-    session.add(visit)
-    session.flush()
-    schedule_job(VISIT_RECORDED_JOB, visit.id)
-    return visit, True
-
-
-def _screen(visit: Visit, household: Household) -> None:
-    area_path = session.scalar(
-        select(Area.path).where(Area.id == household.area_id).execution_options(skip_scope=True)
-    )
-    on = visit.visited_at.astimezone(county_zone()).date()
-    standard = screening.standard_in_force(area_path or "", household.urban_rural, on)
-    result, figures = screening.screen(
-        visit.findings,
-        len(household.members),
-        standard,
-        current_app.config["MARGINAL_INCOME_FACTOR"],
-        current_app.config["EXTREME_POVERTY_FACTOR"],
-        current_app.config["EXPENDITURE_HARDSHIP_FACTOR"],
-    )
-    visit.screening_result = result
-    visit.screening = figures
+    """POST /visits: one visit from a phone; (visit, created). A replay returns the stored
+    visit; a refused visit raises its error."""
+    outcome = store_visits([data], alone=True)[0]
+    if isinstance(outcome, ApiError):
+        raise outcome
+    return outcome
 
 
 def record_batch(items: list[Any], load_item: Any) -> list[dict[str, Any]]:
-    """Each item validated and stored on its own, in a savepoint; one result per item.
-
-    ``load_item(raw)`` validates one raw item (raising marshmallow's ValidationError).
-    """
-    results: list[dict[str, Any]] = []
+    """POST /visits/batch: each item validated and stored on its own merits; one result per
+    item, in order. ``load_item(raw)`` validates one raw item (marshmallow)."""
+    results: list[dict[str, Any]] = [
+        {"index": i, "client_uuid": raw.get("client_uuid") if isinstance(raw, dict) else None}
+        for i, raw in enumerate(items)
+    ]
+    valid: list[tuple[int, dict[str, Any]]] = []
     for index, raw in enumerate(items):
-        client_uuid = raw.get("client_uuid") if isinstance(raw, dict) else None
-        entry: dict[str, Any] = {"index": index, "client_uuid": client_uuid}
-        savepoint = session.begin_nested()
         try:
             if not isinstance(raw, dict):
                 raise ValidationError({"_schema": ["Each visit is a JSON object."]})
-            data = load_item(raw)
-            visit, created = record_visit(data)
-            savepoint.commit()
-            entry.update(
+            valid.append((index, load_item(raw)))
+        except ValidationError as exc:
+            error = Invalid(exc.messages)
+            results[index].update(
+                result="error", status=422, detail=error.detail, errors=error.errors
+            )
+    outcomes = store_visits([data for _, data in valid])
+    for (index, _), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, ApiError):
+            results[index].update(
+                result="error",
+                status=outcome.status,
+                detail=outcome.detail,
+                errors=getattr(outcome, "errors", None),
+            )
+        else:
+            visit, created = outcome
+            results[index].update(
                 result="created" if created else "duplicate",
                 id=visit.id,
                 status=201 if created else 200,
                 visit=visit,
             )
-        except ValidationError as exc:
-            savepoint.rollback()
-            error = Invalid(exc.messages)
-            entry.update(result="error", status=422, detail=error.detail, errors=error.errors)
-        except IntegrityError:
-            # A concurrent send of the same client_uuid won the race; the phone retries.
-            savepoint.rollback()
-            entry.update(
-                result="error",
-                status=409,
-                detail="The visit conflicts with data stored meanwhile; send it again.",
-            )
-        except ApiError as exc:
-            savepoint.rollback()
-            entry.update(
-                result="error",
-                status=exc.status,
-                detail=exc.detail,
-                errors=getattr(exc, "errors", None),
-            )
-        results.append(entry)
     return results
+
+
+def store_visits(items: list[dict[str, Any]], alone: bool = False) -> list[VisitOutcome]:
+    """Store validated visits (VisitInSchema) together; one outcome per item, in order.
+
+    Phones sync up to 200 visits at a time, so the work is done set-wise: one query finds
+    resends, one loads the households, one inserts the visits, one their audit entries, one
+    outbox job follows them all up. An item refused on its own (a bad time, a household
+    out of reach, a reused client_uuid) does not hold the others back; an item sent twice
+    in one batch is stored once. ``alone``: a request of this one visit (POST /visits), whose
+    own failure may fail the request.
+    """
+    now = utcnow()
+    hashes = [fingerprint(data) for data in items]
+    uuids = [str(data["client_uuid"]) for data in items]
+    stored = _stored_client_uuids(uuids)
+    outcomes: list[VisitOutcome | None] = [None] * len(items)
+    first_copy: dict[str, int] = {}
+    fresh: list[int] = []
+    for index, data in enumerate(items):
+        if uuids[index] in first_copy:
+            continue  # a second copy in this batch: settled by its first copy, below
+        first_copy[uuids[index]] = index
+        try:
+            if uuids[index] in stored:
+                outcomes[index] = (find_replay(Visit, uuids[index], hashes[index]), False)
+            else:
+                _check_visit_time(data["visited_at"], now)
+                fresh.append(index)
+        except ApiError as exc:
+            outcomes[index] = exc
+    for index, outcome in _store_fresh(items, hashes, fresh, now, alone).items():
+        outcomes[index] = outcome
+
+    created = [o[0] for o in outcomes if isinstance(o, tuple) and o[1]]
+    if created:
+        schedule_job(VISIT_RECORDED_JOB, *(visit.id for visit in created))
+        note_visits(created)
+    for index, outcome in enumerate(outcomes):
+        if outcome is None:
+            first = first_copy[uuids[index]]
+            outcomes[index] = _second_copy(
+                outcomes[first], hashes[first] == hashes[index], uuids[index]
+            )
+    return outcomes  # type: ignore[return-value]
+
+
+def _second_copy(first: VisitOutcome | None, same_content: bool, client_uuid: str) -> VisitOutcome:
+    """What a second copy of an item in the same batch gets, given its first copy's
+    outcome: the same visit (not created again), the same error, or 409 if it differs."""
+    if isinstance(first, tuple):
+        return (first[0], False) if same_content else reused_client_uuid(client_uuid)
+    assert first is not None
+    return first
+
+
+def _store_fresh(
+    items: list[dict[str, Any]], hashes: list[str], fresh: list[int], now: datetime, alone: bool
+) -> dict[int, VisitOutcome]:
+    """Visits not stored before. Those for registered households go in together; those
+    that register their household go one by one, each in a savepoint, so a refused visit
+    leaves no household behind."""
+    outcomes: dict[int, VisitOutcome] = {}
+    standards = _StandardCache()
+    registered = [i for i in fresh if items[i].get("new_household") is None]
+    homes = _home_facts({items[i]["household_id"] for i in registered})
+    rows: dict[int, dict[str, Any]] = {}
+    for index in registered:
+        home = homes.get(items[index]["household_id"])
+        if home is None:
+            outcomes[index] = Invalid({"household_id": ["No such household."]})
+        else:
+            rows[index] = _visit_row(items[index], hashes[index], home, now, standards)
+    outcomes.update(_insert_visits(rows, alone))
+    for index in fresh:
+        if items[index].get("new_household") is not None:
+            outcomes[index] = _store_with_new_household(items[index], hashes[index], now, standards)
+    return outcomes
+
+
+def _stored_client_uuids(uuids: list[str]) -> set[str]:
+    # Past the scope: a uuid taken by a record the caller cannot see must answer 409
+    # (find_replay decides), not fail the whole insert on the unique index.
+    return set(
+        session.scalars(
+            select(Visit.client_uuid)
+            .where(Visit.client_uuid.in_(set(uuids)))
+            .execution_options(skip_scope=True)
+        )
+    )
+
+
+def _home_facts(household_ids: set[int]) -> dict[int, HomeFacts]:
+    """The households the caller may see among ``household_ids`` (others are missing)."""
+    if not household_ids:
+        return {}
+    members = (
+        select(HouseholdMember.household_id, func.count().label("n"))
+        .where(HouseholdMember.household_id.in_(household_ids))
+        .group_by(HouseholdMember.household_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Household.id,
+            Household.area_id,
+            Area.path,
+            Household.urban_rural,
+            Household.location,
+            func.coalesce(members.c.n, 0),
+        )
+        .join(Area, Area.id == Household.area_id)
+        .outerjoin(members, members.c.household_id == Household.id)
+        .where(Household.id.in_(household_ids))
+    ).all()
+    return {row[0]: HomeFacts(*row) for row in rows}
+
+
+class _StandardCache:
+    """Programme standards along each area's path, read once per batch; the one in force
+    on a visit's day is picked from them."""
+
+    def __init__(self) -> None:
+        self._along: dict[tuple[str, str], list[ProgrammeStandard]] = {}
+
+    def get(self, area_path: str, urban_rural: str, on: date) -> screening.Standard | None:
+        key = (area_path, urban_rural)
+        if key not in self._along:
+            self._along[key] = screening.standards_along(area_path, urban_rural)
+        return screening.in_force(self._along[key], area_path, on)
+
+
+def _visit_row(
+    data: dict[str, Any],
+    content_hash: str,
+    home: HomeFacts,
+    now: datetime,
+    standards: _StandardCache,
+) -> dict[str, Any]:
+    """The visits row for one item: screened, and presence-checked if made in person."""
+    actor = require_actor()
+    config = current_app.config
+    point = _wgs84_point(data.get("location"), data.get("crs"))
+    findings = data.get("findings") or {}
+    on = data["visited_at"].astimezone(county_zone()).date()
+    result, figures = screening.screen(
+        findings,
+        home.member_count,
+        standards.get(home.area_path, home.urban_rural, on),
+        config["MARGINAL_INCOME_FACTOR"],
+        config["EXTREME_POVERTY_FACTOR"],
+        config["EXPENDITURE_HARDSHIP_FACTOR"],
+    )
+    check = presence.PresenceResult()
+    if data["channel"] == "in_person":
+        check = presence.check_presence(
+            point,
+            data.get("accuracy_m"),
+            home.location,
+            config["PRESENCE_MAX_DISTANCE_M"],
+            config["PRESENCE_MAX_ACCURACY_M"],
+        )
+    return {
+        "client_uuid": str(data["client_uuid"]),
+        "content_hash": content_hash,
+        "household_id": home.id,
+        "area_id": home.area_id,
+        "worker_id": actor.user_id,
+        "channel": data["channel"],
+        "visited_at": data["visited_at"],
+        "received_at": now,
+        "location": to_db_geometry(point),
+        "accuracy_m": data.get("accuracy_m"),
+        "source_crs": data.get("crs") or "wgs84",
+        "findings": findings,
+        "needs": list(data.get("needs") or []),
+        "notes": data.get("notes"),
+        "created_household": data.get("new_household") is not None,
+        "screening_result": result,
+        "screening": figures,
+        "presence_flagged": check.flagged,
+        "presence_distance_m": check.distance_m,
+        "presence_reasons": check.reasons,
+        "review_state": "pending",
+    }
+
+
+def _insert_visits(rows: dict[int, dict[str, Any]], alone: bool) -> dict[int, VisitOutcome]:
+    """Insert rows (keyed by item index) in one statement, audited; if that fails (a phone's
+    concurrent resend took a client_uuid meanwhile), row by row, each in a savepoint, so
+    only the row that conflicts is refused. A request of one visit (``alone``) needs no
+    savepoint: its conflict fails the request (409), which is the item's answer."""
+    if not rows:
+        return {}
+    if alone:
+        return _insert_rows(rows)
+    try:
+        with session.begin_nested():
+            return _insert_rows(rows)
+    except IntegrityError:
+        pass
+    outcomes: dict[int, VisitOutcome] = {}
+    for index, row in rows.items():
+        try:
+            with session.begin_nested():
+                outcomes.update(_insert_rows({index: row}))
+        except IntegrityError:
+            outcomes[index] = _race_lost()
+    return outcomes
+
+
+def _insert_rows(rows: dict[int, dict[str, Any]]) -> dict[int, VisitOutcome]:
+    values = list(rows.values())
+    ids = session.scalars(
+        insert(Visit).returning(Visit.id, sort_by_parameter_order=True), values
+    ).all()
+    for row, visit_id in zip(values, ids, strict=True):
+        row["id"] = visit_id
+    record_created(Visit, values)
+    # The answer is made from the rows as stored; they need not be loaded back.
+    return {index: (Visit(**row), True) for index, row in rows.items()}
+
+
+def _store_with_new_household(
+    data: dict[str, Any], content_hash: str, now: datetime, standards: _StandardCache
+) -> VisitOutcome:
+    try:
+        with session.begin_nested():
+            household, _ = create_household(
+                {k: v for k, v in data["new_household"].items() if k != "client_uuid"},
+                prefix="new_household.",
+            )
+            home = _home_facts({household.id})[household.id]
+            row = _visit_row(data, content_hash, home, now, standards)
+            return _insert_rows({0: row})[0]
+    except IntegrityError:
+        return _race_lost()
+    except ApiError as exc:
+        return exc
+
+
+def note_visits(visits: list[Visit]) -> None:
+    """Keep each household's ``last_visited_at`` (coverage reads it): the latest of what it
+    had and these visits. Derived data: no audit entry, and the household's updated_at
+    stays as it was."""
+    latest: dict[int, datetime] = {}
+    for visit in visits:
+        seen = latest.get(visit.household_id)
+        if seen is None or visit.visited_at > seen:
+            latest[visit.household_id] = visit.visited_at
+    table = Household.__table__
+    at = bindparam("at", type_=table.c.last_visited_at.type)
+    stmt = (
+        table.update()
+        .where(
+            table.c.id == bindparam("household"),
+            or_(table.c.last_visited_at.is_(None), table.c.last_visited_at < at),
+        )
+        .values(last_visited_at=at, updated_at=table.c.updated_at)
+    )
+    session.execute(stmt, [{"household": h, "at": at} for h, at in sorted(latest.items())])
 
 
 def visits_query(

@@ -1,0 +1,139 @@
+"""Household search: the filters of ``GET /api/v1/households``.
+
+Each filter is written so that an index answers it on 200,000 households:
+
+- ``q`` shaped like an ID number: equality on the head's and the members' ID numbers
+  (``ix_households_head_id_number``, ``ix_household_members_id_number``);
+- any other ``q``: the start of the head's or a member's name (``LIKE 'q%'``), served on
+  PostgreSQL by the ``varchar_pattern_ops`` indexes of migration 0010 (the database's
+  collation is not ``C``, so a plain btree index cannot answer ``LIKE``). A name contained
+  further in (a given name alone) is not matched: no index serves ``LIKE '%q%'`` for the
+  two-character names most people have (trigrams need three);
+- the two sides are a ``UNION`` of household ids: ``head OR member`` in one ``WHERE`` makes
+  PostgreSQL scan both tables;
+- ``not_visited_since``: the household's own ``last_visited_at`` (kept by the visit write
+  path) instead of a scan of its visits;
+- ``near``: ``api.visits.presence.within_distance`` (a box through the spatial index, then
+  the exact distance) gives ids, which the page then reads.
+
+Jurisdiction is added to the query by ``api.areas.scope`` like everywhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+from shapely.geometry import Point
+from sqlalchemy import ColumnElement, Select, or_, select, union
+from sqlalchemy.orm import joinedload, selectinload
+
+from api.areas.models import Area
+from api.areas.scope import subtree_ids
+from api.common.county_time import local_midnight
+from api.db import session
+from api.errors import Invalid
+from api.visits import presence
+from api.visits.models import Household, HouseholdFocusGroup, HouseholdMember, HouseholdProgramme
+
+ID_NUMBER_SHAPE = re.compile(r"\d{17}[\dX]")
+# A name holds none of these: LIKE's wildcards and escape, control characters.
+_NOT_IN_A_NAME = re.compile(r"[%_\\\x00-\x1f\x7f]")
+
+
+def households_query(
+    area_id: int | None = None,
+    focus_group: str | None = None,
+    programme: str | None = None,
+    urban_rural: str | None = None,
+    q: str | None = None,
+    not_visited_since: date | None = None,
+    near: tuple[float, float] | None = None,
+    within_m: float = 1000.0,
+    **_ignored: Any,
+) -> Select:
+    """The households matching every filter given, by id (the caller pages it)."""
+    stmt = (
+        select(Household)
+        .order_by(Household.id)
+        # A page in two queries instead of five: the short lists (focus groups,
+        # programmes, duplicate flags) join the page's rows; members, often several, come
+        # in one more query.
+        .options(
+            joinedload(Household.focus_group_rows),
+            joinedload(Household.programme_rows),
+            joinedload(Household.duplicate_flags),
+            selectinload(Household.members),
+        )
+    )
+    if area_id is not None:
+        area = session.scalar(select(Area).where(Area.id == area_id))
+        if area is None:
+            raise Invalid({"area_id": ["No such area."]})
+        stmt = stmt.where(Household.area_id.in_(subtree_ids(area)))
+    if focus_group:
+        stmt = stmt.where(
+            Household.id.in_(
+                select(HouseholdFocusGroup.household_id).where(
+                    HouseholdFocusGroup.focus_group == focus_group
+                )
+            )
+        )
+    if programme:
+        stmt = stmt.where(
+            Household.id.in_(
+                select(HouseholdProgramme.household_id).where(
+                    HouseholdProgramme.programme == programme
+                )
+            )
+        )
+    if urban_rural:
+        stmt = stmt.where(Household.urban_rural == urban_rural)
+    if q is not None:
+        stmt = stmt.where(matches_name_or_id_number(q))
+    if not_visited_since is not None:
+        since = local_midnight(not_visited_since)
+        stmt = stmt.where(
+            or_(Household.last_visited_at.is_(None), Household.last_visited_at < since)
+        )
+    if near is not None:
+        stmt = stmt.where(Household.id.in_(_ids_near(Point(*near), within_m)))
+    return stmt
+
+
+def _ids_near(point: Point, metres: float) -> Select:
+    """Ids of located households within ``metres`` of ``point``, from the bare table.
+
+    ``api.areas.scope`` adds the caller's area filter to every mapped ``Household`` in a
+    statement; inside the spatial lookup, PostgreSQL then ANDs the spatial index with the
+    area index village by village (5-10 ms on a county) instead of reading the few rows in
+    the box (under 1 ms). The outer query stays scoped.
+    """
+    table = Household.__table__
+    rows = SimpleNamespace(__table__=table, id=table.c.id, location=table.c.location)
+    return select(table.c.id).where(
+        table.c.location.is_not(None),
+        presence.within_distance(session(), rows, "location", point, metres),
+    )
+
+
+def matches_name_or_id_number(q: str) -> ColumnElement[bool]:
+    """Households whose head or a member has this ID number (when ``q`` is shaped like
+    one), else whose head's or a member's name starts with ``q``; 422 on ``q`` when it
+    cannot be either."""
+    text = q.strip()
+    if not text:
+        raise Invalid({"q": ["Give a name (or its start) or a full ID number."]})
+    if _NOT_IN_A_NAME.search(text):
+        raise Invalid({"q": ["A name or an ID number holds no %, _, \\ or control characters."]})
+    id_number = text.upper()
+    if ID_NUMBER_SHAPE.fullmatch(id_number):
+        heads = select(Household.id).where(Household.head_id_number == id_number)
+        members = select(HouseholdMember.household_id).where(HouseholdMember.id_number == id_number)
+    else:
+        # No wildcard can be in ``text`` (refused above), so the pattern needs no escaping.
+        heads = select(Household.id).where(Household.head_name.like(f"{text}%"))
+        members = select(HouseholdMember.household_id).where(HouseholdMember.name.like(f"{text}%"))
+    return Household.id.in_(union(heads, members))

@@ -1,0 +1,164 @@
+"""How a sync batch is stored: set-wise, yet each item on its own merits.
+
+A phone's batch goes in with one insert, one audit write and one follow-up job; these
+tests pin what that must not change: each visit audited, each household's last visit kept,
+a refused item holding nothing back and leaving nothing half-written, and a concurrent
+resend that slips past the replay check refusing only its own row.
+"""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from api.audit.models import AuditEntry
+from api.db import utcnow
+from api.jobs.models import OutboxJob
+from api.visits import services
+from api.visits.models import Household, Visit
+from tests import factories
+from tests.visits import factories as vf
+
+
+@pytest.fixture
+def worker(areas):
+    return factories.user("outreach_worker", areas.town_a)
+
+
+@pytest.fixture
+def home(areas):
+    return vf.household(areas.village_a1)
+
+
+def post_batch(client, user, items):
+    response = client.post(
+        "/api/v1/visits/batch", json={"visits": items}, headers=factories.headers_for(user)
+    )
+    assert response.status_code == 200, response.json
+    return response.json["results"]
+
+
+def test_a_batch_is_followed_up_by_one_job_naming_every_visit(client, worker, home, db):
+    results = post_batch(client, worker, [vf.visit_payload(home.id) for _ in range(3)])
+    jobs = db.scalars(
+        select(OutboxJob).where(OutboxJob.func == "workers.followup.visit_recorded")
+    ).all()
+    assert [job.args for job in jobs] == [[r["id"] for r in results]]
+
+
+def test_a_batch_of_resends_schedules_no_job(client, worker, home, db):
+    items = [vf.visit_payload(home.id) for _ in range(2)]
+    post_batch(client, worker, items)
+    post_batch(client, worker, items)
+    assert db.scalar(select(func.count(OutboxJob.id))) == 1
+
+
+def test_each_visit_of_a_batch_is_audited_as_created_by_the_worker(client, worker, home, db):
+    results = post_batch(client, worker, [vf.visit_payload(home.id) for _ in range(2)])
+    entries = db.scalars(
+        select(AuditEntry).where(AuditEntry.table_name == "visits").order_by(AuditEntry.id)
+    ).all()
+    assert [e.record_id for e in entries] == [str(r["id"]) for r in results]
+    assert {(e.action, e.actor_id, e.area_id) for e in entries} == {
+        ("create", worker.id, home.area_id)
+    }
+    assert entries[0].changes["notes"] == {"new": "母亲住院"}
+    assert entries[0].changes["location"]["new"]["type"] == "Point"
+
+
+def test_the_answer_shows_each_visit_as_stored(client, worker, home, db):
+    [result] = post_batch(client, worker, [vf.visit_payload(home.id)])
+    stored = client.get(f"/api/v1/visits/{result['id']}", headers=factories.headers_for(worker))
+    assert stored.json == result["visit"]
+
+
+def test_the_households_last_visit_is_kept_and_never_moves_back(client, worker, home, db):
+    before = db.scalar(select(Household.updated_at).where(Household.id == home.id))
+    recent, older = utcnow() - timedelta(hours=1), utcnow() - timedelta(days=3)
+    post_batch(client, worker, [vf.visit_payload(home.id, visited_at=recent)])
+    post_batch(client, worker, [vf.visit_payload(home.id, visited_at=older)])
+    db.expire_all()
+    household = db.get(Household, home.id)
+    assert household.last_visited_at == recent
+    # Derived data: the household itself did not change.
+    assert household.updated_at == before
+    updates = select(func.count(AuditEntry.id)).where(
+        AuditEntry.table_name == "households", AuditEntry.action == "update"
+    )
+    assert db.scalar(updates) == 0
+
+
+def test_a_household_out_of_reach_refuses_only_its_item(client, worker, home, areas, db):
+    elsewhere = vf.household(areas.village_b1)
+    results = post_batch(
+        client, worker, [vf.visit_payload(elsewhere.id), vf.visit_payload(home.id)]
+    )
+    assert [(r["result"], r["status"]) for r in results] == [("error", 422), ("created", 201)]
+    assert results[0]["errors"] == {"household_id": ["No such household."]}
+    assert db.scalar(select(func.count(Visit.id))) == 1
+
+
+def test_a_refused_new_household_item_leaves_no_household(client, worker, home, areas, db):
+    households = db.scalar(select(func.count(Household.id)))
+    new_in_a_town = vf.visit_payload(
+        new_household={
+            "area_id": areas.town_a.id,
+            "address": "镇上",
+            "urban_rural": "urban",
+            "head_name": "新户主",
+        }
+    )
+    results = post_batch(client, worker, [new_in_a_town, vf.visit_payload(home.id)])
+    assert [r["status"] for r in results] == [422, 201]
+    assert "new_household.area_id" in results[0]["errors"]
+    assert db.scalar(select(func.count(Household.id))) == households
+
+
+def test_a_second_copy_with_other_content_in_one_batch_is_409(client, worker, home, db):
+    item = vf.visit_payload(home.id)
+    results = post_batch(client, worker, [item, {**item, "notes": "改过"}])
+    assert [r["status"] for r in results] == [201, 409]
+    assert results[1]["client_uuid"] == item["client_uuid"]
+
+
+def test_a_resend_sent_twice_in_one_batch_is_a_duplicate_both_times(client, worker, home):
+    item = vf.visit_payload(home.id)
+    [first] = post_batch(client, worker, [item])
+    results = post_batch(client, worker, [item, item])
+    assert [(r["result"], r["id"]) for r in results] == [("duplicate", first["id"])] * 2
+
+
+def test_a_second_copy_of_a_refused_item_gets_the_same_error(client, worker, home):
+    future = vf.visit_payload(home.id, visited_at=utcnow() + timedelta(days=2))
+    results = post_batch(client, worker, [future, future])
+    assert [r["status"] for r in results] == [422, 422]
+    assert results[0]["errors"] == results[1]["errors"]
+
+
+def test_a_concurrent_resend_refuses_only_its_own_row(client, worker, home, db, monkeypatch):
+    """Another request stores a client_uuid between the replay check and the insert: the
+    unique index refuses the batch's insert, and the rows are then stored one by one."""
+    taken = vf.visit_payload(home.id)
+    post_batch(client, worker, [taken])
+    # The replay check misses it, as it would have before the other request committed.
+    monkeypatch.setattr(services, "_stored_client_uuids", lambda uuids: set())
+    results = post_batch(client, worker, [{**taken, "notes": "再发"}, vf.visit_payload(home.id)])
+    assert [r["status"] for r in results] == [409, 201]
+    assert db.scalar(select(func.count(Visit.id))) == 2
+    jobs = db.scalars(select(OutboxJob.args).order_by(OutboxJob.id)).all()
+    assert jobs[-1] == [results[1]["id"]]
+
+
+def test_a_concurrent_resend_of_a_single_visit_is_409(client, worker, home, db, monkeypatch):
+    taken = vf.visit_payload(home.id)
+    assert (
+        client.post("/api/v1/visits", json=taken, headers=factories.headers_for(worker)).status_code
+        == 201
+    )
+    monkeypatch.setattr(services, "_stored_client_uuids", lambda uuids: set())
+    again = client.post(
+        "/api/v1/visits", json={**taken, "notes": "再发"}, headers=factories.headers_for(worker)
+    )
+    assert again.status_code == 409
+    assert again.headers["Content-Type"].startswith("application/problem+json")
+    assert db.scalar(select(func.count(Visit.id))) == 1
