@@ -108,77 +108,78 @@ def child_areas(area: Area) -> list[Area]:
 def household_status(
     area: Area, period: Period, cadence: Cadence, now: datetime | None = None
 ) -> Subquery:
-    """One row per focus household living in ``area``'s subtree: id, area, area path,
+    """One row per focus household living in ``area``'s subtree: id, area,
     visited / in person / overdue / never visited, and ``status``: one of ``overdue``,
     ``never_visited``, ``visited`` (in the period) and ``up_to_date``.
     """
     as_of = period.as_of(now)
-    home = aliased(Area, name="home")
-    households_here = (
-        select(Household.id)
-        .join(home, home.id == Household.area_id)
-        .where(home.path.startswith(area.path))
+    stored = Household.last_visited_at
+    # The write path keeps last_visited_at = the household's latest visit. Before the
+    # period's end (always so for a period that has not ended) it is the last visit up to
+    # the end; only a household visited since needs its visits: one index-backed max on
+    # (household_id, visited_at).
+    last_before_end = (
+        select(func.max(Visit.visited_at))
+        .where(Visit.household_id == Household.id, Visit.visited_at < period.end)
+        .scalar_subquery()
     )
-    focus = (
-        select(
-            HouseholdFocusGroup.household_id.label("household_id"),
-            func.max(
-                case((HouseholdFocusGroup.focus_group == POVERTY_RETURN_MONITORING, 1), else_=0)
-            ).label("monitored"),
-        )
-        .group_by(HouseholdFocusGroup.household_id)
-        .subquery("focus")
+    in_person_in_period = select(Visit.household_id).where(
+        Visit.visited_at >= period.start,
+        Visit.visited_at < period.end,
+        Visit.channel == "in_person",
     )
-    in_period = Visit.visited_at >= period.start
-    visits = (
-        select(
-            Visit.household_id.label("household_id"),
-            func.max(Visit.visited_at).label("last_visit"),
-            func.max(case((in_period, 1), else_=0)).label("visited"),
-            func.max(case((and_(in_period, Visit.channel == "in_person"), 1), else_=0)).label(
-                "in_person"
-            ),
-        )
-        .where(Visit.visited_at < period.end, Visit.household_id.in_(households_here))
-        .group_by(Visit.household_id)
-        .subquery("household_visits")
-    )
-    monitored_cutoff = as_of - timedelta(days=cadence.poverty_return_monitoring_days)
-    default_cutoff = as_of - timedelta(days=cadence.default_days)
-    last = visits.c.last_visit
-    overdue = and_(
-        last.is_not(None),
-        or_(
-            and_(focus.c.monitored == 1, last < monitored_cutoff),
-            and_(focus.c.monitored == 0, last < default_cutoff),
-        ),
-    )
-    never = last.is_(None)
-    visited = func.coalesce(visits.c.visited, 0)
-    return (
+    # Grouped by household (over its focus groups): a grouped subquery is not merged into
+    # the statement that reads it, so each household's last visit is looked up once, not
+    # once per expression below that uses it.
+    households = (
         select(
             Household.id.label("household_id"),
             Household.area_id.label("area_id"),
-            Area.path.label("path"),
-            focus.c.monitored,
-            last.label("last_visit"),
-            visited.label("visited"),
-            func.coalesce(visits.c.in_person, 0).label("in_person"),
-            case((overdue, 1), else_=0).label("overdue"),
-            case((never, 1), else_=0).label("never_visited"),
-            case(
-                (overdue, literal("overdue")),
-                (never, literal("never_visited")),
-                (visited == 1, literal("visited")),
-                else_=literal("up_to_date"),
-            ).label("status"),
+            func.max(
+                case((HouseholdFocusGroup.focus_group == POVERTY_RETURN_MONITORING, 1), else_=0)
+            ).label("monitored"),
+            case((or_(stored.is_(None), stored < period.end), stored), else_=last_before_end).label(
+                "last_visit"
+            ),
+            case((Household.id.in_(in_person_in_period), 1), else_=0).label("in_person"),
         )
-        .join(focus, focus.c.household_id == Household.id)
+        .join(HouseholdFocusGroup, HouseholdFocusGroup.household_id == Household.id)
         .join(Area, Area.id == Household.area_id)
-        .outerjoin(visits, visits.c.household_id == Household.id)
         .where(Area.path.startswith(area.path))
-        .subquery("household_status")
+        .group_by(Household.id)
+        .subquery("focus_households")
     )
+
+    last = households.c.last_visit
+    cutoff = case(
+        (
+            households.c.monitored == 1,
+            as_of - timedelta(days=cadence.poverty_return_monitoring_days),
+        ),
+        else_=as_of - timedelta(days=cadence.default_days),
+    )
+    # A household never visited has no last visit: neither comparison holds.
+    overdue = last < cutoff
+    never = last.is_(None)
+    # The last visit up to the end falls in the period exactly when the household was
+    # visited in it.
+    visited = last >= period.start
+    return select(
+        households.c.household_id,
+        households.c.area_id,
+        households.c.monitored,
+        last,
+        case((visited, 1), else_=0).label("visited"),
+        households.c.in_person,
+        case((overdue, 1), else_=0).label("overdue"),
+        case((never, 1), else_=0).label("never_visited"),
+        case(
+            (overdue, literal("overdue")),
+            (never, literal("never_visited")),
+            (visited, literal("visited")),
+            else_=literal("up_to_date"),
+        ).label("status"),
+    ).subquery("household_status")
 
 
 def _household_figures(status: Subquery) -> list[Any]:
@@ -194,7 +195,7 @@ def _household_figures(status: Subquery) -> list[Any]:
 def _visit_figures() -> list[Any]:
     flagged = Visit.presence_flagged.is_(True)
     return [
-        func.count(Visit.id).label("visits"),
+        func.count().label("visits"),
         func.coalesce(func.sum(case((Visit.channel == "in_person", 1), else_=0)), 0).label(
             "visits_in_person"
         ),
@@ -205,13 +206,11 @@ def _visit_figures() -> list[Any]:
     ]
 
 
-def _task_figures(today: date) -> list[Any]:
-    active = Task.status.in_(ACTIVE_STATUSES)
+def _open_task_figures(today: date) -> list[Any]:
+    """Over the open tasks (``ACTIVE_STATUSES``)."""
     return [
-        func.coalesce(func.sum(case((active, 1), else_=0)), 0).label("open_tasks"),
-        func.coalesce(func.sum(case((and_(active, Task.due_on < today), 1), else_=0)), 0).label(
-            "overdue_tasks"
-        ),
+        func.count().label("open_tasks"),
+        func.coalesce(func.sum(case((Task.due_on < today, 1), else_=0)), 0).label("overdue_tasks"),
     ]
 
 
@@ -228,70 +227,62 @@ def look_past_visit_scope(stmt: Select) -> Select:
     return stmt.execution_options(skip_scope=True)
 
 
+def _child_of(area: Area) -> Subquery:
+    """Each area of ``area``'s subtree with the child of ``area`` it lies in (NULL for
+    ``area`` itself)."""
+    place = aliased(Area, name="place")
+    child = aliased(Area, name="child")
+    return (
+        select(place.id.label("area_id"), child.id.label("child_id"))
+        .outerjoin(child, and_(child.parent_id == area.id, place.path.startswith(child.path)))
+        .where(place.path.startswith(area.path))
+        .subquery("child_of")
+    )
+
+
 def coverage(
     area: Area, period: Period, cadence: Cadence, now: datetime | None = None
 ) -> dict[str, Any]:
     """Figures for each child area of ``area`` and for ``area`` itself."""
     children = child_areas(area)
-    child = aliased(Area, name="child")
     today = period.today(now)
+    child_of = _child_of(area)
 
+    # Each statement is grouped by child area, with one more group (child_id NULL) for
+    # what lies in ``area`` itself: every figure is a count, so the area's total is the
+    # sum of its groups, and nothing is computed twice.
     status = household_status(area, period, cadence, now)
-    by_child_households = session.execute(
+    households = session.execute(
         look_past_visit_scope(
-            select(child.id, *_household_figures(status))
-            .join(status, status.c.path.startswith(child.path))
-            .where(child.parent_id == area.id)
-            .group_by(child.id)
+            select(child_of.c.child_id, *_household_figures(status))
+            .select_from(status)
+            .join(child_of, child_of.c.area_id == status.c.area_id)
+            .group_by(child_of.c.child_id)
         )
     ).mappings()
-    total_households = (
-        session.execute(look_past_visit_scope(select(*_household_figures(status)))).mappings().one()
-    )
-
-    place = aliased(Area, name="place")
-    in_period = and_(Visit.visited_at >= period.start, Visit.visited_at < period.end)
-    by_child_visits = session.execute(
-        select(child.id, *_visit_figures())
+    visits = session.execute(
+        select(child_of.c.child_id, *_visit_figures())
         .select_from(Visit)
-        .join(place, place.id == Visit.area_id)
-        .join(child, and_(child.parent_id == area.id, place.path.startswith(child.path)))
-        .where(in_period)
-        .group_by(child.id)
+        .join(child_of, child_of.c.area_id == Visit.area_id)
+        .where(Visit.visited_at >= period.start, Visit.visited_at < period.end)
+        .group_by(child_of.c.child_id)
     ).mappings()
-    total_visits = (
-        session.execute(
-            select(*_visit_figures())
-            .select_from(Visit)
-            .join(place, place.id == Visit.area_id)
-            .where(in_period, place.path.startswith(area.path))
-        )
-        .mappings()
-        .one()
-    )
-
-    by_child_tasks = session.execute(
-        select(child.id, *_task_figures(today))
+    tasks = session.execute(
+        select(child_of.c.child_id, *_open_task_figures(today))
         .select_from(Task)
-        .join(place, place.id == Task.area_id)
-        .join(child, and_(child.parent_id == area.id, place.path.startswith(child.path)))
-        .group_by(child.id)
+        .join(child_of, child_of.c.area_id == Task.area_id)
+        .where(Task.status.in_(ACTIVE_STATUSES))
+        .group_by(child_of.c.child_id)
     ).mappings()
-    total_tasks = (
-        session.execute(
-            select(*_task_figures(today))
-            .select_from(Task)
-            .join(place, place.id == Task.area_id)
-            .where(place.path.startswith(area.path))
-        )
-        .mappings()
-        .one()
-    )
 
-    figures: dict[int, dict[str, Any]] = {c.id: {} for c in children}
-    for rows in (by_child_households, by_child_visits, by_child_tasks):
+    figures: dict[int | None, dict[str, Any]] = {c.id: {} for c in children}
+    total: dict[str, int] = {}
+    for rows in (households, visits, tasks):
         for row in rows:
-            figures[row["id"]].update({k: v for k, v in row.items() if k != "id"})
+            values = {k: int(v or 0) for k, v in row.items() if k != "child_id"}
+            figures.setdefault(row["child_id"], {}).update(values)
+            for key, value in values.items():
+                total[key] = total.get(key, 0) + value
     return {
         "area": area,
         "from": period.first,
@@ -299,7 +290,7 @@ def coverage(
         "timezone": period.zone.key,
         "as_of": period.as_of(now),
         "areas": [_row(c, figures[c.id]) for c in children],
-        "total": _row(area, {**total_households, **total_visits, **total_tasks}),
+        "total": _row(area, total),
     }
 
 

@@ -37,7 +37,10 @@ def visit(
     lon: float | None = None,
     lat: float | None = None,
 ) -> Visit:
-    """A visit of ``household``; ``area`` is its village at the time (default: now)."""
+    """A visit of ``household``; ``area`` is its village at the time (default: now).
+
+    Keeps ``household.last_visited_at`` as the visit write path does.
+    """
     set_actor(None, SYSTEM)
     location = None
     if channel == "in_person":
@@ -60,6 +63,9 @@ def visit(
         review_state=review_state,
     )
     session.add(row)
+    # As the visit write path does: the household keeps its latest visit time.
+    if household.last_visited_at is None or visited_at > household.last_visited_at:
+        household.last_visited_at = visited_at
     session.flush()
     return row
 

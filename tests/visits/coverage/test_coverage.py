@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from api.db import session, utcnow
 from tests import factories
-from tests.visits.coverage.conftest import PERIOD, get
+from tests.visits import factories as visit_factories
+from tests.visits.coverage import factories as coverage_factories
+from tests.visits.coverage.conftest import PERIOD, get, local
 
 # (focus, visited, in person, overdue, never, visits, visits in person, flagged,
 #  flagged pending, open tasks, overdue tasks)
@@ -147,6 +152,108 @@ def test_cadence_comes_from_settings(client, scenario, supervisor_headers, app):
     assert body["total"]["overdue"] == 0
 
 
+# --- the household's stored last visit (households.last_visited_at) -------------------------
+# Each household keeps its latest visit time; coverage reads it, and looks up the visits
+# only of a household visited after the period's end.
+
+LAST_VISIT_CASES = {
+    # visits (local time, channel): (visited, in person, overdue, never visited) in March
+    "only after the period: never visited": (
+        [("2026-04-02T10:00", "in_person")],
+        (0, 0, 0, 1),
+    ),
+    "in the period and after it: visited": (
+        [("2026-03-20T10:00", "in_person"), ("2026-04-03T10:00", "phone")],
+        (1, 1, 0, 0),
+    ),
+    "long before and after the period: overdue": (
+        [("2025-11-01T10:00", "phone"), ("2026-04-03T10:00", "in_person")],
+        (0, 0, 1, 0),
+    ),
+    "before the period, within the cadence, and after it: up to date": (
+        [("2026-02-10T10:00", "phone"), ("2026-04-03T10:00", "in_person")],
+        (0, 0, 0, 0),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LAST_VISIT_CASES)
+def test_a_visit_after_the_period_does_not_count_in_it(client, areas, case):
+    visits, expected = LAST_VISIT_CASES[case]
+    home = visit_factories.household(areas.village_a1)
+    for at, channel in visits:
+        coverage_factories.visit(home, None, local(at), channel)
+    headers = factories.headers_for(factories.user("supervisor", areas.county))
+    total = coverage(client, headers, areas.village_a1)["total"]
+    assert (total["visited"], total["visited_in_person"], total["overdue"]) == expected[:3]
+    assert total["never_visited"] == expected[3]
+
+
+def test_moved_household_visited_after_the_period_keeps_its_visits(client, areas):
+    # Visited in a1 in March and again in April, then moved to a2: for March a2 counts
+    # it visited (the visit is a1's), as for a household not visited since.
+    home = visit_factories.household(areas.village_a1)
+    coverage_factories.visit(home, None, local("2026-03-20T10:00"))
+    coverage_factories.visit(home, None, local("2026-04-03T10:00"), "phone")
+    home.area_id = areas.village_a2.id
+    session.flush()
+    headers = factories.headers_for(factories.user("supervisor", areas.county))
+    rows = {row["area_id"]: row for row in coverage(client, headers, areas.town_a)["areas"]}
+    a1, a2 = rows[areas.village_a1.id], rows[areas.village_a2.id]
+    assert (a2["focus_households"], a2["visited"], a2["visited_in_person"]) == (1, 1, 1)
+    assert (a2["overdue"], a2["never_visited"], a2["visits"]) == (0, 0, 0)
+    assert (a1["focus_households"], a1["visits"], a1["visits_in_person"]) == (0, 1, 1)
+
+
+def test_period_including_today_is_as_of_now(client, areas):
+    # The last 30 days up to today (no dates): "as of" is now, not the end of today.
+    now = utcnow()
+    hh = visit_factories.household
+    monitoring = ("poverty_return_monitoring",)
+    recent = hh(areas.village_a1)
+    monitored_40_days = hh(areas.village_a1, focus_groups=monitoring)
+    default_40_days = hh(areas.village_a1)
+    never = hh(areas.village_a1)
+    coverage_factories.visit(recent, None, now - timedelta(days=10), "phone")
+    coverage_factories.visit(recent, None, now - timedelta(hours=1))
+    coverage_factories.visit(monitored_40_days, None, now - timedelta(days=40))
+    coverage_factories.visit(default_40_days, None, now - timedelta(days=40))
+    headers = factories.headers_for(factories.user("supervisor", areas.county))
+
+    response = get(client, "/api/v1/coverage", headers, area_id=areas.village_a1.id)
+    assert response.status_code == 200, response.json
+    total = response.json["total"]
+    assert figures(total)[:5] == (4, 1, 1, 1, 1)
+    assert total["visits"] == 2
+
+    layer = get(client, "/api/v1/maps/households", headers, area_id=areas.village_a1.id).json
+    statuses = {
+        f["properties"]["household_id"]: f["properties"]["status"] for f in layer["features"]
+    }
+    assert statuses == {
+        recent.id: "visited",
+        monitored_40_days.id: "overdue",
+        default_40_days.id: "up_to_date",
+        never.id: "never_visited",
+    }
+
+
+def test_area_total_includes_what_lies_in_no_child(client, areas):
+    # A household and a visit registered at the town itself: in the town's total, in no
+    # village's row, and in the town's row of the county.
+    home = visit_factories.household(areas.town_a)
+    coverage_factories.visit(home, None, local("2026-03-10T10:00"))
+    headers = factories.headers_for(factories.user("supervisor", areas.county))
+    town = coverage(client, headers, areas.town_a)
+    assert sum(row["focus_households"] for row in town["areas"]) == 0
+    assert sum(row["visits"] for row in town["areas"]) == 0
+    assert (town["total"]["focus_households"], town["total"]["visited"]) == (1, 1)
+    assert town["total"]["visits"] == 1
+    county = coverage(client, headers, areas.county)
+    row = next(r for r in county["areas"] if r["area_id"] == areas.town_a.id)
+    assert figures(row) == figures(town["total"])
+
+
 # --- workers ------------------------------------------------------------------------------
 
 
@@ -195,11 +302,6 @@ def test_town_workers_count_only_visits_made_there(client, scenario, supervisor_
 
 @pytest.mark.parametrize("odd", [True, False])
 def test_median_of_odd_and_even_counts(client, db, areas, odd):
-    from datetime import UTC, datetime, timedelta
-
-    from tests.visits import factories as visit_factories
-    from tests.visits.coverage import factories as coverage_factories
-
     worker = factories.user("outreach_worker", areas.town_a)
     home = visit_factories.household(areas.village_a1)
     delays = [1, 5, 100] if odd else [1, 5, 7, 100]
