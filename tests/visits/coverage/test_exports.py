@@ -124,3 +124,70 @@ def test_csv_cells_never_start_a_formula(db, scenario, client, supervisor_header
     db.flush()
     rows = csv_rows(export(client, supervisor_headers, "visits", scenario.a1, "csv"))
     assert "'=HYPERLINK(1)" in {row["户主"] for row in rows}
+
+
+# --- the XLSX writer itself (exports.xlsx_chunks) ---------------------------------------
+
+
+def _workbook(export_table, monkeypatch=None, max_rows=None):
+    from api.visits.coverage import exports
+
+    if max_rows is not None:
+        monkeypatch.setattr(exports, "XLSX_MAX_ROWS", max_rows)
+    data = b"".join(exports.xlsx_chunks(export_table))
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _table(rows, rate_columns=frozenset()):
+    from api.visits.coverage.exports import Export
+
+    return Export("t", ["名称", "数", "比例"], lambda: iter(rows), frozenset(rate_columns))
+
+
+def test_xlsx_keeps_awkward_text_as_text():
+    from datetime import date
+    from decimal import Decimal
+
+    awkward = [
+        ["=1+1", 1, None],  # a formula's look stays text
+        ["<b>&amp;</b>", Decimal("2.5"), 0.5],
+        ["  两端有空格  ", True, None],
+        ["控制\x01字符\x1f", False, None],
+        ["_x0041_ literal", date(2026, 3, 1), None],
+        ["很长" * 20_000, float("nan"), None],
+    ]
+    sheet = _workbook(_table(awkward, {2})).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == ("名称", "数", "比例")
+    assert values[1] == ("=1+1", 1, None)
+    assert sheet["A2"].data_type == "s"  # a string, not a formula
+    assert values[2] == ("<b>&amp;</b>", 2.5, 0.5)
+    assert sheet["C3"].number_format == "0.0%"
+    assert values[3] == ("  两端有空格  ", "是", None)
+    # XML cannot hold control characters: they are written as Excel's _xHHHH_ escapes,
+    # and text that looks like one is protected (_x005F_ is "_"). Excel decodes both;
+    # openpyxl shows them as written.
+    assert values[4] == ("控制_x0001_字符_x001F_", "否", None)
+    assert values[5] == ("_x005F_x0041_ literal", "2026-03-01", None)
+    assert len(values[6][0]) == 32_767  # Excel's limit for a cell
+    assert values[6][1] == "nan"  # not a number Excel could store
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A1"].font.b
+
+
+def test_xlsx_continues_on_another_sheet_past_a_sheets_rows(monkeypatch):
+    rows = [[f"户{i}", i, None] for i in range(7)]
+    workbook = _workbook(_table(rows), monkeypatch, max_rows=4)  # header + 3 rows a sheet
+    assert workbook.sheetnames == ["数据", "数据2", "数据3"]
+    read = [
+        row
+        for sheet in workbook.worksheets
+        for row in list(sheet.iter_rows(values_only=True))[1:]
+    ]
+    assert read == [(f"户{i}", i, None) for i in range(7)]
+    assert all(sheet["A1"].value == "名称" for sheet in workbook.worksheets)
+
+
+def test_xlsx_of_no_rows_is_a_sheet_with_its_header():
+    workbook = _workbook(_table([]))
+    assert list(workbook.active.iter_rows(values_only=True)) == [("名称", "数", "比例")]
