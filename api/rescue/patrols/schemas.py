@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -161,9 +162,55 @@ _CRS = fields.String(
 )
 
 
+_POINT_KEYS = frozenset(TrackPointInSchema().fields)
+_NUMBERS = (int, float)  # not bool: marshmallow refuses true/false as numbers
+
+
+def _plain_point(item: Any) -> dict[str, Any] | None:
+    """A point as TrackPointInSchema loads it, if it is plainly valid (JSON numbers in
+    range, an RFC 3339 string with an offset, no other keys); else None."""
+    if type(item) is not dict or not item.keys() <= _POINT_KEYS:
+        return None
+    lon, lat, at = item.get("lon"), item.get("lat"), item.get("recorded_at")
+    accuracy = item.get("accuracy_m")
+    # NaN fails every comparison, infinities the ranges: both go to the schema.
+    if not (
+        type(lon) in _NUMBERS
+        and type(lat) in _NUMBERS
+        and type(at) is str
+        and -180 <= lon <= 180
+        and -90 <= lat <= 90
+        and (accuracy is None or (type(accuracy) in _NUMBERS and 0 <= accuracy <= 1_000_000))
+    ):
+        return None
+    try:
+        recorded_at = datetime.fromisoformat(at)  # what marshmallow's "iso" format uses
+    except ValueError:
+        return None
+    if recorded_at.utcoffset() is None:
+        return None
+    point = {"lon": float(lon), "lat": float(lat), "recorded_at": recorded_at}
+    if "accuracy_m" in item:
+        point["accuracy_m"] = None if accuracy is None else float(accuracy)
+    return point
+
+
+class TrackPoints(fields.List):
+    """A batch of TrackPointInSchema. Loading a thousand points through the nested schema
+    costs more than storing them, so plainly valid points are checked here directly; a
+    batch with any other point goes through the schema, for its answers and messages."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
+        if type(value) is list:
+            points = [_plain_point(item) for item in value]
+            if None not in points:
+                return points
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class TrackBatchSchema(Schema):
     crs = _CRS
-    points = fields.List(
+    points = TrackPoints(
         fields.Nested(TrackPointInSchema),
         required=True,
         validate=validate.Length(min=1, max=MAX_TRACK_BATCH),

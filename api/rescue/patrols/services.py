@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from shapely.geometry import Point
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from api.areas.models import Area
 from api.areas.scope import current_actor, visible_area
@@ -310,7 +311,7 @@ def append_track(
     settings: PatrolSettings,
     crs: str | None = None,
 ) -> dict[str, Any]:
-    patrol = get_patrol(patrol_id)
+    patrol = _locked_patrol(patrol_id)
     if crs not in (None, "wgs84"):
         points = [
             {
@@ -329,6 +330,24 @@ def append_track(
     return summary
 
 
+def _locked_patrol(patrol_id: int) -> Patrol:
+    """The patrol, its row locked until the request ends (PostgreSQL; SQLite serialises
+    writers anyway): batches of one patrol are stored one after the other, each seeing the
+    points and route of the one before. The team is not loaded: a track does not need it."""
+    if not 0 < patrol_id < 2**31:
+        raise NotFound("No such patrol.")
+    patrol = session.scalar(
+        select(Patrol)
+        .where(Patrol.id == patrol_id)
+        .options(lazyload(Patrol.members))
+        .with_for_update(of=Patrol)
+        .execution_options(populate_existing=True)
+    )
+    if patrol is None:
+        raise NotFound("No such patrol.")
+    return patrol
+
+
 def track_summary(patrol: Patrol, with_points: bool = False) -> dict[str, Any]:
     counts = dict(
         session.execute(
@@ -339,7 +358,7 @@ def track_summary(patrol: Patrol, with_points: bool = False) -> dict[str, Any]:
     )
     summary: dict[str, Any] = {
         "patrol_id": patrol.id,
-        "route": geometry_to_geojson(patrol.route),
+        "route": tracks.route_geojson(patrol.route),
         "length_m": patrol.route_length_m,
         "point_count": sum(counts.values()),
         "used_in_route": counts.get(None, 0),
@@ -351,14 +370,14 @@ def track_summary(patrol: Patrol, with_points: bool = False) -> dict[str, Any]:
     if with_points:
         summary["points"] = [
             {
-                "recorded_at": fix.recorded_at,
-                "lon": fix.lon,
-                "lat": fix.lat,
-                "accuracy_m": fix.accuracy_m,
-                "used_in_route": reason is None,
-                "excluded_reason": reason,
+                "recorded_at": point.fix.recorded_at,
+                "lon": point.fix.lon,
+                "lat": point.fix.lat,
+                "accuracy_m": point.fix.accuracy_m,
+                "used_in_route": point.excluded_reason is None,
+                "excluded_reason": point.excluded_reason,
             }
-            for _, fix, _, reason in tracks.load_fixes(patrol.id)
+            for point in tracks.load_points(patrol.id)
         ]
     return summary
 

@@ -11,22 +11,27 @@ ones the route is drawn through:
   than ``PATROL_MAX_SPEED_KMH``. The comparison is with the last *kept* point, so a single
   wild fix is dropped and the route continues from where the patrol really was.
 
-The flags are recomputed over the whole track after each batch, because a late point can
-change which of its neighbours is plausible.
+A point's flag depends only on the last kept point before it, so a batch can change the
+flags from its earliest point onwards and never before. Each batch therefore reclassifies
+only that tail: the last kept point before the batch (the anchor), then the stored points
+from the batch's earliest time, merged with the new ones. The route keeps its coordinates
+up to the anchor and is redrawn from there; a batch that continues the track (the common
+case) reads no stored point at all.
 """
 
 from __future__ import annotations
 
-import itertools
+import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from geoalchemy2.shape import from_shape
-from shapely.geometry import LineString, Point
-from sqlalchemy import func, insert, select, update
+import numpy as np
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
+from sqlalchemy import bindparam, func, insert, literal, select, text, update
 
 from api.db import session
 from api.rescue.patrols.models import Patrol, TrackPoint
@@ -43,6 +48,17 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def length_m(coords: np.ndarray) -> float:
+    """The length in metres of a line through ``coords`` (an n×2 array of lon, lat): the
+    sum of ``distance_m`` over its segments, computed for the whole line at once."""
+    if len(coords) < 2:
+        return 0.0
+    phi = np.radians(coords[:, 1])
+    dlam = np.radians(np.diff(coords[:, 0]))
+    a = np.sin(np.diff(phi) / 2) ** 2 + np.cos(phi[:-1]) * np.cos(phi[1:]) * np.sin(dlam / 2) ** 2
+    return float(2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a))).sum())
+
+
 @dataclass
 class Fix:
     """One point as the filter sees it."""
@@ -53,11 +69,13 @@ class Fix:
     accuracy_m: float | None
 
 
-def classify(fixes: Sequence[Fix], max_accuracy_m: float, max_speed_kmh: float) -> list[str | None]:
-    """For fixes in time order: None for a point of the route, else why it is left out."""
+def classify(
+    fixes: Sequence[Fix], max_accuracy_m: float, max_speed_kmh: float, last: Fix | None = None
+) -> list[str | None]:
+    """For fixes in time order: None for a point of the route, else why it is left out.
+    ``last`` is the kept point just before the first fix (None at the track's start)."""
     max_speed_ms = max_speed_kmh / 3.6
     reasons: list[str | None] = []
-    last: Fix | None = None
     for fix in fixes:
         if fix.accuracy_m is not None and fix.accuracy_m > max_accuracy_m:
             reasons.append("poor_accuracy")
@@ -76,13 +94,11 @@ def classify(fixes: Sequence[Fix], max_accuracy_m: float, max_speed_kmh: float) 
     return reasons
 
 
-def route_of(fixes: Iterable[Fix]) -> tuple[LineString | None, float]:
-    """The LineString through ``fixes`` (in order) and its length in metres."""
-    coords = [(fix.lon, fix.lat) for fix in fixes]
-    if len(coords) < 2:
-        return None, 0.0
-    length = sum(distance_m(a[0], a[1], b[0], b[1]) for a, b in itertools.pairwise(coords))
-    return LineString(coords), length
+@dataclass
+class StoredPoint:
+    id: int
+    fix: Fix
+    excluded_reason: str | None
 
 
 @dataclass
@@ -98,76 +114,167 @@ def append_points(
     max_accuracy_m: float,
     max_speed_kmh: float,
 ) -> AppendResult:
-    """Store the new points of a batch and redraw the route. Points are dicts with
-    ``lon``, ``lat``, ``recorded_at`` (aware) and ``accuracy_m`` (or None)."""
+    """Store the new points of a batch, reclassify the track from the batch's earliest
+    point and redraw the route from there. Points are dicts with ``lon``, ``lat``,
+    ``recorded_at`` (aware) and ``accuracy_m`` (or None). The caller holds the patrol's
+    row lock, so no other batch of this patrol is stored meanwhile."""
     batch: dict[datetime, dict[str, Any]] = {}
     for point in points:
         batch.setdefault(point["recorded_at"], point)
-    stored: set[datetime] = set()
-    if batch:
-        stored = set(
-            session.scalars(
-                select(TrackPoint.recorded_at).where(
-                    TrackPoint.patrol_id == patrol.id,
-                    TrackPoint.recorded_at >= min(batch),
-                    TrackPoint.recorded_at <= max(batch),
-                )
+    if not batch:
+        return AppendResult(received=0, added=0, duplicates=0)
+    since = min(batch)
+    anchor, stored = load_tail(patrol.id, since)
+    taken = {point.fix.recorded_at for point in stored}
+    new = [
+        Fix(at, point["lon"], point["lat"], point.get("accuracy_m"))
+        for at, point in sorted(batch.items())
+        if at not in taken
+    ]
+    if new:
+        tail = sorted([point.fix for point in stored] + new, key=lambda fix: fix.recorded_at)
+        reasons = dict(
+            zip(
+                (fix.recorded_at for fix in tail),
+                classify(tail, max_accuracy_m, max_speed_kmh, anchor),
+                strict=True,
             )
         )
-    new = [point for at, point in sorted(batch.items()) if at not in stored]
-    if new:
-        session.execute(
-            insert(TrackPoint),
-            [
-                {
-                    "patrol_id": patrol.id,
-                    "recorded_at": point["recorded_at"],
-                    "location": from_shape(Point(point["lon"], point["lat"]), srid=4326),
-                    "accuracy_m": point.get("accuracy_m"),
-                    "used_in_route": True,
-                    "excluded_reason": None,
-                }
-                for point in new
-            ],
-        )
-        redraw(patrol, max_accuracy_m, max_speed_kmh)
+        _insert(patrol.id, new, reasons)
+        changed = [
+            {
+                "id": point.id,
+                "used_in_route": reasons[point.fix.recorded_at] is None,
+                "excluded_reason": reasons[point.fix.recorded_at],
+            }
+            for point in stored
+            if reasons[point.fix.recorded_at] != point.excluded_reason
+        ]
+        if changed:
+            session.execute(update(TrackPoint), changed)
+        _redraw(patrol, anchor, stored, [fix for fix in tail if reasons[fix.recorded_at] is None])
+        patrol.point_count += len(new)
+        session.flush()
     return AppendResult(received=len(points), added=len(new), duplicates=len(points) - len(new))
 
 
-def load_fixes(patrol_id: int) -> list[tuple[int, Fix, bool, str | None]]:
-    rows = session.execute(
-        select(
-            TrackPoint.id,
-            TrackPoint.recorded_at,
-            func.ST_X(TrackPoint.location),
-            func.ST_Y(TrackPoint.location),
-            TrackPoint.accuracy_m,
+# One statement for the whole batch on PostgreSQL, the points as one JSON text: an
+# executemany is a round trip per row, and a multi-row VALUES or array parameters cost the
+# driver more than the insert itself.
+_INSERT_JSON = text(
+    """
+    INSERT INTO track_points
+        (patrol_id, recorded_at, location, accuracy_m, used_in_route, excluded_reason)
+    SELECT :patrol_id, p.recorded_at, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326),
+           p.accuracy_m, p.excluded_reason IS NULL, p.excluded_reason
+    FROM json_to_recordset(CAST(:points AS json)) AS p(
+        recorded_at timestamptz, lon float8, lat float8, accuracy_m float8, excluded_reason text
+    )
+    """
+)
+
+
+def _insert(patrol_id: int, fixes: list[Fix], reasons: dict[datetime, str | None]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        points = [
+            {
+                "recorded_at": fix.recorded_at.isoformat(),
+                "lon": fix.lon,
+                "lat": fix.lat,
+                "accuracy_m": fix.accuracy_m,
+                "excluded_reason": reasons[fix.recorded_at],
+            }
+            for fix in fixes
+        ]
+        session.execute(_INSERT_JSON, {"patrol_id": patrol_id, "points": json.dumps(points)})
+        return
+    # SQLite: an executemany stays in process, so it is cheap.
+    session.execute(
+        insert(TrackPoint.__table__).values(
+            location=func.MakePoint(bindparam("lon"), bindparam("lat"), 4326)
+        ),
+        [
+            {
+                "patrol_id": patrol_id,
+                "recorded_at": fix.recorded_at,
+                "lon": fix.lon,
+                "lat": fix.lat,
+                "accuracy_m": fix.accuracy_m,
+                "used_in_route": reasons[fix.recorded_at] is None,
+                "excluded_reason": reasons[fix.recorded_at],
+            }
+            for fix in fixes
+        ],
+    )
+
+
+def _redraw(
+    patrol: Patrol, anchor: Fix | None, stored: list[StoredPoint], kept_tail: list[Fix]
+) -> None:
+    """Set the route to its part up to the anchor (unchanged) followed by ``kept_tail``,
+    and its length. The route's coordinates are the kept points in time order, so the
+    part up to the anchor is the route less the stored points of the tail it held."""
+    if patrol.route is not None:
+        coords = shapely.get_coordinates(to_shape(patrol.route))
+        held = sum(1 for point in stored if point.excluded_reason is None)
+        head = coords[: len(coords) - held]
+    else:
+        # Fewer than two kept points so far: the anchor, if any, is the only one.
+        head = np.array([[anchor.lon, anchor.lat]] if anchor else [], dtype=float).reshape(-1, 2)
+    coords = np.concatenate(
+        [head, np.array([[fix.lon, fix.lat] for fix in kept_tail]).reshape(-1, 2)]
+    )
+    line = shapely.linestrings(coords) if len(coords) >= 2 else None
+    # Extended WKB goes to PostGIS as is (plain WKB would be turned into WKT first).
+    patrol.route = from_shape(line, srid=4326, extended=True) if line is not None else None
+    patrol.route_length_m = round(length_m(coords), 1)
+
+
+def route_geojson(route: Any) -> dict[str, Any] | None:
+    """A stored route as a GeoJSON LineString. (shapely's ``mapping`` builds a tuple per
+    vertex; a long route is read as one array instead.)"""
+    if route is None:
+        return None
+    return {"type": "LineString", "coordinates": shapely.get_coordinates(to_shape(route)).tolist()}
+
+
+def load_points(patrol_id: int) -> list[StoredPoint]:
+    """The patrol's stored points in time order."""
+    return _points(patrol_id, None)
+
+
+def load_tail(patrol_id: int, since: datetime) -> tuple[Fix | None, list[StoredPoint]]:
+    """The last kept point recorded before ``since`` (the anchor, or None) and the stored
+    points from ``since`` on, in time order, in one query."""
+    anchor_at = (
+        select(func.max(TrackPoint.recorded_at))
+        .where(
+            TrackPoint.patrol_id == patrol_id,
+            TrackPoint.recorded_at < since,
             TrackPoint.used_in_route,
-            TrackPoint.excluded_reason,
         )
-        .where(TrackPoint.patrol_id == patrol_id)
-        .order_by(TrackPoint.recorded_at)
+        .scalar_subquery()
     )
+    # Typed, so that SQLite compares it with the stored times as the same kind of text.
+    since_value = literal(since, TrackPoint.__table__.c.recorded_at.type)
+    points = _points(patrol_id, func.coalesce(anchor_at, since_value))
+    if points and points[0].fix.recorded_at < since:
+        return points[0].fix, points[1:]
+    return None, points
+
+
+def _points(patrol_id: int, since: Any) -> list[StoredPoint]:
+    stmt = select(
+        TrackPoint.id,
+        TrackPoint.recorded_at,
+        func.ST_X(TrackPoint.location),
+        func.ST_Y(TrackPoint.location),
+        TrackPoint.accuracy_m,
+        TrackPoint.excluded_reason,
+    ).where(TrackPoint.patrol_id == patrol_id)
+    if since is not None:
+        stmt = stmt.where(TrackPoint.recorded_at >= since)
     return [
-        (row[0], Fix(row[1], float(row[2]), float(row[3]), row[4]), row[5], row[6]) for row in rows
+        StoredPoint(row[0], Fix(row[1], float(row[2]), float(row[3]), row[4]), row[5])
+        for row in session.execute(stmt.order_by(TrackPoint.recorded_at))
     ]
-
-
-def redraw(patrol: Patrol, max_accuracy_m: float, max_speed_kmh: float) -> None:
-    """Recompute every point's flag and the patrol's route, length and point count."""
-    loaded = load_fixes(patrol.id)
-    reasons = classify([fix for _, fix, _, _ in loaded], max_accuracy_m, max_speed_kmh)
-    changes = [
-        {"id": point_id, "used_in_route": reason is None, "excluded_reason": reason}
-        for (point_id, _, used, old_reason), reason in zip(loaded, reasons, strict=True)
-        if used != (reason is None) or old_reason != reason
-    ]
-    if changes:
-        session.execute(update(TrackPoint), changes)
-    line, length = route_of(
-        fix for (_, fix, _, _), reason in zip(loaded, reasons, strict=True) if reason is None
-    )
-    patrol.route = from_shape(line, srid=4326) if line is not None else None
-    patrol.route_length_m = round(length, 1)
-    patrol.point_count = len(loaded)
-    session.flush()

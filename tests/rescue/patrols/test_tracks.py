@@ -1,10 +1,16 @@
 """GPS tracks: late, out-of-order, resent and implausible points; the route and its length."""
 
+import json
+import random
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
+from sqlalchemy import func, select
 
-from api.rescue.patrols.tracks import Fix, classify, distance_m, route_of
+from api.rescue.patrols import services, tracks
+from api.rescue.patrols.models import TrackPoint
+from api.rescue.patrols.tracks import Fix, classify, distance_m, length_m
 from tests import factories
 from tests.rescue.patrols import factories as pf
 
@@ -57,8 +63,18 @@ def test_classify_flags_poor_accuracy_before_speed():
     assert classify(fixes, 100.0, 150.0) == [None, "poor_accuracy"]
 
 
-def test_route_of_one_point_is_empty():
-    assert route_of([Fix(START, LON, 24.35, 5.0)]) == (None, 0.0)
+def test_classify_continues_from_the_given_last_kept_point():
+    last = Fix(START, LON, 24.350, 5.0)
+    fixes = [Fix(START + timedelta(minutes=1), LON, 24.450, 5.0)]
+    assert classify(fixes, 100.0, 150.0, last) == ["implausible_speed"]
+    assert classify(fixes, 100.0, 150.0) == [None]
+
+
+def test_length_is_the_sum_of_the_segments():
+    coords = np.array([[LON, 24.350], [LON, 24.351], [114.131, 24.351]])
+    expected = distance_m(LON, 24.350, LON, 24.351) + distance_m(LON, 24.351, 114.131, 24.351)
+    assert length_m(coords) == pytest.approx(expected, rel=1e-12)
+    assert length_m(coords[:1]) == 0.0
 
 
 def test_out_of_order_batch_is_stored_in_time_order(client, patrol, rescue):
@@ -208,3 +224,191 @@ def test_gcj02_points_are_stored_as_wgs84(client, patrol, rescue):
     ).json
     assert track["points"][0]["lon"] == pytest.approx(LON, abs=1e-6)
     assert track["points"][0]["lat"] == pytest.approx(24.35, abs=1e-6)
+
+
+# The tail-only reclassification must leave the track exactly as a reclassification of the
+# whole track would.
+
+
+def stored_reasons(db, patrol):
+    return [p.excluded_reason for p in tracks.load_points(patrol.id)]
+
+
+def whole_track(db, patrol):
+    """What the route, length and flags are when drawn from every stored point at once."""
+    fixes = [p.fix for p in tracks.load_points(patrol.id)]
+    reasons = classify(fixes, 100.0, 150.0)
+    kept = np.array([[f.lon, f.lat] for f, r in zip(fixes, reasons, strict=True) if r is None])
+    return reasons, kept.tolist(), round(length_m(kept), 1)
+
+
+def assert_consistent(db, patrol, body):
+    reasons, kept, length = whole_track(db, patrol)
+    assert stored_reasons(db, patrol) == reasons
+    assert (body["route"] or {"coordinates": []})["coordinates"] == (kept if len(kept) > 1 else [])
+    assert body["length_m"] == length
+    assert body["point_count"] == len(reasons) == patrol.point_count
+    assert body["used_in_route"] == reasons.count(None)
+    flags = db.scalars(select(TrackPoint.used_in_route).where(TrackPoint.patrol_id == patrol.id))
+    assert sorted(flags) == sorted(r is None for r in reasons)
+
+
+def test_late_points_inside_the_track_are_classified_in_place(client, db, patrol, rescue):
+    # 0 and 2 are 2.2 km apart in two minutes (67 km/h): fine. 3 is a wild fix, left out.
+    send(
+        client,
+        patrol,
+        [point(0, 24.350), point(2, 24.370), point(3, 24.450), point(4, 24.371)],
+        rescue,
+    )
+    assert stored_reasons(db, patrol) == [None, None, "implausible_speed", None]
+    # A late point at minute 1, 50 km away: implausible itself, the rest unchanged.
+    late = send(client, patrol, [point(1, 24.800)], rescue).json
+    assert stored_reasons(db, patrol) == [
+        None,
+        "implausible_speed",
+        None,
+        "implausible_speed",
+        None,
+    ]
+    assert_consistent(db, patrol, late)
+    # A late point at 3.5 beside the wild fix at 3 is implausible from 2 as well, and 4
+    # stays on the route.
+    body = send(client, patrol, [point(3.5, 24.449)], rescue).json
+    assert stored_reasons(db, patrol)[-2:] == ["implausible_speed", None]
+    assert_consistent(db, patrol, body)
+
+
+def test_late_point_before_the_first_kept_point_reclassifies_everything(client, db, patrol, rescue):
+    send(client, patrol, [point(10, 24.450), point(11, 24.451), point(12, 24.452)], rescue)
+    assert stored_reasons(db, patrol) == [None, None, None]
+    # The team was at 24.350 a minute before: 11 km in a minute is too fast, so the first
+    # point of the old track becomes implausible, and the two after it too.
+    body = send(client, patrol, [point(9, 24.350)], rescue).json
+    assert stored_reasons(db, patrol) == [None] + ["implausible_speed"] * 3
+    assert body["route"] is None and body["length_m"] == 0.0
+    assert_consistent(db, patrol, body)
+
+
+def test_a_point_that_was_left_out_can_come_back(client, db, patrol, rescue):
+    send(client, patrol, [point(1, 24.350), point(2, 24.400)], rescue)
+    assert stored_reasons(db, patrol) == [None, "implausible_speed"]
+    # A late point shows the team was near the second point all along: the first one is
+    # the wild fix, and the second is kept again.
+    body = send(client, patrol, [point(0, 24.401)], rescue).json
+    assert stored_reasons(db, patrol) == [None, "implausible_speed", None]
+    assert body["route"]["coordinates"] == [[LON, 24.401], [LON, 24.400]]
+    assert_consistent(db, patrol, body)
+
+
+def test_batches_in_any_order_draw_the_same_route_as_one_batch(client, db, areas, rescue):
+    rng = random.Random(4)
+    points = [
+        point(i / 6, 24.35 + i * 0.0002 + (0.05 if i % 37 == 5 else 0.0), 5.0 if i % 23 else 500.0)
+        for i in range(300)
+    ]
+    one = pf.patrol(areas.town_a, started_at=START)
+    whole = send(client, one, points, rescue).json
+    shuffled = points[:]
+    rng.shuffle(shuffled)
+    many = pf.patrol(areas.town_a, started_at=START)
+    for start in range(0, 300, 40):
+        body = send(client, many, shuffled[start : start + 40], rescue).json
+        assert_consistent(db, many, body)
+    for key in ("route", "length_m", "point_count", "used_in_route", "excluded"):
+        assert body[key] == whole[key]
+    assert stored_reasons(db, many) == stored_reasons(db, one)
+
+
+def test_appended_batches_extend_the_route_and_its_length(client, db, patrol, rescue):
+    first = send(client, patrol, [point(i, 24.350 + i * 0.001) for i in range(5)], rescue).json
+    second = send(client, patrol, [point(i, 24.350 + i * 0.001) for i in range(5, 9)], rescue).json
+    assert len(second["route"]["coordinates"]) == 9
+    assert second["route"]["coordinates"][:5] == first["route"]["coordinates"]
+    assert second["length_m"] == pytest.approx(8 * 111.2, abs=1.0)
+    assert_consistent(db, patrol, second)
+
+
+def test_a_single_kept_point_then_more_draws_from_it(client, db, patrol, rescue):
+    assert send(client, patrol, [point(0, 24.350)], rescue).json["route"] is None
+    body = send(client, patrol, [point(1, 24.351)], rescue).json
+    assert body["route"]["coordinates"] == [[LON, 24.350], [LON, 24.351]]
+    assert_consistent(db, patrol, body)
+
+
+def test_first_stored_point_wins_over_a_resent_one_at_the_same_time(client, db, patrol, rescue):
+    send(client, patrol, [point(0, 24.350), point(1, 24.351)], rescue)
+    body = send(client, patrol, [point(1, 24.359), point(2, 24.352)], rescue).json
+    assert body["added"] == 1 and body["duplicates"] == 1
+    assert [p.fix.lat for p in tracks.load_points(patrol.id)] == [24.350, 24.351, 24.352]
+
+
+def test_first_point_in_a_batch_wins_over_a_later_one_at_the_same_time(client, db, patrol, rescue):
+    body = send(client, patrol, [point(0, 24.350), point(0, 24.359, lon=114.2)], rescue).json
+    assert body["added"] == 1 and body["duplicates"] == 1
+    assert [(p.fix.lon, p.fix.lat) for p in tracks.load_points(patrol.id)] == [(LON, 24.350)]
+
+
+def test_a_batch_of_only_duplicates_changes_nothing(client, db, patrol, rescue):
+    first = send(client, patrol, [point(0, 24.350), point(1, 24.351)], rescue).json
+    again = send(client, patrol, [point(1, 24.351), point(0, 24.350), point(0, 24.350)], rescue)
+    assert again.status_code == 200
+    assert again.json["received"] == 3 and again.json["added"] == 0
+    assert again.json["duplicates"] == 3
+    for key in ("route", "length_m", "point_count", "used_in_route", "excluded"):
+        assert again.json[key] == first[key]
+
+
+def test_a_bad_point_among_good_ones_is_422_and_nothing_is_stored(client, db, patrol, rescue):
+    points = [point(i, 24.35 + i * 0.001) for i in range(10)]
+    points[7] = dict(points[7], lat="north")
+    response = send(client, patrol, points, rescue)
+    assert response.status_code == 422
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert list(response.json["errors"]) == ["points.7.lat"]
+    count = db.scalar(select(func.count()).where(TrackPoint.patrol_id == patrol.id))
+    assert count == 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "path"),
+    [
+        ({"lon": True}, "points.3.lon"),
+        ({"lat": float("nan")}, "points.3.lat"),
+        ({"lat": 90.5}, "points.3.lat"),
+        ({"accuracy_m": -0.5}, "points.3.accuracy_m"),
+        ({"accuracy_m": "5"}, None),  # marshmallow takes numeric strings; so do we
+        ({"recorded_at": "2026-07-07 04:00:00"}, "points.3.recorded_at"),
+        ({"recorded_at": 1783400000}, "points.3.recorded_at"),
+        ({"speed": 3.0}, "points.3.speed"),
+    ],
+)
+def test_points_the_quick_check_refuses_get_the_schemas_answer(client, patrol, rescue, bad, path):
+    points = [point(i, 24.35 + i * 0.001) for i in range(5)]
+    points[3] = {**points[3], **bad}
+    body = client.post(
+        f"/api/v1/patrols/{patrol.id}/track",
+        data=json.dumps({"points": points}, allow_nan=True),
+        content_type="application/json",
+        headers=factories.headers_for(rescue),
+    )
+    if path is None:
+        assert body.status_code == 200 and body.json["added"] == 5
+    else:
+        assert body.status_code == 422
+        assert path in body.json["errors"]
+
+
+def test_an_empty_batch_is_422(client, patrol, rescue):
+    response = send(client, patrol, [], rescue)
+    assert response.status_code == 422
+    assert "points" in response.json["errors"]
+
+
+def test_services_take_the_patrol_locked_and_count_points(db, patrol):
+    rows = [
+        {"lon": LON, "lat": 24.35 + i * 0.001, "recorded_at": START + timedelta(minutes=i)}
+        for i in range(3)
+    ]
+    summary = services.append_track(patrol.id, rows, pf.SETTINGS)
+    assert summary["added"] == 3 and patrol.point_count == 3
