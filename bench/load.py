@@ -17,9 +17,12 @@ photo it already sent. Every client_uuid it sent and every one the server acknow
 goes to a ledger (JSON), which bench/check.py checks afterwards.
 
 --faults adds, at set points of the run: Redis stopped for 60 s; one worker SIGKILLed (and
-started again); PostgreSQL restarted; a client cut off in the middle of a photo upload.
-While a dependency is down, /readyz and the phones' answers are recorded: 503 is expected,
-a 500 is a failure.
+started again); PostgreSQL stopped for 30 s and started again; a client cut off in the
+middle of a photo upload. While a dependency is down, /readyz and the phones' answers are
+recorded: 503 is expected, a 500 is a failure.
+
+The run exits non-zero if bench/check.py fails, if any answer was a 5xx other than 503,
+or (with --faults) if no 503 was seen while a dependency was down.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ PG_BIN = Path("/usr/lib/postgresql") / (
 ) / "bin"  # fmt: skip
 PHOTOS = sorted((ROOT.parent / "shared/testdata/photos/orientation").glob("*.jpg"))
 DATABASE = "doudi_load"
+POSTGRES_DOWN_SECONDS = 30
 
 
 # ---------------------------------------------------------------------------------------
@@ -105,14 +109,9 @@ class PrivateCluster:
     def start(self) -> None:
         self._as_postgres("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "start")
 
-    def restart(self) -> None:
-        self._as_postgres(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-m", "fast", "-w", "restart"
-        )
-
-    def stop(self) -> None:
+    def stop(self, mode: str = "immediate") -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
-            self._as_postgres("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            self._as_postgres("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
     @property
     def admin_url(self) -> str:
@@ -381,8 +380,9 @@ def main() -> None:
                 check=False,
             )  # fmt: skip
         cluster.stop()
-    summary(ledger, out)
-    sys.exit(checked.returncode if checked else 1)
+    problems = verdict(ledger, args.faults)
+    summary(ledger, out, problems)
+    sys.exit(1 if problems or checked is None or checked.returncode else 0)
 
 
 def start_cron(svc: Services) -> None:
@@ -431,9 +431,13 @@ def inject_faults(
         cut_off_upload(svc.http_port, phones[0].client.token or "", acked[0], ledger)
 
     at(0.65)
-    ledger.note("fault: PostgreSQL restart")
+    # A restart that takes a while (a failover, a slow recovery): long enough that phones
+    # and the readiness probe meet it, and must get 503, not 500.
+    ledger.note(f"fault: PostgreSQL stopped for {POSTGRES_DOWN_SECONDS} s, then started")
     ledger.fault_active = "postgres"
-    cluster.restart()
+    cluster.stop(mode="fast")
+    time.sleep(POSTGRES_DOWN_SECONDS)
+    cluster.start()
     time.sleep(5)
     ledger.fault_active = ""
     ledger.note("fault: PostgreSQL back")
@@ -458,7 +462,19 @@ def wait_for_outbox(url: str, timeout: float) -> bool:
     return False
 
 
-def summary(ledger: Ledger, out: Path) -> None:
+def verdict(ledger: Ledger, faults: bool) -> list[str]:
+    """What the answers show that must not be (the checker looks at the data)."""
+    problems = []
+    wrong = {code: n for code, n in ledger.statuses.items() if code >= 500 and code != 503}
+    if wrong:
+        problems.append(f"answers that should have been 503 or better: {wrong}")
+    outage_503 = sum(n for key, n in ledger.during_fault.items() if key.endswith(":503"))
+    if faults and not outage_503:
+        problems.append("no 503 seen while a dependency was down")
+    return problems
+
+
+def summary(ledger: Ledger, out: Path, problems: list[str]) -> None:
     fives = {k: v for k, v in ledger.statuses.items() if k >= 500}
     lines = [
         f"visits sent {len(ledger.visits_sent):,}, acknowledged {len(ledger.visits_acked):,}; "
@@ -468,6 +484,7 @@ def summary(ledger: Ledger, out: Path) -> None:
         f"during faults: {dict(sorted(ledger.during_fault.items())) or 'no fault injected'}",
         f"client errors: {dict(ledger.errors) or 'none'}",
         f"ledger and logs: {out}",
+        f"verdict on the answers: {'; '.join(problems) or 'ok'}",
     ]
     text = "\n".join(lines)
     (out / "summary.txt").write_text(text + "\n", encoding="utf-8")
