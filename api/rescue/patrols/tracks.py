@@ -231,11 +231,16 @@ def _redraw(
 
 
 def route_geojson(route: Any) -> dict[str, Any] | None:
-    """A stored route as a GeoJSON LineString. (shapely's ``mapping`` builds a tuple per
-    vertex; a long route is read as one array instead.)"""
+    """A stored route as a GeoJSON LineString, its coordinates read as one array (shapely's
+    ``mapping`` goes vertex by vertex)."""
     if route is None:
         return None
-    return {"type": "LineString", "coordinates": shapely.get_coordinates(to_shape(route)).tolist()}
+    coords = shapely.get_coordinates(to_shape(route))
+    # (lon, lat) tuples, not lists: the garbage collector stops tracking a tuple of floats,
+    # while ten thousand lists alive until the answer is written bring on a collection of
+    # the whole heap every few batches.
+    lon, lat = coords[:, 0].tolist(), coords[:, 1].tolist()
+    return {"type": "LineString", "coordinates": list(zip(lon, lat, strict=True))}
 
 
 def load_points(patrol_id: int) -> list[StoredPoint]:
