@@ -180,9 +180,7 @@ def test_xlsx_continues_on_another_sheet_past_a_sheets_rows(monkeypatch):
     workbook = _workbook(_table(rows), monkeypatch, max_rows=4)  # header + 3 rows a sheet
     assert workbook.sheetnames == ["数据", "数据2", "数据3"]
     read = [
-        row
-        for sheet in workbook.worksheets
-        for row in list(sheet.iter_rows(values_only=True))[1:]
+        row for sheet in workbook.worksheets for row in list(sheet.iter_rows(values_only=True))[1:]
     ]
     assert read == [(f"户{i}", i, None) for i in range(7)]
     assert all(sheet["A1"].value == "名称" for sheet in workbook.worksheets)
