@@ -20,7 +20,7 @@ from flask import Flask, g, request
 from flask.wrappers import Response
 from flask_smorest import Api
 from flask_smorest.pagination import PaginationMetadataSchema
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, PendingRollbackError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import logs
@@ -182,9 +182,18 @@ def _install_request_hooks(app: Flask) -> None:
 def _install_commit_hooks(app: Flask) -> None:
     @app.after_request
     def _commit_or_rollback(response: Response) -> Response:
-        if response.status_code < 400 or g.get("commit_on_error"):
+        # commit_on_error keeps what a refused request must leave (a failed login attempt);
+        # a 5xx answer means the request itself failed: nothing of it is kept.
+        keep_on_error = g.get("commit_on_error") and response.status_code < 500
+        if response.status_code < 400 or keep_on_error:
             try:
                 session.commit()
+            except PendingRollbackError:
+                # A flush failed earlier and its error is this answer already: there is
+                # nothing to commit. (A success answer over a failed flush would be a bug.)
+                session.rollback()
+                if response.status_code < 400:
+                    raise
             except IntegrityError:
                 session.rollback()
                 logging.getLogger(__name__).exception("commit refused by a constraint")
