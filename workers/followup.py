@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from sqlalchemy import and_, exists, func, select
@@ -29,6 +30,8 @@ from api.db import session
 from workers.app import get_app
 
 if TYPE_CHECKING:
+    from sqlalchemy import Row
+
     from api.visits.models import Visit
 
 log = logging.getLogger(__name__)
@@ -44,14 +47,16 @@ def _setting(name: str) -> int:
 # -- per-record jobs ----------------------------------------------------------------------
 
 
-def visit_facts(visit: Visit) -> rules.VisitFacts:
+def visit_facts(visit: Visit | Row[Any], zone: ZoneInfo | None = None) -> rules.VisitFacts:
+    """The facts the rules read from a visit (a ``Visit``, or a row of its columns by the
+    same names); ``zone``: the county's, when the caller has it already."""
     findings = visit.findings or {}
     return rules.VisitFacts(
         id=visit.id,
         household_id=visit.household_id,
         area_id=visit.area_id,
         worker_id=visit.worker_id,
-        visited_on=county_time.local_date(visit.visited_at),
+        visited_on=county_time.local_date(visit.visited_at, zone),
         screening_result=visit.screening_result,
         needs=tuple(visit.needs or ()),
         circumstances=tuple(findings.get("circumstances") or ()),
@@ -66,18 +71,34 @@ def visit_recorded(*visit_ids: int) -> int:
     Returns tasks made."""
     from api.visits.models import Visit
 
-    visits = session.scalars(select(Visit).where(Visit.id.in_(visit_ids)).order_by(Visit.id)).all()
+    # Rows of the columns the rules read, not Visit objects: loading whole visits (their
+    # geometry, their reviews alongside) cost more than running the rules.
+    columns = (
+        Visit.id,
+        Visit.household_id,
+        Visit.area_id,
+        Visit.worker_id,
+        Visit.visited_at,
+        Visit.screening_result,
+        Visit.needs,
+        Visit.findings,
+        Visit.presence_flagged,
+        Visit.presence_reasons,
+    )
+    visits = session.execute(
+        select(*columns).where(Visit.id.in_(visit_ids)).order_by(Visit.id)
+    ).all()
     if len(visits) < len(set(visit_ids)):
         log.info("%d of visits %s are gone", len(set(visit_ids)) - len(visits), visit_ids)
-    supervisors: dict[int, int | None] = {}
+    zone = county_time.county_zone()
+    all_facts = [visit_facts(visit, zone) for visit in visits]
+    flagged_areas = {facts.area_id for facts in all_facts if facts.presence_flagged}
+    supervisors = services.supervisors_for(flagged_areas) if flagged_areas else {}
     specs: list[rules.TaskSpec] = []
-    all_facts = [visit_facts(visit) for visit in visits]
     for facts in all_facts:
         specs += rules.application_help(facts) + rules.urgent_need(facts)
         if facts.presence_flagged:
-            if facts.area_id not in supervisors:
-                supervisors[facts.area_id] = services.supervisor_for(facts.area_id)
-            specs += rules.visit_presence_review(facts, supervisors[facts.area_id])
+            specs += rules.visit_presence_review(facts, supervisors.get(facts.area_id))
     created = services.create_all(specs)
     services.close_satisfied_revisits([(f.household_id, f.visited_on, f.id) for f in all_facts])
     return len(created)

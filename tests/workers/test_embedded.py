@@ -20,12 +20,16 @@ from tests.workers.conftest import wait_for
 
 
 def find(stmt):
-    """Read what another thread committed, in a fresh transaction."""
+    """Read what another thread committed, in a fresh transaction, ended at once."""
 
     def look():
         session.rollback()
         set_actor(None, SYSTEM)
-        return session.scalar(stmt)
+        found = session.scalar(stmt)
+        # On SQLite every transaction begins IMMEDIATE (the write lock): held between polls,
+        # it starves the job thread, which waits for that lock to begin its own.
+        session.rollback()
+        return found
 
     return look
 

@@ -64,6 +64,27 @@ def test_presence_flagged_visit_gets_a_review_for_the_nearest_supervisor(db, are
     assert task.kind == "presence_review" and task.assignee_id == town_supervisor.id
 
 
+def test_presence_reviews_of_one_batch_go_to_each_areas_nearest_supervisor(db, areas):
+    county_supervisor = factories.user("supervisor", areas.county)
+    town_supervisor = factories.user("supervisor", areas.town_a)
+    factories.user("supervisor", areas.town_a, active=False)
+    in_town_a = tf.visit(tf.household(areas.village_a1), presence_flagged=True)
+    in_town_b = tf.visit(tf.household(areas.village_b1), presence_flagged=True)
+    assert followup.visit_recorded(in_town_a.id, in_town_b.id) == 2
+    assert [t.assignee_id for t in tasks_for(db, kind="presence_review")] == [
+        town_supervisor.id,
+        county_supervisor.id,
+    ]
+
+
+def test_presence_review_with_no_supervisor_above_is_unassigned(db, areas):
+    factories.user("supervisor", areas.town_b)
+    visit = tf.visit(tf.household(areas.village_a1), presence_flagged=True)
+    assert followup.visit_recorded(visit.id) == 1
+    [task] = tasks_for(db, source_kind="visit", source_id=visit.id)
+    assert task.kind == "presence_review" and task.assignee_id is None
+
+
 def test_plain_visit_makes_no_task(db, areas):
     visit = tf.visit(tf.household(areas.village_a1), screening_result="none")
     assert followup.visit_recorded(visit.id) == 0

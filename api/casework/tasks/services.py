@@ -5,10 +5,11 @@ Services take plain values and only flush; the request (or the job runner) commi
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy import Row, Select, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
@@ -142,13 +143,35 @@ def _insert_tasks(specs: list[TaskSpec]) -> list[Task]:
 # -- who does it ---------------------------------------------------------------------------
 
 
-def _ancestor_ids(area: Area) -> list[int]:
+def _ancestor_ids(area: Area | Row[Any]) -> list[int]:
     """Ids from the root down to ``area`` (from its path ``/1/4/23/``)."""
     return [int(part) for part in area.path.strip("/").split("/") if part]
 
 
 def _area(area_id: int) -> Area | None:
     return session.scalar(select(Area).where(Area.id == area_id).execution_options(skip_scope=True))
+
+
+def _active_supervisors(area_ids: Collection[int]) -> list[Row[Any]]:
+    """``(id, area_id)`` of the active supervisors of these areas, by id."""
+    return list(
+        session.execute(
+            select(User.id, User.area_id)
+            .where(User.role == "supervisor", User.active.is_(True), User.area_id.in_(area_ids))
+            .order_by(User.id)
+            .execution_options(skip_scope=True)
+        )
+    )
+
+
+def _nearest_supervisor(chain: list[int], supervisors: list[Row[Any]]) -> int | None:
+    """Of ``supervisors``, the one whose area is lowest in ``chain`` (root first); ties:
+    the lowest id."""
+    depth = {area_id: i for i, area_id in enumerate(chain)}
+    in_chain = [s for s in supervisors if s.area_id in depth]
+    if not in_chain:
+        return None
+    return max(in_chain, key=lambda s: (depth[s.area_id], -s.id)).id
 
 
 def supervisor_for(area_id: int, exclude: int | None = None) -> int | None:
@@ -158,17 +181,18 @@ def supervisor_for(area_id: int, exclude: int | None = None) -> int | None:
     if area is None:
         return None
     chain = _ancestor_ids(area)
-    rows = session.execute(
-        select(User.id, User.area_id)
-        .where(User.role == "supervisor", User.active.is_(True), User.area_id.in_(chain))
-        .order_by(User.id)
-        .execution_options(skip_scope=True)
+    return _nearest_supervisor(chain, [s for s in _active_supervisors(chain) if s.id != exclude])
+
+
+def supervisors_for(area_ids: Collection[int]) -> dict[int, int | None]:
+    """``supervisor_for`` each of the areas, in two queries however many there are; an
+    area that does not exist has no entry."""
+    areas = session.execute(
+        select(Area.id, Area.path).where(Area.id.in_(area_ids)).execution_options(skip_scope=True)
     ).all()
-    rows = [r for r in rows if r.id != exclude]
-    if not rows:
-        return None
-    depth = {area_id_: i for i, area_id_ in enumerate(chain)}
-    return max(rows, key=lambda r: (depth[r.area_id], -r.id)).id
+    chains = {area.id: _ancestor_ids(area) for area in areas}
+    supervisors = _active_supervisors({i for chain in chains.values() for i in chain})
+    return {area_id: _nearest_supervisor(chain, supervisors) for area_id, chain in chains.items()}
 
 
 def town_workers(area_id: int) -> list[tuple[int, int]]:
