@@ -22,7 +22,8 @@ middle of a photo upload. While a dependency is down, /readyz and the phones' an
 recorded: 503 is expected, a 500 is a failure.
 
 The run exits non-zero if bench/check.py fails, if any answer was a 5xx other than 503,
-or (with --faults) if no 503 was seen while a dependency was down.
+if the API logged an exception no error handler answered, or (with --faults) if no 503
+was seen while a dependency was down.
 """
 
 from __future__ import annotations
@@ -380,7 +381,7 @@ def main() -> None:
                 check=False,
             )  # fmt: skip
         cluster.stop()
-    problems = verdict(ledger, args.faults)
+    problems = verdict(ledger, args.faults, out / "gunicorn.log")
     summary(ledger, out, problems)
     sys.exit(1 if problems or checked is None or checked.returncode else 0)
 
@@ -462,9 +463,16 @@ def wait_for_outbox(url: str, timeout: float) -> bool:
     return False
 
 
-def verdict(ledger: Ledger, faults: bool) -> list[str]:
-    """What the answers show that must not be (the checker looks at the data)."""
+def verdict(ledger: Ledger, faults: bool, api_log: Path) -> list[str]:
+    """What the answers and the API's log show that must not be (the checker looks at the
+    data)."""
     problems = []
+    # Flask logs "Exception on <path>" for an exception no error handler answered.
+    unhandled = [
+        line for line in api_log.read_text(errors="replace").splitlines() if "Exception on" in line
+    ]
+    if unhandled:
+        problems.append(f"{len(unhandled)} unhandled exceptions in the API, first: {unhandled[0]}")
     wrong = {code: n for code, n in ledger.statuses.items() if code >= 500 and code != 503}
     if wrong:
         problems.append(f"answers that should have been 503 or better: {wrong}")
