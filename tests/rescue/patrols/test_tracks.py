@@ -200,6 +200,31 @@ def test_points_from_the_future_are_422(client, patrol, rescue):
     assert "points.0.recorded_at" in response.json["errors"]
 
 
+def test_points_are_stored_exactly_as_sent(client, db, patrol, rescue):
+    points = [
+        {"lon": 114.13012345678901, "lat": 24.350000000000001, "recorded_at": START.isoformat()},
+        {
+            "lon": 114.1302,
+            "lat": 1e-05 + 24.3501,
+            "recorded_at": "2026-07-07T04:00:30.123456+08:00",
+            "accuracy_m": 12.25,
+        },
+        {"lon": 114, "lat": 24.3502, "recorded_at": "2026-07-06T20:01:00Z", "accuracy_m": None},
+    ]
+    assert send(client, patrol, points, rescue).status_code == 200
+    stored = [p.fix for p in tracks.load_points(patrol.id)]
+    assert [(f.lon, f.lat, f.accuracy_m) for f in stored] == [
+        (114.13012345678901, 24.350000000000001, None),
+        (114.1302, 1e-05 + 24.3501, 12.25),
+        (114.0, 24.3502, None),
+    ]
+    assert [f.recorded_at for f in stored] == [
+        START,
+        START + timedelta(seconds=30, microseconds=123456),
+        START + timedelta(minutes=1),
+    ]
+
+
 def test_track_of_other_towns_patrol_is_404(client, areas):
     town_rescue = factories.user("rescue_staff", areas.town_a)
     other = pf.patrol(areas.town_b, started_at=START)
