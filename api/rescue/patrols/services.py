@@ -349,16 +349,23 @@ def _locked_patrol(patrol_id: int) -> Patrol:
 
 
 def track_summary(patrol: Patrol, with_points: bool = False) -> dict[str, Any]:
-    counts = dict(
-        session.execute(
-            select(TrackPoint.excluded_reason, func.count())
-            .where(TrackPoint.patrol_id == patrol.id)
-            .group_by(TrackPoint.excluded_reason)
-        ).all()
-    )
+    route = tracks.route_geojson(patrol.route)
+    if route is not None and len(route["coordinates"]) == patrol.point_count:
+        # The route is drawn through the kept points and point_count counts the stored
+        # ones (append_points keeps both): as many vertices as points means none is left
+        # out, and the points need not be counted (a scan of the whole track).
+        counts: dict[str | None, int] = {None: patrol.point_count}
+    else:
+        counts = dict(
+            session.execute(
+                select(TrackPoint.excluded_reason, func.count())
+                .where(TrackPoint.patrol_id == patrol.id)
+                .group_by(TrackPoint.excluded_reason)
+            ).all()
+        )
     summary: dict[str, Any] = {
         "patrol_id": patrol.id,
-        "route": tracks.route_geojson(patrol.route),
+        "route": route,
         "length_m": patrol.route_length_m,
         "point_count": sum(counts.values()),
         "used_in_route": counts.get(None, 0),
