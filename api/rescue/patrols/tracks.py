@@ -22,7 +22,7 @@ case) reads no stored point at all.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -175,25 +175,21 @@ _INSERT_ARRAYS = text(
 )
 
 
-def _array_literal(values: Iterable[str | None]) -> str:
-    """A PostgreSQL array literal of values that need no quoting (numbers, ISO 8601 times,
-    the exclusion reasons); None is NULL."""
-    return "{" + ",".join("NULL" if value is None else value for value in values) + "}"
-
-
-def _number(value: float | None) -> str | None:
-    """The value as float8 text, exactly (float() first: a numpy float's repr is no number)."""
-    return None if value is None else repr(float(value))
+def _array_literal(values: list[Any]) -> str:
+    """A PostgreSQL array literal of values whose str() needs no quoting: numbers (str()
+    of a float is its shortest exact form), ISO 8601 times, the exclusion reasons. None
+    is NULL."""
+    return "{" + ",".join(["NULL" if value is None else str(value) for value in values]) + "}"
 
 
 def _insert(patrol_id: int, fixes: list[Fix], reasons: dict[datetime, str | None]) -> None:
     if session.get_bind().dialect.name == "postgresql":
         columns = {
-            "recorded_at": _array_literal(fix.recorded_at.isoformat() for fix in fixes),
-            "lon": _array_literal(_number(fix.lon) for fix in fixes),
-            "lat": _array_literal(_number(fix.lat) for fix in fixes),
-            "accuracy_m": _array_literal(_number(fix.accuracy_m) for fix in fixes),
-            "excluded_reason": _array_literal(reasons[fix.recorded_at] for fix in fixes),
+            "recorded_at": _array_literal([fix.recorded_at.isoformat() for fix in fixes]),
+            "lon": _array_literal([fix.lon for fix in fixes]),
+            "lat": _array_literal([fix.lat for fix in fixes]),
+            "accuracy_m": _array_literal([fix.accuracy_m for fix in fixes]),
+            "excluded_reason": _array_literal([reasons[fix.recorded_at] for fix in fixes]),
         }
         session.execute(_INSERT_ARRAYS, {"patrol_id": patrol_id, **columns})
         return
