@@ -244,12 +244,12 @@ def revisit_cadence() -> int:
             last_visitor_active=last_active,
         )
         made = services.create_all(specs)
-        for task in made:
+        for spec in made:
             # Keep the spread even within one run.
             candidates = workers_by_area.get(area_id)
-            if candidates and task.assignee_id is not None:
+            if candidates and spec.assignee_id is not None:
                 workers_by_area[area_id] = [
-                    (uid, n + 1 if uid == task.assignee_id else n) for uid, n in candidates
+                    (uid, n + 1 if uid == spec.assignee_id else n) for uid, n in candidates
                 ]
         created += len(made)
     return created

@@ -1,0 +1,88 @@
+"""Storing the rules' tasks: set-wise (``create_all``) stores what one by one
+(``create_from_spec``) does: the same columns, history and audit entry."""
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from api.areas.scope import SYSTEM, set_actor
+from api.audit.models import AuditEntry
+from api.casework.tasks import services
+from api.casework.tasks.models import Task, TaskHistory
+from api.casework.tasks.rules import TaskSpec
+from api.db import utcnow
+
+# Differ between the two copies of a task, or are the time it was stored.
+PER_COPY = {"id", "dedup_key", "source_id", "created_at", "updated_at"}
+
+
+def spec(area_id: int, n: int) -> TaskSpec:
+    return TaskSpec(
+        kind="presence_review",
+        rule="presence_check",
+        dedup_key=f"test_storing:visit:{n}",
+        title="核查走访真实性 Review a visit flagged by the presence check",
+        reason="A visit was flagged: 身份证 110101199003074578, far_from_household.",
+        area_id=area_id,
+        due_on=date(2026, 3, 17),
+        household_id=42,
+        subject_kind="visit",
+        subject_id=n,
+        source_kind="visit",
+        source_id=n,
+        details={"reasons": ["far_from_household"], "nested": {"on": "2026-03-14", "n": 2}},
+    )
+
+
+def columns(task: Task) -> dict:
+    return {c.key: getattr(task, c.key) for c in Task.__table__.columns if c.key not in PER_COPY}
+
+
+def stored(db, key: str) -> tuple[Task, list[TaskHistory], AuditEntry]:
+    task = db.scalar(select(Task).where(Task.dedup_key == key))
+    history = list(db.scalars(select(TaskHistory).where(TaskHistory.task_id == task.id)))
+    [entry] = db.scalars(
+        select(AuditEntry).where(
+            AuditEntry.table_name == "tasks", AuditEntry.record_id == str(task.id)
+        )
+    )
+    return task, history, entry
+
+
+def test_set_wise_stores_what_one_by_one_does(db, areas):
+    set_actor(None, SYSTEM)
+    before = utcnow()
+    one_by_one, set_wise = spec(areas.village_a1.id, 1), spec(areas.village_a1.id, 2)
+    assert services.create_from_spec(one_by_one) is not None
+    assert services.create_all([set_wise]) == [set_wise]
+    db.expire_all()
+
+    task_1, history_1, audit_1 = stored(db, one_by_one.dedup_key)
+    task_2, history_2, audit_2 = stored(db, set_wise.dedup_key)
+    assert columns(task_2) == {**columns(task_1), "subject_id": 2}
+    assert task_2.due_on == date(2026, 3, 17) and task_2.details == set_wise.details
+    assert before <= task_2.created_at == task_2.updated_at <= utcnow()
+    assert [(h.action, h.note, h.changes, h.actor_id) for h in history_2] == [
+        (h.action, h.note, h.changes, h.actor_id) for h in history_1
+    ]
+    assert timedelta(0) <= history_2[0].at - before < timedelta(minutes=1)
+
+    def same_part(changes: dict) -> dict:
+        return {k: v for k, v in changes.items() if k not in PER_COPY | {"subject_id"}}
+
+    assert same_part(audit_2.changes) == same_part(audit_1.changes)
+    assert "110101199003074578" not in audit_2.changes["reason"]["new"]
+    assert (audit_2.action, audit_2.actor_id, audit_2.area_id) == (
+        audit_1.action,
+        audit_1.actor_id,
+        audit_1.area_id,
+    )
+
+
+def test_set_wise_returns_only_the_specs_stored_now(db, areas):
+    set_actor(None, SYSTEM)
+    first, second = spec(areas.village_a1.id, 3), spec(areas.village_a1.id, 4)
+    assert services.create_all([first]) == [first]
+    assert services.create_all([first, second, replace(second, title="again")]) == [second]
+    assert services.create_all([first, second]) == []
