@@ -123,10 +123,18 @@ def household_status(
         .where(Visit.household_id == Household.id, Visit.visited_at < period.end)
         .scalar_subquery()
     )
-    in_person_in_period = select(Visit.household_id).where(
-        Visit.visited_at >= period.start,
-        Visit.visited_at < period.end,
-        Visit.channel == "in_person",
+    # A join, not ``IN (subquery)``: PostgreSQL hashes an IN list only while it fits in
+    # work_mem; past that (a province's month of visits) it re-reads the list for every
+    # household, and the statement ran for over ten minutes.
+    in_person_in_period = (
+        select(Visit.household_id.label("household_id"))
+        .where(
+            Visit.visited_at >= period.start,
+            Visit.visited_at < period.end,
+            Visit.channel == "in_person",
+        )
+        .group_by(Visit.household_id)
+        .subquery("in_person_in_period")
     )
     # Grouped by household (over its focus groups): a grouped subquery is not merged into
     # the statement that reads it, so each household's last visit is looked up once, not
@@ -141,10 +149,13 @@ def household_status(
             case((or_(stored.is_(None), stored < period.end), stored), else_=last_before_end).label(
                 "last_visit"
             ),
-            case((Household.id.in_(in_person_in_period), 1), else_=0).label("in_person"),
+            func.max(case((in_person_in_period.c.household_id.is_not(None), 1), else_=0)).label(
+                "in_person"
+            ),
         )
         .join(HouseholdFocusGroup, HouseholdFocusGroup.household_id == Household.id)
         .join(Area, Area.id == Household.area_id)
+        .outerjoin(in_person_in_period, in_person_in_period.c.household_id == Household.id)
         .where(Area.path.startswith(area.path))
         .group_by(Household.id)
         .subquery("focus_households")
