@@ -12,6 +12,7 @@ from shapely.geometry import Point
 from api.areas.models import Area
 from api.areas.scope import SYSTEM, set_actor
 from api.common.fields import to_db_geometry
+from api.common.idnumber import check_character
 from api.db import session, utcnow
 from api.visits.models import (
     Household,
@@ -103,3 +104,8 @@ def visit_payload(
         payload["accuracy_m"] = accuracy_m
     payload.update(extra)
     return payload
+
+
+def valid_id_number(number: str) -> str:
+    """``number`` (18 characters) with its GB 11643 check character made right."""
+    return number[:17] + check_character(number[:17])

@@ -13,17 +13,8 @@ from tests import factories
 from tests.visits import factories as vf
 
 # Valid GB 11643 numbers (check characters computed).
-ID_A = "440229199001011233"
-ID_B = "44022919850202002X"
-
-
-def _valid(number):
-    from api.common.idnumber import check_character
-
-    return number[:17] + check_character(number[:17])
-
-
-ID_A, ID_B = _valid(ID_A), _valid(ID_B)
+ID_A = vf.valid_id_number("440229199001011233")
+ID_B = vf.valid_id_number("44022919850202002X")
 
 
 @pytest.fixture

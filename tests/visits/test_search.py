@@ -12,17 +12,8 @@ from api.visits.models import HouseholdMember
 from tests import factories
 from tests.visits import factories as vf
 
-ID_HEAD = "440229199001011233"
-ID_MEMBER = "44022919850202002X"
-
-
-def _valid(number):
-    from api.common.idnumber import check_character
-
-    return number[:17] + check_character(number[:17])
-
-
-ID_HEAD, ID_MEMBER = _valid(ID_HEAD), _valid(ID_MEMBER)
+ID_HEAD = vf.valid_id_number("440229199001011233")
+ID_MEMBER = vf.valid_id_number("44022919850202002X")
 
 
 @pytest.fixture
