@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from marshmallow import ValidationError, fields
-from sqlalchemy import ColumnElement, column, func, select, table
+from sqlalchemy import ColumnElement, Table, column, func, select, table
 
 from api.db import session
 
@@ -44,18 +44,26 @@ class BBoxField(fields.String):
         return parse_bbox(super()._deserialize(value, attr, data, **kwargs))
 
 
-def in_bbox(model: type, geometry_attr: str, bbox: BBox) -> ColumnElement[bool]:
-    """Rows of ``model`` whose geometry's box meets ``bbox``, through the spatial index.
+def columns_of(rows: type | Table) -> Any:
+    """What names ``rows``' columns: a mapped class, or a bare ``Table`` (a look-up that
+    must not get the jurisdiction filter the ORM adds to every mapped class)."""
+    return rows.c if isinstance(rows, Table) else rows
+
+
+def in_bbox(rows: type | Table, geometry_attr: str, bbox: BBox) -> ColumnElement[bool]:
+    """Rows (of a mapped class or a table) whose geometry's box meets ``bbox``, through
+    the spatial index.
 
     PostGIS: ``&&`` against an envelope uses the GiST index. SpatiaLite: the geometry
     column's R*Tree (``idx_<table>_<column>``, whose ``pkid`` is the row id) is queried
     directly; a plain ``MbrIntersects`` would scan the table.
     """
     min_lon, min_lat, max_lon, max_lat = bbox
-    geometry = getattr(model, geometry_attr)
+    columns = columns_of(rows)
+    geometry = getattr(columns, geometry_attr)
     if session.get_bind().dialect.name == "postgresql":
         return geometry.op("&&")(func.ST_MakeEnvelope(min_lon, min_lat, max_lon, max_lat, 4326))
-    name = model.__table__.name  # type: ignore[attr-defined]
+    name = rows.name if isinstance(rows, Table) else rows.__table__.name  # type: ignore[attr-defined]
     rtree = table(
         f"idx_{name}_{geometry_attr}",
         column("pkid"),
@@ -64,7 +72,7 @@ def in_bbox(model: type, geometry_attr: str, bbox: BBox) -> ColumnElement[bool]:
         column("ymin"),
         column("ymax"),
     )
-    return model.id.in_(  # type: ignore[attr-defined]
+    return columns.id.in_(
         select(rtree.c.pkid).where(
             rtree.c.xmin <= max_lon,
             rtree.c.xmax >= min_lon,

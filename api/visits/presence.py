@@ -16,10 +16,10 @@ from geoalchemy2 import Geography
 from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point
-from sqlalchemy import ColumnElement, and_, cast, func
+from sqlalchemy import ColumnElement, Table, and_, cast, func
 from sqlalchemy.orm import Session
 
-from api.common.spatial import in_bbox
+from api.common.spatial import columns_of, in_bbox
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -77,22 +77,22 @@ def check_presence(
 
 
 def within_distance(
-    db_session: Session, model: type, geometry_attr: str, point: Point, metres: float
+    db_session: Session, rows: type | Table, geometry_attr: str, point: Point, metres: float
 ) -> ColumnElement[bool]:
-    """A SQL condition: ``model.<geometry_attr>`` (a POINT, SRID 4326) lies within
-    ``metres`` of ``point``.
+    """A SQL condition: the ``geometry_attr`` column of ``rows`` (a mapped class or a
+    table; a POINT, SRID 4326) lies within ``metres`` of ``point``.
 
     The exact test works on the spheroid, which no index serves; a box around the point
     (a little larger than the circle) is tried first, through the spatial index.
     """
-    column = getattr(model, geometry_attr)
+    column = getattr(columns_of(rows), geometry_attr)
     target = func.ST_GeomFromText(point.wkt, 4326)
     # Degrees per metre: 1/110,574 along a meridian; along a parallel shrinking with
     # cos(latitude). 10 % spare covers the ellipsoid's variation.
     dlat = 1.1 * metres / 110_574
     dlon = 1.1 * metres / (111_320 * max(math.cos(math.radians(point.y)), 0.01))
     box = in_bbox(
-        model,
+        rows,
         geometry_attr,
         (
             max(point.x - dlon, -180.0),

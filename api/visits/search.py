@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 from shapely.geometry import Point
 from sqlalchemy import ColumnElement, Select, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from api.areas.models import Area
-from api.areas.scope import subtree_ids
+from api.areas.scope import subtree_ids, visible_area
 from api.common.county_time import local_midnight
 from api.db import session
 from api.errors import Invalid
@@ -69,10 +67,7 @@ def households_query(
         )
     )
     if area_id is not None:
-        area = session.scalar(select(Area).where(Area.id == area_id))
-        if area is None:
-            raise Invalid({"area_id": ["No such area."]})
-        stmt = stmt.where(Household.area_id.in_(subtree_ids(area)))
+        stmt = stmt.where(Household.area_id.in_(subtree_ids(visible_area(area_id))))
     if focus_group:
         stmt = stmt.where(
             Household.id.in_(
@@ -112,10 +107,9 @@ def _ids_near(point: Point, metres: float) -> Select:
     the box (under 1 ms). The outer query stays scoped.
     """
     table = Household.__table__
-    rows = SimpleNamespace(__table__=table, id=table.c.id, location=table.c.location)
     return select(table.c.id).where(
         table.c.location.is_not(None),
-        presence.within_distance(session(), rows, "location", point, metres),
+        presence.within_distance(session(), table, "location", point, metres),
     )
 
 

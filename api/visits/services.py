@@ -188,10 +188,7 @@ def household_visits_query(household_id: int) -> Select:
 def duplicate_flags_query(area_id: int | None = None) -> Select:
     stmt = select(DuplicateFlag).order_by(DuplicateFlag.id.desc())
     if area_id is not None:
-        area = session.scalar(select(Area).where(Area.id == area_id))
-        if area is None:
-            raise Invalid({"area_id": ["No such area."]})
-        stmt = stmt.where(DuplicateFlag.area_id.in_(subtree_ids(area)))
+        stmt = stmt.where(DuplicateFlag.area_id.in_(subtree_ids(visible_area(area_id))))
     return stmt
 
 
@@ -561,10 +558,7 @@ def visits_query(
 ) -> Select:
     stmt = select(Visit).order_by(Visit.visited_at.desc(), Visit.id.desc())
     if area_id is not None:
-        area = session.scalar(select(Area).where(Area.id == area_id))
-        if area is None:
-            raise Invalid({"area_id": ["No such area."]})
-        stmt = stmt.where(Visit.area_id.in_(subtree_ids(area)))
+        stmt = stmt.where(Visit.area_id.in_(subtree_ids(visible_area(area_id))))
     for column, value in (
         (Visit.household_id, household_id),
         (Visit.worker_id, worker_id),
