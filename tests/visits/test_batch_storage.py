@@ -162,3 +162,21 @@ def test_a_concurrent_resend_of_a_single_visit_is_409(client, worker, home, db, 
     assert again.status_code == 409
     assert again.headers["Content-Type"].startswith("application/problem+json")
     assert db.scalar(select(func.count(Visit.id))) == 1
+
+
+def test_a_client_uuid_held_by_another_towns_visit_is_409_and_shows_nothing(
+    client, worker, home, areas, db
+):
+    # Phones make their uuids; one that collides with a visit the caller cannot see must
+    # neither store a second visit nor reveal the first.
+    theirs = vf.household(areas.village_b1)
+    other_worker = factories.user("outreach_worker", areas.town_b)
+    taken = vf.visit_payload(theirs.id)
+    assert post_batch(client, other_worker, [taken])[0]["status"] == 201
+
+    mine = {**vf.visit_payload(home.id), "client_uuid": taken["client_uuid"]}
+    results = post_batch(client, worker, [mine, vf.visit_payload(home.id)])
+    assert [r["status"] for r in results] == [409, 201]
+    assert "visit" not in results[0] and "id" not in results[0]
+    assert str(theirs.id) not in str(results[0])
+    assert db.scalar(select(func.count(Visit.id))) == 2

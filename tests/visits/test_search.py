@@ -142,6 +142,14 @@ def test_a_worker_never_finds_another_towns_household(client, worker, areas):
     assert response.headers["X-Total-Count"] == "1"
 
 
+@pytest.mark.parametrize("where", ["another town", "nowhere"])
+def test_an_area_out_of_reach_is_422_as_if_it_did_not_exist(client, worker, areas, where):
+    area_id = areas.town_b.id if where == "another town" else 999_999
+    response = get(client, worker, area_id=area_id, q="赵")
+    assert response.status_code == 422
+    assert response.json["errors"] == {"area_id": ["No such area."]}
+
+
 # --- not visited, near ------------------------------------------------------------------
 
 
