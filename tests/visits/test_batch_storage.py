@@ -8,7 +8,6 @@ resend that slips past the replay check refusing only its own row.
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from api.audit.models import AuditEntry
@@ -18,16 +17,6 @@ from api.visits import services
 from api.visits.models import Household, Visit
 from tests import factories
 from tests.visits import factories as vf
-
-
-@pytest.fixture
-def worker(areas):
-    return factories.user("outreach_worker", areas.town_a)
-
-
-@pytest.fixture
-def home(areas):
-    return vf.household(areas.village_a1)
 
 
 def post_batch(client, user, items):

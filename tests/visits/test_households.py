@@ -17,11 +17,6 @@ ID_A = vf.valid_id_number("440229199001011233")
 ID_B = vf.valid_id_number("44022919850202002X")
 
 
-@pytest.fixture
-def worker(areas):
-    return factories.user("outreach_worker", areas.town_a)
-
-
 def new_household(areas, **extra):
     body = {
         "area_id": areas.village_a1.id,

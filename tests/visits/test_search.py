@@ -16,11 +16,6 @@ ID_HEAD = vf.valid_id_number("440229199001011233")
 ID_MEMBER = vf.valid_id_number("44022919850202002X")
 
 
-@pytest.fixture
-def worker(areas):
-    return factories.user("outreach_worker", areas.town_a)
-
-
 def _household(area, head_name, members=(), **extra):
     household = vf.household(area, head_name=head_name, members=0, **extra)
     household.members = [

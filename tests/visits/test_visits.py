@@ -12,16 +12,6 @@ from tests import factories
 from tests.visits import factories as vf
 
 
-@pytest.fixture
-def worker(areas):
-    return factories.user("outreach_worker", areas.town_a)
-
-
-@pytest.fixture
-def home(areas):
-    return vf.household(areas.village_a1)
-
-
 def post_visit(client, user, payload):
     return client.post("/api/v1/visits", json=payload, headers=factories.headers_for(user))
 
