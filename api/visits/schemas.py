@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from marshmallow import (
@@ -14,6 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from api.common.county_time import local_today
 from api.common.fields import AwareDateTime, GeoJSONPoint, IdNumber
 from api.visits.crs import SUPPORTED as SUPPORTED_CRS
 from api.visits.models import (
@@ -28,6 +28,13 @@ MAX_MONEY = 100_000_000  # a month's figure beyond this is a typing error, not a
 _text = validate.Length(max=200)
 
 
+def _not_a_future_year(year: int) -> None:
+    # Checked per request against the county's year: a bound fixed at import would
+    # refuse babies born after New Year until the service restarts.
+    if year > local_today().year:
+        raise ValidationError("Must not be a future year.")
+
+
 class MemberSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -40,7 +47,7 @@ class MemberSchema(Schema):
     )
     sex = fields.String(allow_none=True, validate=validate.OneOf(["male", "female"]))
     birth_year = fields.Integer(
-        allow_none=True, validate=validate.Range(min=1900, max=date.today().year)
+        allow_none=True, validate=[validate.Range(min=1900), _not_a_future_year]
     )
     id_number = IdNumber(allow_none=True)
     health = fields.String(allow_none=True, validate=_text)

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from api.audit.models import AuditEntry
+from api.common.county_time import local_today
 from api.db import utcnow
 from api.visits.crs import wgs84_to_gcj02
 from api.visits.models import DuplicateFlag
@@ -87,6 +88,25 @@ def test_bad_household_inputs(client, worker, areas, change):
         headers=factories.headers_for(worker),
     )
     assert response.status_code == 422
+
+
+def test_member_birth_year_is_bounded_by_the_county_year(client, worker, areas):
+    this_year = local_today().year
+    newborn = {"name": "陈小宝", "relation": "子女", "birth_year": this_year}
+    response = client.post(
+        "/api/v1/households",
+        json=new_household(areas, members=[newborn]),
+        headers=factories.headers_for(worker),
+    )
+    assert response.status_code == 201, response.json
+    unborn = dict(newborn, birth_year=this_year + 1)
+    response = client.post(
+        "/api/v1/households",
+        json=new_household(areas, address="甲一村2号", members=[unborn]),
+        headers=factories.headers_for(worker),
+    )
+    assert response.status_code == 422
+    assert "birth_year" in str(response.json["errors"])
 
 
 def test_same_id_number_is_flagged_even_in_another_town(client, worker, areas, db):
