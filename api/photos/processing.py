@@ -97,7 +97,8 @@ def _taken_at(exif: Any, zone: ZoneInfo) -> datetime | None:
     if not isinstance(raw, str):
         return None
     try:
-        naive = datetime.strptime(raw.strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")
+        # EXIF DateTimeOriginal has no zone; it is given one just below.
+        naive = datetime.strptime(raw.strip().rstrip("\x00")[:19], "%Y:%m:%d %H:%M:%S")  # noqa: DTZ007
     except ValueError:
         return None
     offset = sub.get(_OFFSET_TIME_ORIGINAL)

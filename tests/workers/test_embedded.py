@@ -5,13 +5,14 @@ works end to end."""
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from api.areas.scope import SYSTEM, set_actor
 from api.casework.tasks.models import Task
+from api.common.county_time import local_today
 from api.db import session
 from api.jobs.services import schedule_job
 from tests import factories
@@ -73,7 +74,7 @@ def test_recurring_jobs_run_in_process_on_the_embedded_back_end(sqlite_app):
 
     areas = factories.area_tree()
     supervisor = factories.user("supervisor", areas.town_a)
-    late = tf.task(areas.village_a1, due_on=date.today() - timedelta(days=10))
+    late = tf.task(areas.village_a1, due_on=local_today() - timedelta(days=10))
     monitored = tf.household(areas.village_a1, ("poverty_return_monitoring",))
     late_id, household_id, supervisor_id = late.id, monitored.id, supervisor.id
     session.commit()

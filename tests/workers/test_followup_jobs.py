@@ -2,12 +2,13 @@
 the record's own domain would schedule it, and run twice to show it creates nothing more.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from api.casework.tasks.models import Task
+from api.common.county_time import local_today
 from api.jobs.services import schedule_job
 from tests import factories
 from tests.casework.tasks import factories as tf
@@ -222,7 +223,7 @@ def test_tracing_case_without_action_for_30_days_gets_a_review(db, areas):
     supervisor = factories.user("supervisor", areas.county)
     resident = tf.resident(areas.county, admitted_days_ago=40)
     case, _ = ensure_open_case(resident.id)
-    case.last_activity_on = date.today() - timedelta(days=31)
+    case.last_activity_on = local_today() - timedelta(days=31)
     db.flush()
     followup.stale_tracing_cases()
     followup.stale_tracing_cases()
@@ -234,7 +235,7 @@ def test_overdue_task_escalates_to_the_assignees_supervisor_once(db, areas):
     factories.user("supervisor", areas.county)
     town_supervisor = factories.user("supervisor", areas.town_a)
     worker = factories.user("outreach_worker", areas.town_a)
-    late = tf.task(areas.village_a1, worker, due_on=date.today() - timedelta(days=5))
+    late = tf.task(areas.village_a1, worker, due_on=local_today() - timedelta(days=5))
     assert followup.escalate_overdue() >= 1
     followup.escalate_overdue()
     [escalation] = tasks_for(db, kind="escalation", parent_id=late.id)
@@ -244,21 +245,21 @@ def test_overdue_task_escalates_to_the_assignees_supervisor_once(db, areas):
 def test_overdue_supervisor_task_escalates_above_them(db, areas):
     county_supervisor = factories.user("supervisor", areas.county)
     town_supervisor = factories.user("supervisor", areas.town_a)
-    late = tf.task(areas.village_a1, town_supervisor, due_on=date.today() - timedelta(days=5))
+    late = tf.task(areas.village_a1, town_supervisor, due_on=local_today() - timedelta(days=5))
     followup.escalate_overdue()
     [escalation] = tasks_for(db, kind="escalation", parent_id=late.id)
     assert escalation.assignee_id == county_supervisor.id
 
 
 def test_task_late_within_the_grace_does_not_escalate(db, areas):
-    late = tf.task(areas.village_a1, due_on=date.today() - timedelta(days=2))
+    late = tf.task(areas.village_a1, due_on=local_today() - timedelta(days=2))
     followup.escalate_overdue()
     assert tasks_for(db, kind="escalation", parent_id=late.id) == []
 
 
 def test_escalations_are_not_escalated(db, areas):
     followup.escalate_overdue()
-    tf.task(areas.village_a1, kind="escalation", due_on=date.today() - timedelta(days=30))
+    tf.task(areas.village_a1, kind="escalation", due_on=local_today() - timedelta(days=30))
     before = db.scalar(select(func.count()).select_from(Task))
     followup.escalate_overdue()
     assert db.scalar(select(func.count()).select_from(Task)) == before

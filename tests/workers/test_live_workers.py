@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from rq import Queue
@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from api.areas.scope import SYSTEM, set_actor
 from api.casework.tasks.models import Task
+from api.common.county_time import local_today
 from api.db import session
 from api.jobs.models import OutboxJob
 from api.jobs.services import schedule_job
@@ -170,7 +171,7 @@ def test_escalation_happens_once_with_two_workers_running_the_recurring_job(live
     areas = factories.area_tree()
     supervisor = factories.user("supervisor", areas.town_a)
     worker = factories.user("outreach_worker", areas.town_a)
-    late_id = tf.task(areas.village_a1, worker, due_on=date.today() - timedelta(days=10)).id
+    late_id = tf.task(areas.village_a1, worker, due_on=local_today() - timedelta(days=10)).id
     supervisor_id = supervisor.id
     session.commit()
     queue = queue_for(live.app)
@@ -199,7 +200,7 @@ def test_recurring_jobs_are_registered_with_rqs_cron_scheduler(live, monkeypatch
 def test_rq_cron_enqueues_the_recurring_jobs_and_a_worker_runs_them(live):
     areas = factories.area_tree()
     factories.user("supervisor", areas.town_a)
-    late_id = tf.task(areas.village_a1, due_on=date.today() - timedelta(days=10)).id
+    late_id = tf.task(areas.village_a1, due_on=local_today() - timedelta(days=10)).id
     session.commit()
     queue = Queue(live.queue, connection=queue_for(live.app).connection)
     cron = live.spawn(RQ, "cron", "--url", live.redis_url, str(Path("workers/cron.py")), log="cron")

@@ -16,6 +16,7 @@ from shapely.geometry import Point
 from api.areas.models import Area
 from api.auth.models import User
 from api.casework.tasks.models import Task, TaskHistory
+from api.common.county_time import local_today
 from api.common.fields import to_db_geometry
 from api.db import session, utcnow
 
@@ -160,7 +161,7 @@ def task(
             title=title or f"测试任务{next(_counter)}",
             area_id=area.id,
             assignee_id=assignee.id if assignee else None,
-            due_on=due_on or date.today() + timedelta(days=3),
+            due_on=due_on or local_today() + timedelta(days=3),
             status=status,
             priority=priority,
             details={},

@@ -1,14 +1,15 @@
 """/api/v1/tasks: the default list, supervisors' filters, hand-made tasks, updates,
 reassignment and history, with the permission table and bad inputs."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from api.common.county_time import local_today
 from tests import factories
 from tests.casework.tasks import factories as tf
 
-TODAY = date.today()
+TODAY = local_today()
 
 
 def get(client, user, path, **params):

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.casework.tracing import rules, services
 from api.casework.tracing.models import TracingCase, TracingStatusChange
+from api.common.county_time import local_today
 from api.errors import Conflict, Invalid
 from api.rescue.centre.models import Resident
 from tests import factories
@@ -269,7 +270,7 @@ def test_database_allows_one_open_case_per_resident(db, areas):
             area_id=person.area_id,
             resident_id=person.id,
             status="searching",
-            last_activity_on=date.today(),
+            last_activity_on=local_today(),
         )
     )
     with pytest.raises(IntegrityError):
@@ -299,7 +300,7 @@ def test_action_log_and_last_activity(client, areas, staff, db):
     case = tracing_factories.case(centre.resident(areas.county), "searching")
     body = {
         "kind": "media_appeal",
-        "performed_on": date.today().isoformat(),
+        "performed_on": local_today().isoformat(),
         "details": "在头条寻亲发布寻亲公告",
         "published_in": "今日头条·头条寻亲",
         "result": "阅读量2万，暂无线索",
@@ -309,7 +310,7 @@ def test_action_log_and_last_activity(client, areas, staff, db):
     listed = client.get(f"{URL}/{case.id}/actions", headers=staff)
     assert [a["kind"] for a in listed.json] == ["media_appeal"]
     db.expire_all()
-    assert db.get(TracingCase, case.id).last_activity_on == date.today()
+    assert db.get(TracingCase, case.id).last_activity_on == local_today()
 
 
 def test_media_appeal_without_where_is_422(client, areas, staff):
@@ -366,7 +367,7 @@ def test_stale_cases(db, areas):
 
 def test_stale_endpoint_uses_setting(client, areas, staff, db):
     quiet = tracing_factories.case(centre.resident(areas.county), "searching")
-    quiet.last_activity_on = date.today() - timedelta(days=30)
+    quiet.last_activity_on = local_today() - timedelta(days=30)
     db.flush()
     ids = [c["id"] for c in client.get(f"{URL}/stale", headers=staff).json]
     assert ids == [quiet.id]
