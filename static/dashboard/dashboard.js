@@ -144,17 +144,29 @@
 
   // ---------------------------------------------------------------- period and area
 
-  function localDate(d) {
-    const pad = (n) => String(n).padStart(2, "0");
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  // Dates and times are the county's (the server's COUNTY_TIMEZONE), whatever zone the
+  // supervisor's computer is set to: reports count county calendar days.
+  function countyDate(moment) {
+    // en-CA writes dates as YYYY-MM-DD.
+    return new Intl.DateTimeFormat("en-CA", { timeZone: state.config.timezone }).format(moment);
+  }
+
+  function countyTime(iso) {
+    return new Date(iso).toLocaleString("zh-CN", { timeZone: state.config.timezone });
+  }
+
+  function countyDay(iso) {
+    return new Date(iso).toLocaleDateString("zh-CN", { timeZone: state.config.timezone });
   }
 
   function setDefaultPeriod() {
     if ($("#to").value) return;
-    const today = new Date();
-    const first = new Date(today.getTime() - 29 * 86400000);
-    $("#to").value = localDate(today);
-    $("#from").value = localDate(first);
+    const today = countyDate(new Date());
+    // Calendar arithmetic on the county date itself, at noon UTC: no zone can shift it.
+    const first = new Date(today + "T12:00:00Z");
+    first.setUTCDate(first.getUTCDate() - 29);
+    $("#to").value = today;
+    $("#from").value = first.toISOString().slice(0, 10);
   }
 
   function current() {
@@ -277,7 +289,7 @@
     cell(tr, `${report.total.name} 合计`);
     coverageCells(tr, report.total);
     foot.appendChild(tr);
-    $("#as-of").textContent = "统计至 " + new Date(report.as_of).toLocaleString("zh-CN");
+    $("#as-of").textContent = "统计至 " + countyTime(report.as_of);
   }
 
   function duration(seconds) {
@@ -368,7 +380,7 @@
       }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        const last = p.last_visit_at ? new Date(p.last_visit_at).toLocaleDateString("zh-CN") : "无";
+        const last = p.last_visit_at ? countyDay(p.last_visit_at) : "无";
         layer.bindPopup(`<b>${escapeHtml(p.head_name)}</b><br>${escapeHtml(p.address)}<br>` +
           `${STATUS_LABELS[p.status] || p.status}，最近走访：${last}`);
       },
@@ -401,7 +413,7 @@
       const li = document.createElement("li");
       const text = document.createElement("span");
       const reasons = (p.presence_reasons || []).map((r) => REASONS[r] || r).join("、");
-      text.textContent = `#${p.visit_id} ${p.area_name} ${new Date(p.visited_at).toLocaleString("zh-CN")} ${reasons}`;
+      text.textContent = `#${p.visit_id} ${p.area_name} ${countyTime(p.visited_at)} ${reasons}`;
       const button = document.createElement("button");
       button.type = "button";
       button.className = "review-button";
@@ -425,7 +437,7 @@
     const distance = p.presence_distance_m === null || p.presence_distance_m === undefined
       ? "" : `，距住址 ${Math.round(p.presence_distance_m)} 米`;
     $("#review-detail").textContent =
-      `${p.area_name}，${new Date(p.visited_at).toLocaleString("zh-CN")}，${CHANNELS[p.channel] || p.channel}；` +
+      `${p.area_name}，${countyTime(p.visited_at)}，${CHANNELS[p.channel] || p.channel}；` +
       `位置核验：${reasons}${distance}；当前状态：${REVIEW_STATES[p.review_state] || p.review_state}`;
     $("#review-comment").value = "";
     $("#review-error").textContent = "";

@@ -21,8 +21,9 @@ from werkzeug.serving import make_server
 
 from api import create_app
 from api.areas.scope import SYSTEM, set_actor
+from api.common.county_time import local_today
 from api.config import PROJECT_ROOT
-from api.db import init_db, session, utcnow
+from api.db import init_db, session
 from api.demo.cli import DEMO_PASSWORD, seed_demo
 from api.visits.models import Visit
 from tests.databases import scratch_database
@@ -98,8 +99,12 @@ def test_supervisor_reviews_and_exports_from_the_page(served_demo):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
+            # A browser 19 hours behind the county: the page must still count county days.
             context = browser.new_context(
-                viewport={"width": 1600, "height": 1000}, accept_downloads=True, locale="zh-CN"
+                viewport={"width": 1600, "height": 1000},
+                accept_downloads=True,
+                locale="zh-CN",
+                timezone_id="Pacific/Pago_Pago",
             )
             page = context.new_page()
             errors: list[str] = []
@@ -113,6 +118,12 @@ def test_supervisor_reviews_and_exports_from_the_page(served_demo):
             expect(page.locator("#app-view")).to_be_visible()
             expect(page.locator("#who-name")).to_contain_text("县民政局督导")
 
+            # The default period is the last 30 days of the county's calendar.
+            expect(page.locator("#to")).to_have_value(local_today().isoformat())
+            expect(page.locator("#from")).to_have_value(
+                (local_today() - timedelta(days=29)).isoformat()
+            )
+
             # The coverage table lists the county's seven towns; the map draws.
             rows = page.locator("#coverage-table tbody tr")
             expect(rows).to_have_count(7)
@@ -121,7 +132,7 @@ def test_supervisor_reviews_and_exports_from_the_page(served_demo):
             page.wait_for_function("Number(document.querySelector('#map').dataset.features) > 7")
 
             # A longer period (demo visits go back 120 days), then drill into a town.
-            from_day = (utcnow() + timedelta(hours=8) - timedelta(days=120)).date()
+            from_day = local_today() - timedelta(days=120)
             page.fill("#from", from_day.isoformat())
             page.click("#refresh")
             page.click("#coverage-table a.drill:text('龙仙镇')")
