@@ -45,6 +45,8 @@ class Actor:
         return self.role == "system"
 
 
+_AREAS = Area.__table__
+
 SYSTEM = Actor(user_id=None, role="system", area_id=None, area_path=None)
 
 
@@ -96,8 +98,11 @@ def _apply_jurisdiction(state: ORMExecuteState) -> None:
         options = [
             with_loader_criteria(
                 AreaScoped,
+                # The bare table: through the mapped Area, the Area criterion below would
+                # add the same LIKE again, and PostgreSQL, taking the two as independent,
+                # would expect a town of 26 areas to hold 3.
                 lambda cls: cls.area_id.in_(
-                    select(Area.id).where(Area.path.startswith(prefix)).scalar_subquery()
+                    select(_AREAS.c.id).where(_AREAS.c.path.startswith(prefix)).scalar_subquery()
                 ),
                 include_aliases=True,
             ),
