@@ -12,6 +12,7 @@ import sys
 
 from rq import SimpleWorker
 
+from api.common.process import settle_after_start_up
 from workers.app import get_app
 from workers.queue import redis_for
 
@@ -21,6 +22,7 @@ def main() -> None:
     # --burst: drain the queues and exit (tests, one-off catch-up runs).
     burst = "--burst" in args
     app = get_app()
+    settle_after_start_up()
     queues = [a for a in args if a != "--burst"] or [app.config["RQ_QUEUE"]]
     SimpleWorker(queues, connection=redis_for(app)).work(with_scheduler=True, burst=burst)
 
