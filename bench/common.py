@@ -335,3 +335,15 @@ def timed(func, repeat: int) -> list[float]:
         func()
         out.append((time.perf_counter() - t0) * 1000)
     return out
+
+
+def timed_side_by_side(ours, reference, repeat: int) -> tuple[list[float], list[float]]:
+    """Wall times (ms) of ``repeat`` calls of each, alternating: a burst of load on this
+    shared machine (autovacuum after a benchmark's writes, another job) then slows both
+    sides alike instead of only the one measured at that moment."""
+    ours_ms: list[float] = []
+    reference_ms: list[float] = []
+    for _ in range(repeat):
+        ours_ms += timed(ours, 1)
+        reference_ms += timed(reference, 1)
+    return ours_ms, reference_ms

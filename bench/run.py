@@ -50,7 +50,7 @@ from bench.common import (
     percentile,
     psycopg_url,
     services,
-    timed,
+    timed_side_by_side,
     visit_payload,
     worker_households,
 )
@@ -411,8 +411,11 @@ def bench_coverage(run: Run, repeat: int) -> float | None:
     params = coverage_params(run)
     with psycopg.connect(psycopg_url(run.database)) as conn:
         hand = conn.execute(COVERAGE_SQL, params).fetchall()
-        api_ms = timed(lambda: client.request("GET", path), repeat)
-        sql_ms = timed(lambda: conn.execute(COVERAGE_SQL, params).fetchall(), repeat)
+        api_ms, sql_ms = timed_side_by_side(
+            lambda: client.request("GET", path),
+            lambda: conn.execute(COVERAGE_SQL, params).fetchall(),
+            repeat,
+        )
     api_rows = sorted((r["area_id"], *(r[k] for k in COVERAGE_KEYS)) for r in body["areas"])
     same = api_rows == [(h[0], *(int(x or 0) for x in h[1:])) for h in hand]
     api, ref = median(api_ms), median(sql_ms)
@@ -470,8 +473,11 @@ def bench_map(run: Run, repeat: int) -> float | None:
     n = len(body["features"])
     params = {**coverage_params(run), "x0": x0, "y0": y0, "x1": x1, "y1": y1}
     with psycopg.connect(psycopg_url(run.database)) as conn:
-        api_ms = timed(lambda: client.request("GET", path), repeat)
-        sql_ms = timed(lambda: json.dumps(conn.execute(MAP_SQL, params).fetchone()[0]), repeat)
+        api_ms, sql_ms = timed_side_by_side(
+            lambda: client.request("GET", path),
+            lambda: json.dumps(conn.execute(MAP_SQL, params).fetchone()[0]),
+            repeat,
+        )
     api, ref = median(api_ms), median(sql_ms)
     run.rows.append(
         Row(
@@ -666,7 +672,8 @@ def bench_photo(run: Run, repeat: int) -> None:
 
     pipeline()
     plain()
-    ours, ref = median(timed(pipeline, repeat)), median(timed(plain, repeat))
+    ours_ms, plain_ms = timed_side_by_side(pipeline, plain, repeat)
+    ours, ref = median(ours_ms), median(plain_ms)
     run.rows.append(
         Row(
             "6",
