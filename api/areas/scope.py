@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import event, false, select
+from sqlalchemy import ColumnElement, Select, event, false, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from api.areas.models import Area
@@ -131,5 +131,15 @@ def visible_area(area_id: int, field: str = "area_id") -> Area:
     return area
 
 
-def subtree_ids(area: Area) -> list[int]:
-    return list(session.scalars(select(Area.id).where(Area.path.startswith(area.path))))
+def subtree(area: Area) -> Select:
+    """Ids of ``area`` and every area below it (from the bare table, like the jurisdiction
+    filter, so the Area criterion is not added a second time)."""
+    return select(_AREAS.c.id).where(_AREAS.c.path.startswith(area.path))
+
+
+def in_area(
+    area_id_column: ColumnElement[int], area_id: int, field: str = "area_id"
+) -> ColumnElement[bool]:
+    """The filter of a list by ``?area_id=``: ``area_id_column`` lies in that area's
+    subtree. An area the caller may not see is a 422 on ``field`` (``visible_area``)."""
+    return area_id_column.in_(subtree(visible_area(area_id, field)))

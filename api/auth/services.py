@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
 from api.areas.models import Area
-from api.areas.scope import SYSTEM, Actor, set_actor, visible_area
+from api.areas.scope import SYSTEM, Actor, set_actor, subtree, visible_area
 from api.auth.models import ROLES, DeviceSession, LoginAttempt, User
 from api.db import session, utcnow
 from api.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
@@ -245,7 +245,7 @@ def users_query(role: str | None = None, area_id: int | None = None, active: boo
         area = session.get(Area, area_id)
         if area is None:
             raise NotFound("No such area.")
-        stmt = stmt.where(User.area_id.in_(select(Area.id).where(Area.path.startswith(area.path))))
+        stmt = stmt.where(User.area_id.in_(subtree(area)))
     if active is not None:
         stmt = stmt.where(User.active.is_(active))
     return stmt

@@ -29,7 +29,7 @@ from shapely.geometry import Point
 from sqlalchemy import ColumnElement, Select, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from api.areas.scope import subtree_ids, visible_area
+from api.areas.scope import in_area
 from api.common.county_time import local_midnight
 from api.db import session
 from api.errors import Invalid
@@ -67,7 +67,7 @@ def households_query(
         )
     )
     if area_id is not None:
-        stmt = stmt.where(Household.area_id.in_(subtree_ids(visible_area(area_id))))
+        stmt = stmt.where(in_area(Household.area_id, area_id))
     if focus_group:
         stmt = stmt.where(
             Household.id.in_(

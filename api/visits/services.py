@@ -19,7 +19,7 @@ from sqlalchemy import Select, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
-from api.areas.scope import require_actor, subtree_ids, visible_area
+from api.areas.scope import in_area, require_actor, visible_area
 from api.audit.services import record_created, record_reveal
 from api.common.county_time import county_zone
 from api.common.fields import to_db_geometry
@@ -188,7 +188,7 @@ def household_visits_query(household_id: int) -> Select:
 def duplicate_flags_query(area_id: int | None = None) -> Select:
     stmt = select(DuplicateFlag).order_by(DuplicateFlag.id.desc())
     if area_id is not None:
-        stmt = stmt.where(DuplicateFlag.area_id.in_(subtree_ids(visible_area(area_id))))
+        stmt = stmt.where(in_area(DuplicateFlag.area_id, area_id))
     return stmt
 
 
@@ -558,7 +558,7 @@ def visits_query(
 ) -> Select:
     stmt = select(Visit).order_by(Visit.visited_at.desc(), Visit.id.desc())
     if area_id is not None:
-        stmt = stmt.where(Visit.area_id.in_(subtree_ids(visible_area(area_id))))
+        stmt = stmt.where(in_area(Visit.area_id, area_id))
     for column, value in (
         (Visit.household_id, household_id),
         (Visit.worker_id, worker_id),

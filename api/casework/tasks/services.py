@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
-from api.areas.scope import Actor, visible_area
+from api.areas.scope import Actor, in_area, visible_area
 from api.audit.services import record_created
 from api.auth.models import User
 from api.casework.tasks.models import ACTIVE_STATUSES, Task, TaskHistory
@@ -362,8 +362,7 @@ def tasks_query(actor: Actor, filters: dict[str, Any], today: date) -> Select:
         raise Forbidden("Only supervisors list other people's tasks.")
     stmt = select(Task)
     if area_id is not None:
-        area = visible_area(area_id)
-        stmt = stmt.where(Task.area_id.in_(select(Area.id).where(Area.path.startswith(area.path))))
+        stmt = stmt.where(in_area(Task.area_id, area_id))
     if filters.get("unassigned"):
         stmt = stmt.where(Task.assignee_id.is_(None))
     elif assignee_id is not None:

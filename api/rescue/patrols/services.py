@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from api.areas.models import Area
-from api.areas.scope import current_actor, visible_area
+from api.areas.scope import current_actor, in_area, visible_area
 from api.auth.models import User
 from api.common.county_time import local_date, local_day_bounds
 from api.common.fields import geometry_to_geojson, to_db_geometry
@@ -183,10 +183,7 @@ def patrols_query(filters: dict[str, Any], settings: PatrolSettings) -> Select:
     if filters.get("campaign_id"):
         stmt = stmt.where(Patrol.campaign_id == filters["campaign_id"])
     if filters.get("area_id"):
-        area = visible_area(filters["area_id"])
-        stmt = stmt.where(
-            Patrol.area_id.in_(select(Area.id).where(Area.path.startswith(area.path)))
-        )
+        stmt = stmt.where(in_area(Patrol.area_id, filters["area_id"]))
     if filters.get("from_"):
         stmt = stmt.where(
             Patrol.started_at >= local_day_bounds(filters["from_"], settings.timezone)[0]
@@ -427,10 +424,7 @@ def street_people_query(filters: dict[str, Any]) -> Select:
         like = f"%{filters['q']}%"
         stmt = stmt.where(or_(StreetPerson.alias.ilike(like), StreetPerson.name.ilike(like)))
     if filters.get("area_id"):
-        area = visible_area(filters["area_id"])
-        stmt = stmt.where(
-            StreetPerson.area_id.in_(select(Area.id).where(Area.path.startswith(area.path)))
-        )
+        stmt = stmt.where(in_area(StreetPerson.area_id, filters["area_id"]))
     return stmt
 
 
