@@ -149,7 +149,7 @@ def _insert_tasks(specs: list[TaskSpec]) -> None:
             ["task_id", "at", "action", "changes", "note"],
             select(
                 Task.id,
-                literal(rows[0]["created_at"], TaskHistory.at.type),
+                Task.created_at,
                 literal("created"),
                 literal({}, TaskHistory.changes.type),
                 literal("rule ") + Task.rule,

@@ -67,6 +67,7 @@ def test_set_wise_stores_what_one_by_one_does(db, areas):
         (h.action, h.note, h.changes, h.actor_id) for h in history_1
     ]
     assert timedelta(0) <= history_2[0].at - before < timedelta(minutes=1)
+    assert history_2[0].at == task_2.created_at
 
     def same_part(changes: dict) -> dict:
         return {k: v for k, v in changes.items() if k not in PER_COPY | {"subject_id"}}
