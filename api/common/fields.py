@@ -18,6 +18,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from api.common.county_time import local_today
 from api.common.idnumber import id_number_problem, mask_id_number, normalize_id_number
 
 SRID = 4326
@@ -148,6 +149,23 @@ class AwareDateTime(fields.AwareDateTime):
             raise ValidationError(
                 "Not an RFC 3339 time with offset, e.g. 2026-03-14T10:21:00+08:00."
             ) from exc
+
+
+class BirthYear(fields.Integer):
+    """A year of birth (given or estimated): from 1900 to the county's current year.
+
+    The upper bound is read per load: fixed at import, it would refuse babies born after
+    New Year until the service restarts."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Range(min=1900))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        year = super()._deserialize(value, attr, data, **kwargs)
+        if year > local_today().year:
+            raise ValidationError("Must not be a future year.")
+        return year
 
 
 class IdNumber(fields.String):

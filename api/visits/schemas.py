@@ -13,8 +13,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from api.common.county_time import local_today
-from api.common.fields import AwareDateTime, GeoJSONPoint, IdNumber
+from api.common.fields import AwareDateTime, BirthYear, GeoJSONPoint, IdNumber
 from api.visits.crs import SUPPORTED as SUPPORTED_CRS
 from api.visits.models import (
     CHANNELS,
@@ -28,13 +27,6 @@ MAX_MONEY = 100_000_000  # a month's figure beyond this is a typing error, not a
 _text = validate.Length(max=200)
 
 
-def _not_a_future_year(year: int) -> None:
-    # Checked per request against the county's year: a bound fixed at import would
-    # refuse babies born after New Year until the service restarts.
-    if year > local_today().year:
-        raise ValidationError("Must not be a future year.")
-
-
 class MemberSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -46,9 +38,7 @@ class MemberSchema(Schema):
         metadata={"description": "户主 (head), 配偶, 子女, 父母… free text"},
     )
     sex = fields.String(allow_none=True, validate=validate.OneOf(["male", "female"]))
-    birth_year = fields.Integer(
-        allow_none=True, validate=[validate.Range(min=1900), _not_a_future_year]
-    )
+    birth_year = BirthYear(allow_none=True)
     id_number = IdNumber(allow_none=True)
     health = fields.String(allow_none=True, validate=_text)
     work_status = fields.String(allow_none=True, validate=validate.Length(max=100))

@@ -107,6 +107,14 @@ def test_member_birth_year_is_bounded_by_the_county_year(client, worker, areas):
     )
     assert response.status_code == 422
     assert "birth_year" in str(response.json["errors"])
+    for wrong in (1899, "1990年", True):
+        member = dict(newborn, birth_year=wrong)
+        response = client.post(
+            "/api/v1/households",
+            json=new_household(areas, address="甲一村3号", members=[member]),
+            headers=factories.headers_for(worker),
+        )
+        assert response.status_code == 422, wrong
 
 
 def test_same_id_number_is_flagged_even_in_another_town(client, worker, areas, db):

@@ -1,7 +1,7 @@
 from flask import current_app
 from marshmallow import Schema, fields, validate
 
-from api.common.fields import AwareDateTime, IdNumber
+from api.common.fields import AwareDateTime, BirthYear, IdNumber
 from api.rescue.centre import services
 from api.rescue.centre.models import ADMISSION_ROUTES, DISCHARGE_REASONS, SEXES
 
@@ -34,9 +34,7 @@ class ResidentSchema(Schema):
     dialect = fields.String(allow_none=True, validate=validate.Length(max=100))
     id_number = IdNumber(allow_none=True)
     sex = fields.String(validate=validate.OneOf(SEXES))
-    estimated_birth_year = fields.Integer(
-        allow_none=True, validate=validate.Range(min=1900, max=2100)
-    )
+    estimated_birth_year = BirthYear(allow_none=True)
     description = fields.String(allow_none=True, validate=_TEXT)
     physical_marks = fields.String(allow_none=True, validate=_TEXT)
     health = fields.String(allow_none=True, validate=_TEXT)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from api.casework.tracing import services as tracing
+from api.common.county_time import local_today
 from api.rescue.centre import services
 from api.rescue.centre.models import Resident
 from api.rescue.patrols.models import Encounter
@@ -107,6 +108,9 @@ def test_resend_with_other_content_is_409(client, staff):
         ({"admitted_at": "2026-03-01T09:30:00"}, "admitted_at"),
         ({"admitted_at": "2999-01-01T00:00:00+08:00"}, "admitted_at"),
         ({"estimated_birth_year": 10**12}, "estimated_birth_year"),
+        ({"estimated_birth_year": local_today().year + 1}, "estimated_birth_year"),
+        ({"estimated_birth_year": 1899}, "estimated_birth_year"),
+        ({"estimated_birth_year": "1970s"}, "estimated_birth_year"),
         ({"stated_name": "名" * 101}, "stated_name"),
         ({"belongings": "a string"}, "belongings"),
         ({"belongings": ["x"] * 101}, "belongings"),
