@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("DOUDI_INSTANCE_DIR", PROJECT_ROOT / "instance"))
@@ -21,6 +22,16 @@ INSTANCE_DIR = Path(os.environ.get("DOUDI_INSTANCE_DIR", PROJECT_ROOT / "instanc
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _zone(value: str) -> str:
+    # Checked at start-up: an unknown zone would otherwise fail every report, and the
+    # dashboard, at their first date.
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"not a time zone name such as Asia/Shanghai: {value!r}") from exc
+    return value
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,12 @@ SETTINGS: list[Setting] = [
     Setting("SPATIALITE_LIBRARY_PATH", "mod_spatialite", str, "SpatiaLite extension to load."),
     Setting("LOG_LEVEL", "INFO", str, "Python log level."),
     Setting("LOG_JSON", True, _bool, "Structured (JSON) log lines on stderr."),
-    Setting("COUNTY_TIMEZONE", "Asia/Shanghai", str, "Zone used for dates in reports."),
+    Setting(
+        "COUNTY_TIMEZONE",
+        "Asia/Shanghai",
+        _zone,
+        "Zone used for dates in reports (IANA name; an unknown one stops start-up).",
+    ),
     Setting(
         "TRUSTED_PROXIES",
         0,
@@ -201,7 +217,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = os.environ.get(setting.name)
-        config[setting.name] = setting.parse(raw) if raw not in (None, "") else setting.default
+        try:
+            config[setting.name] = setting.parse(raw) if raw not in (None, "") else setting.default
+        except ValueError as exc:
+            raise ValueError(f"setting {setting.name}: {exc}") from exc
     config.update(overrides or {})
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _instance_secret_key()

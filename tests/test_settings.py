@@ -1,8 +1,11 @@
-"""Every setting is documented in the README's settings table."""
+"""Every setting is documented in the README's settings table; a bad value stops start-up
+naming the setting."""
 
 from pathlib import Path
 
-from api.config import SETTINGS
+import pytest
+
+from api.config import SETTINGS, load_config
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -11,3 +14,24 @@ def test_every_setting_is_in_the_readme():
     text = README.read_text(encoding="utf-8")
     missing = [setting.name for setting in SETTINGS if f"`{setting.name}`" not in text]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("COUNTY_TIMEZONE", "Mars/Olympus"),
+        ("COUNTY_TIMEZONE", "../etc/passwd"),
+        ("LONG_STAY_DAYS", "ninety"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_naming_it(monkeypatch, name, value):
+    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"setting {name}"):
+        load_config()
+
+
+def test_the_county_zone_may_be_another_one(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 32)
+    monkeypatch.setenv("COUNTY_TIMEZONE", "Asia/Urumqi")
+    assert load_config()["COUNTY_TIMEZONE"] == "Asia/Urumqi"
