@@ -3,6 +3,8 @@
 - ``AreaScoped``: rows belong to an area (``area_id``); jurisdiction filters them
   (``api.areas.scope``). Every table addressable by id in the API is area-scoped.
 - ``RoleRestricted``: only ``visible_to_roles`` may read the table at all.
+- ``RowRoleRestricted``: each row says which roles may read it (a task's realm, a photo's
+  owner kind); ``rows_readable_by(role)`` is the criterion that role's selects get.
 - ``Audited``: inserts, updates and deletes are written to the audit log
   (``api.audit.services``); ``audit_exclude`` names columns never copied there.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ColumnElement, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -23,6 +25,14 @@ class AreaScoped:
 
 class RoleRestricted:
     visible_to_roles: ClassVar[frozenset[str]] = frozenset()
+
+
+class RowRoleRestricted:
+    @classmethod
+    def rows_readable_by(cls, role: str | None) -> ColumnElement[bool]:
+        """The rows a caller of ``role`` (None: no caller) may read, as a WHERE criterion
+        on this model's columns (aliases are adapted by the ORM)."""
+        raise NotImplementedError
 
 
 class Audited:

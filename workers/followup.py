@@ -100,7 +100,9 @@ def visit_recorded(*visit_ids: int) -> int:
         if facts.presence_flagged:
             specs += rules.visit_presence_review(facts, supervisors.get(facts.area_id))
     created = services.create_all(specs)
-    services.close_satisfied_revisits([(f.household_id, f.visited_on, f.id) for f in all_facts])
+    services.close_satisfied_revisits(
+        [(f.household_id, f.visited_on, f.id, f.area_id) for f in all_facts]
+    )
     return len(created)
 
 
@@ -333,6 +335,7 @@ def escalate_overdue() -> int:
             due_on=task.due_on,
             status=task.status,
             assignee_id=task.assignee_id,
+            realm=task.realm,
             household_id=task.household_id,
         )
         created += len(services.create_all(rules.escalation(facts, supervisor, today, after)))

@@ -7,7 +7,10 @@ hook), so a route or service cannot forget the check:
   lies in the caller's subtree;
 - ``Area`` itself shows only the caller's subtree;
 - a model that mixes in ``RoleRestricted`` shows nothing to roles outside its
-  ``visible_to_roles`` (residents' data, for instance, never reaches outreach workers).
+  ``visible_to_roles`` (residents' data, for instance, never reaches outreach workers);
+- a model that mixes in ``RowRoleRestricted`` shows each role only the rows its
+  ``rows_readable_by(role)`` criterion admits (a task or a photo is read by the roles that
+  read what it is about: ``api.auth.realms``).
 
 The session fails closed: with no actor set, scoped models show nothing. Requests set the
 signed-in user as actor; jobs and CLI commands set ``SYSTEM`` explicitly. A query that must
@@ -28,7 +31,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from api.areas.models import Area
 from api.db import session
 from api.errors import Invalid
-from api.mixins import AreaScoped, RoleRestricted
+from api.mixins import AreaScoped, RoleRestricted, RowRoleRestricted
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,8 @@ def require_actor() -> Actor:
     return actor
 
 
-def _role_restricted_models() -> list[type]:
-    found, pending = [], list(RoleRestricted.__subclasses__())
+def _mapped_subclasses(mixin: type) -> list[type]:
+    found, pending = [], list(mixin.__subclasses__())
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
@@ -113,9 +116,13 @@ def _apply_jurisdiction(state: ORMExecuteState) -> None:
             ),
         ]
     role = actor.role if actor else None
-    for model in _role_restricted_models():
+    for model in _mapped_subclasses(RoleRestricted):
         if role not in model.visible_to_roles:
             options.append(with_loader_criteria(model, false(), include_aliases=True))
+    for model in _mapped_subclasses(RowRoleRestricted):
+        options.append(
+            with_loader_criteria(model, model.rows_readable_by(role), include_aliases=True)
+        )
     state.statement = state.statement.options(*options)
 
 

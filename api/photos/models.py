@@ -5,6 +5,11 @@ The upload stores the original privately and answers at once with ``status = pen
 the ``workers.photos.clean_photo`` job turns it upright, strips every metadata block,
 shrinks it and makes a thumbnail, then sets ``ready`` (or ``failed`` with a reason). Files
 are named by their SHA-256 under ``PHOTO_STORAGE_DIR``.
+
+A photo is read by the roles that read its owner (``api.auth.realms.RECORD_REALMS`` by
+``owner_kind``): the jurisdiction hook filters on it (``RowRoleRestricted``), so an
+outreach worker never gets an encounter's or a resident's photo, by id or in a list, and
+rescue staff never a visit's.
 """
 
 from __future__ import annotations
@@ -13,16 +18,28 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Index, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from api.auth.realms import record_kinds_readable_by
 from api.db import Base, utcnow
-from api.mixins import AreaScoped
+from api.mixins import AreaScoped, RowRoleRestricted
 
 PHOTO_STATUSES = ("pending", "ready", "failed")
+# The records photos are attached to; each has its realm in api.auth.realms.RECORD_REALMS.
+OWNER_KINDS = ("visit", "encounter", "resident", "open_day_event")
 
 
-class Photo(AreaScoped, Base):
+class Photo(AreaScoped, RowRoleRestricted, Base):
     __tablename__ = "photos"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'ready', 'failed')", name="status"),
@@ -62,3 +79,7 @@ class Photo(AreaScoped, Base):
     flags: Mapped[list[Any]] = mapped_column(default=list)
     distance_m: Mapped[float | None] = mapped_column(Float)
     age_hours: Mapped[float | None] = mapped_column(Float)
+
+    @classmethod
+    def rows_readable_by(cls, role: str | None) -> ColumnElement[bool]:
+        return cls.owner_kind.in_(record_kinds_readable_by(role))

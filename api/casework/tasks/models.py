@@ -6,6 +6,12 @@ where one is known, and what caused it as ``(source_kind, source_id)`` with the 
 that fired. These are plain columns, not foreign keys, so tasks do not depend on the
 other domains' tables (their branches migrate independently).
 
+``realm`` (``api.auth.realms``) says who reads the task: the realm of its subject (a
+household's or visit's task is the outreach workers', an encounter's, resident's or tracing
+case's the rescue centre's; supervisors and admins read both), an escalation's that of the
+task it escalates. Every path that makes a task sets it; the jurisdiction hook filters on it
+(``RowRoleRestricted``), so lists, counts and exports follow it as ids do.
+
 ``dedup_key`` (rule + subject + occurrence, e.g. ``revisit:household:42:2026-03-15``) is
 UNIQUE: a job that runs twice, or two workers racing, cannot create a task twice. Tasks
 made by hand have no key.
@@ -16,11 +22,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ColumnElement, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from api.auth.realms import realms_readable_by
 from api.db import Base, utcnow
-from api.mixins import AreaScoped, Audited
+from api.mixins import AreaScoped, Audited, RowRoleRestricted
 
 TASK_KINDS = (
     "assist_application",  # help apply for dibao / marginal / expenditure-hardship recognition
@@ -34,6 +41,37 @@ TASK_KINDS = (
     "escalation",  # an overdue task, raised to the assignee's supervisor
     "other",  # made by hand
 )
+# The kinds a person decides on (what a rule would also make, when it sees the need).
+_HUMAN_KINDS = frozenset(
+    {
+        "other",
+        "revisit",
+        "assist_application",
+        "temporary_assistance",
+        "return_visit",
+        "hospital_checkup",
+    }
+)
+# Which kinds each role may create by hand (POST /tasks). Every kind not listed for any
+# role is made only by the rules: ``escalation``, ``presence_review``, ``tracing_start``,
+# ``tracing_review`` (and any rule-made kind added later, which needs no entry here).
+MANUAL_KINDS_BY_ROLE: dict[str, frozenset[str]] = {
+    "outreach_worker": frozenset({"other", "revisit"}),
+    "rescue_staff": frozenset({"other", "return_visit", "hospital_checkup"}),
+    "supervisor": _HUMAN_KINDS,
+    "admin": _HUMAN_KINDS,
+}
+# What a hand-made task of these kinds is about (its ``subject_kind``, or a
+# ``household_id`` alone for a household): a revisit is of a household, a return visit or
+# a check-up of a person the centre met. ``other`` may be about any record the creator
+# sees, or about none.
+MANUAL_KIND_SUBJECTS: dict[str, frozenset[str]] = {
+    "revisit": frozenset({"household"}),
+    "assist_application": frozenset({"household", "visit"}),
+    "temporary_assistance": frozenset({"household", "visit"}),
+    "return_visit": frozenset({"encounter", "person"}),
+    "hospital_checkup": frozenset({"encounter", "person", "resident"}),
+}
 TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
 ACTIVE_STATUSES = ("open", "in_progress")
 PRIORITIES = ("low", "normal", "high")
@@ -49,7 +87,7 @@ SUBJECT_KINDS = (
 )
 
 
-class Task(AreaScoped, Audited, Base):
+class Task(AreaScoped, RowRoleRestricted, Audited, Base):
     """A follow-up task: the next step after something was recorded."""
 
     __tablename__ = "tasks"
@@ -74,6 +112,8 @@ class Task(AreaScoped, Audited, Base):
     subject_id: Mapped[int | None]
     household_id: Mapped[int | None] = mapped_column(index=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    # Who reads the task (api.auth.realms). No default: a path that forgot it fails.
+    realm: Mapped[str] = mapped_column(String(20))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # An escalation names the task it escalates.
@@ -92,6 +132,10 @@ class Task(AreaScoped, Audited, Base):
     history: Mapped[list[TaskHistory]] = relationship(
         order_by="TaskHistory.id", cascade="all, delete-orphan", lazy="select"
     )
+
+    @classmethod
+    def rows_readable_by(cls, role: str | None) -> ColumnElement[bool]:
+        return cls.realm.in_(realms_readable_by(role))
 
     @property
     def source(self) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from api.auth.realms import HOUSEHOLDS, RECORD_REALMS, RESCUE, SUPERVISION
+
 # Screening results that call for help with an application (or, with the household's
 # consent, a transfer straight into the marginal / expenditure-type recognition process).
 APPLICATION_SCREENINGS = {
@@ -41,7 +43,9 @@ ESCALATION_DUE_DAYS = 2
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """A task a rule asks for; ``dedup_key`` makes storing it idempotent."""
+    """A task a rule asks for; ``dedup_key`` makes storing it idempotent. ``realm``: who
+    reads it (``api.auth.realms``), the realm of its subject; a rule that names none makes
+    a task only supervisors and admins read (fail closed)."""
 
     kind: str
     rule: str
@@ -59,6 +63,7 @@ class TaskSpec:
     source_id: int | None = None
     parent_id: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    realm: str = SUPERVISION
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,7 @@ class TaskFacts:
     due_on: date
     status: str
     assignee_id: int | None
+    realm: str
     household_id: int | None = None
 
 
@@ -171,6 +177,7 @@ def application_help(visit: VisitFacts) -> list[TaskSpec]:
             source_kind="visit",
             source_id=visit.id,
             details={"screening_result": visit.screening_result, "programme": code},
+            realm=HOUSEHOLDS,
         )
     ]
 
@@ -199,6 +206,7 @@ def urgent_need(visit: VisitFacts) -> list[TaskSpec]:
             source_kind="visit",
             source_id=visit.id,
             details={"markers": found},
+            realm=HOUSEHOLDS,
         )
     ]
 
@@ -225,6 +233,7 @@ def visit_presence_review(visit: VisitFacts, supervisor_id: int | None) -> list[
             source_kind="visit",
             source_id=visit.id,
             details={"reasons": list(visit.presence_reasons)},
+            realm=HOUSEHOLDS,
         )
     ]
 
@@ -254,6 +263,7 @@ def photo_presence_review(
             source_kind="photo",
             source_id=photo.id,
             details={"flags": list(photo.flags), "owner": [photo.owner_kind, photo.owner_id]},
+            realm=RECORD_REALMS.get(photo.owner_kind, SUPERVISION),
         )
     ]
 
@@ -330,6 +340,7 @@ def revisit_due(
             source_kind="household",
             source_id=household.id,
             details={"last_visit_on": last, "cadence_days": cadence},
+            realm=HOUSEHOLDS,
         )
     ]
 
@@ -361,6 +372,7 @@ def encounter_followup(encounter: EncounterFacts) -> list[TaskSpec]:
         "source_kind": "encounter",
         "source_id": encounter.id,
         "details": {"outcome": encounter.outcome, "person_id": encounter.person_id},
+        "realm": RESCUE,
     }
     if encounter.outcome == "refused_aid" and encounter.vulnerable:
         return [
@@ -419,6 +431,7 @@ def long_stay_tracing(
             source_kind="resident",
             source_id=resident.id,
             details={"resident_id": resident.id, "case_id": case_id},
+            realm=RESCUE,
         )
     ]
 
@@ -445,6 +458,7 @@ def stale_tracing_case(case: TracingCaseFacts, today: date, stale_days: int) -> 
             source_kind="tracing_case",
             source_id=case.id,
             details={"last_action_on": case.last_action_on.isoformat()},
+            realm=RESCUE,
         )
     ]
 
@@ -485,5 +499,7 @@ def escalation(
             source_id=task.id,
             parent_id=task.id,
             details={"overdue_assignee_id": task.assignee_id, "days_late": days_late},
+            # An escalation is read by whoever reads the task it escalates.
+            realm=task.realm,
         )
     ]

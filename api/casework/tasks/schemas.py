@@ -22,9 +22,15 @@ class TaskSchema(Schema):
     reason = fields.String(allow_none=True, validate=validate.Length(max=4000))
     due_on = fields.Date(required=True)
     priority = fields.String(validate=validate.OneOf(PRIORITIES), load_default="normal")
-    area_id = fields.Integer(required=True)
+    area_id = fields.Integer(
+        metadata={"description": "default: the area of the subject (or household)"}
+    )
     assignee_id = fields.Integer(allow_none=True)
     household_id = fields.Integer(allow_none=True)
+    realm = fields.String(
+        dump_only=True,
+        metadata={"description": "who reads it: households, rescue or supervision"},
+    )
     subject_kind = fields.String(
         load_only=True, allow_none=True, validate=validate.OneOf(SUBJECT_KINDS)
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -29,8 +30,16 @@ from api.areas.models import Area
 from api.areas.scope import Actor, in_area, visible_area
 from api.audit.services import record_created
 from api.auth.models import User
-from api.casework.tasks.models import ACTIVE_STATUSES, Task, TaskHistory
+from api.auth.realms import SUPERVISION, may_read, realm_of_role
+from api.casework.tasks.models import (
+    ACTIVE_STATUSES,
+    MANUAL_KIND_SUBJECTS,
+    MANUAL_KINDS_BY_ROLE,
+    Task,
+    TaskHistory,
+)
 from api.casework.tasks.rules import TaskSpec
+from api.casework.tasks.subjects import Subject, visible_subject
 from api.db import session, utcnow
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -60,6 +69,7 @@ def _task_values(spec: TaskSpec) -> dict[str, Any]:
         "title": spec.title,
         "reason": spec.reason,
         "area_id": spec.area_id,
+        "realm": spec.realm,
         "due_on": spec.due_on,
         "priority": spec.priority,
         "assignee_id": spec.assignee_id,
@@ -108,6 +118,7 @@ def create_all(specs: list[TaskSpec]) -> list[TaskSpec]:
     """
     if not specs:
         return []
+    specs = _readable_assignees(specs)
     stored = _stored_keys({spec.dedup_key for spec in specs})
     new: list[TaskSpec] = []
     for spec in specs:
@@ -125,6 +136,44 @@ def create_all(specs: list[TaskSpec]) -> list[TaskSpec]:
         if "dedup_key" not in str(exc.orig):
             raise
     return [spec for spec in new if create_from_spec(spec) is not None]
+
+
+def _readable_assignees(specs: list[TaskSpec]) -> list[TaskSpec]:
+    """The specs, each assigned only to a user who may read its task (active, of a role
+    that reads its realm, in an area that contains its area); else left unassigned, in
+    the area's queue for its supervisors. A rule picks an assignee from facts (the last
+    visitor, the recorder); this keeps a stale or odd pick from leaking the task."""
+    assignee_ids = {spec.assignee_id for spec in specs if spec.assignee_id is not None}
+    if not assignee_ids:
+        return specs
+    users = {
+        row.id: row
+        for row in session.execute(
+            select(User.id, User.role, User.active, Area.path)
+            .join(Area, Area.id == User.area_id)
+            .where(User.id.in_(assignee_ids))
+            .execution_options(skip_scope=True)
+        )
+    }
+    paths = dict(
+        session.execute(
+            select(Area.id, Area.path)
+            .where(Area.id.in_({spec.area_id for spec in specs}))
+            .execution_options(skip_scope=True)
+        ).all()
+    )
+    kept = []
+    for spec in specs:
+        user = users.get(spec.assignee_id)  # type: ignore[arg-type]
+        if spec.assignee_id is not None and not (
+            user is not None
+            and user.active
+            and may_read(user.role, spec.realm)
+            and paths.get(spec.area_id, "").startswith(user.path)
+        ):
+            spec = replace(spec, assignee_id=None)
+        kept.append(spec)
+    return kept
 
 
 def _stored_keys(keys: set[str | None]) -> set[str | None]:
@@ -290,28 +339,38 @@ def is_active_user(user_id: int | None) -> bool:
     )
 
 
-def close_satisfied_revisits(visits: list[tuple[int, date, int]]) -> list[Task]:
-    """Visits, as (household id, local date, visit id), close their households' active
-    revisit tasks that they satisfy; of several visits, the first (by id) that does."""
+def close_satisfied_revisits(visits: list[tuple[int, date, int, int]]) -> list[Task]:
+    """Visits, as (household id, local date, visit id, visit's area id), close their
+    households' active revisit tasks that they satisfy; of several visits, the first (by
+    id) that does. A task is closed only by a visit in its own area (the area contains
+    the visit's): a task planted elsewhere for this household learns nothing of it."""
     from api.casework.tasks.rules import revisit_satisfied
 
-    by_household: dict[int, list[tuple[date, int]]] = {}
-    for household_id, visited_on, visit_id in sorted(visits, key=lambda v: v[2]):
-        by_household.setdefault(household_id, []).append((visited_on, visit_id))
+    by_household: dict[int, list[tuple[date, int, int]]] = {}
+    for household_id, visited_on, visit_id, area_id in sorted(visits, key=lambda v: v[2]):
+        by_household.setdefault(household_id, []).append((visited_on, visit_id, area_id))
     if not by_household:
         return []
-    closed = []
-    for task in session.scalars(
+    tasks = session.scalars(
         select(Task).where(
             Task.household_id.in_(by_household),
             Task.kind == "revisit",
             Task.status.in_(ACTIVE_STATUSES),
         )
-    ):
+    ).all()
+    if not tasks:
+        return []
+    paths = _area_paths(
+        {task.area_id for task in tasks} | {v[2] for vs in by_household.values() for v in vs}
+    )
+    closed = []
+    for task in tasks:
+        task_path = paths[task.area_id]
         satisfying = [
             (on, visit_id)
-            for on, visit_id in by_household[task.household_id]  # type: ignore[index]
-            if revisit_satisfied(task.details or {}, on)
+            for on, visit_id, area_id in by_household[task.household_id]  # type: ignore[index]
+            if paths.get(area_id, "").startswith(task_path)
+            and revisit_satisfied(task.details or {}, on)
         ]
         if not satisfying:
             continue
@@ -331,6 +390,16 @@ def close_satisfied_revisits(visits: list[tuple[int, date, int]]) -> list[Task]:
         closed.append(task)
     session.flush()
     return closed
+
+
+def _area_paths(area_ids: Collection[int]) -> dict[int, str]:
+    return dict(
+        session.execute(
+            select(Area.id, Area.path)
+            .where(Area.id.in_(area_ids))
+            .execution_options(skip_scope=True)
+        ).all()
+    )
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -395,42 +464,92 @@ def task_history(task: Task) -> list[TaskHistory]:
 # -- writing -------------------------------------------------------------------------------
 
 
-def _assignable(user_id: int, task_area: Area, field: str = "assignee_id") -> User:
-    """An active user in the caller's jurisdiction who can see the task's area."""
+def _assignee(user_id: int, field: str = "assignee_id") -> User:
+    """An active user in the caller's jurisdiction, else a 422 on ``field``."""
     user = session.scalar(select(User).where(User.id == user_id))
     if user is None or not user.active:
         raise Invalid({field: ["No such active user in your area."]})
-    if not task_area.path.startswith(user.area.path):
-        raise Invalid({field: ["This user's area does not cover the task's area."]})
     return user
 
 
+def _check_reads(user: User, task_area: Area, realm: str, field: str = "assignee_id") -> None:
+    """An assignee must be able to read the task: a role that reads its realm, an area
+    that contains the task's."""
+    if not task_area.path.startswith(user.area.path):
+        raise Invalid({field: ["This user's area does not cover the task's area."]})
+    if not may_read(user.role, realm):
+        raise Invalid({field: [f"A {user.role} does not see this task's records ({realm})."]})
+
+
+def _subject(actor: Actor, data: dict[str, Any]) -> tuple[Subject | None, list[Subject]]:
+    """What a new task is about (None: nothing), and every record it names (the subject
+    and its household), each visible to ``actor`` or a 422 on the field naming it."""
+    kind, record_id = data.get("subject_kind"), data.get("subject_id")
+    if (kind is None) != (record_id is None):
+        field = "subject_id" if record_id is None else "subject_kind"
+        raise Invalid({field: ["Give subject_kind and subject_id together."]})
+    named: list[Subject] = []
+    household = None
+    if data.get("household_id") is not None:
+        household = visible_subject(actor, "household", data["household_id"], "household_id")
+        named.append(household)
+    if kind is None:
+        return household, named
+    subject = visible_subject(actor, kind, record_id, "subject_id")  # type: ignore[arg-type]
+    named.append(subject)
+    if household is not None and subject.household_id != household.id:
+        raise Invalid({"household_id": ["Not the household of the task's subject."]})
+    return subject, named
+
+
 def create_task(actor: Actor, data: dict[str, Any]) -> Task:
-    """A task made by hand. Workers make tasks for themselves; supervisors for anyone in
-    their jurisdiction whose area covers the task's."""
-    area = visible_area(data["area_id"])
+    """A task made by hand, of a kind the caller's role may make
+    (``MANUAL_KINDS_BY_ROLE``), about a record the caller sees or about none.
+
+    Its area defaults to the subject's and must contain it; it is read by whoever reads
+    the subject (its realm). Workers make tasks for themselves; supervisors and admins
+    assign them to anyone who may read them, or leave them unassigned (the area's queue,
+    ``GET /tasks?area_id=&unassigned=true``)."""
+    kind = data.get("kind") or "other"
+    allowed = MANUAL_KINDS_BY_ROLE.get(actor.role, frozenset())
+    if kind not in allowed:
+        raise Invalid(
+            {"kind": [f"Not made by hand by your role; yours: {', '.join(sorted(allowed))}."]}
+        )
+    subject, named = _subject(actor, data)
+    subject_kinds = MANUAL_KIND_SUBJECTS.get(kind)
+    if subject_kinds is not None and (subject is None or subject.kind not in subject_kinds):
+        raise Invalid(
+            {"subject_kind": [f"A {kind} task is about a {' or '.join(sorted(subject_kinds))}."]}
+        )
+    area = _task_area(data.get("area_id"), subject, named)
     assignee_id = data.get("assignee_id", actor.user_id)
-    if (
-        assignee_id is not None
-        and assignee_id != actor.user_id
-        and actor.role not in SUPERVISING_ROLES
-    ):
-        raise Forbidden("Only supervisors assign tasks to others.")
-    if assignee_id is not None:
-        _assignable(assignee_id, area)
+    if assignee_id != actor.user_id and actor.role not in SUPERVISING_ROLES:
+        raise Forbidden("Only supervisors assign tasks to others or leave them unassigned.")
+    assignee = _assignee(assignee_id) if assignee_id is not None else None
+    if subject is not None:
+        realm = subject.realm
+    elif actor.role in SUPERVISING_ROLES:
+        # About no record: the realm of whoever does it; kept for the supervisors if nobody.
+        realm = realm_of_role(assignee.role) if assignee is not None else SUPERVISION
+    else:
+        realm = realm_of_role(actor.role)
+    if assignee is not None:
+        _check_reads(assignee, area, realm)
     task = Task(
-        kind=data.get("kind") or "other",
+        kind=kind,
         rule="manual",
         title=data["title"],
         reason=data.get("reason"),
         area_id=area.id,
+        realm=realm,
         due_on=data["due_on"],
         priority=data.get("priority") or "normal",
         assignee_id=assignee_id,
         created_by_id=actor.user_id,
-        household_id=data.get("household_id"),
-        subject_kind=data.get("subject_kind"),
-        subject_id=data.get("subject_id"),
+        household_id=subject.household_id if subject is not None else None,
+        subject_kind=subject.kind if subject is not None else None,
+        subject_id=subject.id if subject is not None else None,
         source_kind="user",
         source_id=actor.user_id,
         details={},
@@ -441,6 +560,20 @@ def create_task(actor: Actor, data: dict[str, Any]) -> Task:
     session.add(TaskHistory(task_id=task.id, actor_id=actor.user_id, action="created"))
     session.flush()
     return task
+
+
+def _task_area(area_id: int | None, subject: Subject | None, named: list[Subject]) -> Area:
+    """The new task's area: the one given (the caller's to use) or the subject's; it must
+    contain the area of every record the task names."""
+    if area_id is None:
+        if subject is None:
+            raise Invalid({"area_id": ["Required for a task about no record."]})
+        area_id = subject.area_id
+    area = visible_area(area_id)
+    paths = _area_paths({record.area_id for record in named})
+    if any(not paths[record.area_id].startswith(area.path) for record in named):
+        raise Invalid({"area_id": ["The task's area must contain the area of what it is about."]})
+    return area
 
 
 _WORKER_FIELDS = {"status", "outcome_note"}
@@ -468,7 +601,7 @@ def update_task(actor: Actor, task: Task, changes: dict[str, Any]) -> Task:
     ):
         raise Invalid({"outcome_note": ["Say what was done (or why not) when closing a task."]})
     if "assignee_id" in changes and changes["assignee_id"] is not None:
-        _assignable(changes["assignee_id"], task_area_of(task))
+        _check_reads(_assignee(changes["assignee_id"]), task_area_of(task), task.realm)
 
     recorded: dict[str, Any] = {}
     for key, value in changes.items():

@@ -153,10 +153,14 @@ def task(
     status: str = "open",
     title: str | None = None,
     priority: str = "normal",
+    realm: str = "households",
+    household_id: int | None = None,
 ) -> Task:
     row = _flush(
         Task(
             kind=kind,
+            realm=realm,
+            household_id=household_id,
             rule="manual",
             title=title or f"测试任务{next(_counter)}",
             area_id=area.id,

@@ -251,6 +251,7 @@ def task(**overrides):
         "due_on": DAY,
         "status": "open",
         "assignee_id": 11,
+        "realm": "households",
     }
     values.update(overrides)
     return rules.TaskFacts(**values)

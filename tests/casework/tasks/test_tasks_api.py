@@ -220,7 +220,14 @@ def test_new_task_missing_fields_is_422(client, areas):
     worker = factories.user("outreach_worker", areas.town_a)
     response = post(client, worker, {})
     assert response.status_code == 422
-    assert {"title", "due_on", "area_id"} <= set(response.json["errors"])
+    assert {"title", "due_on"} <= set(response.json["errors"])
+
+
+def test_new_task_about_no_record_needs_an_area(client, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    response = post(client, worker, {"title": "送米面油", "due_on": TODAY.isoformat()})
+    assert response.status_code == 422
+    assert "area_id" in response.json["errors"]
 
 
 def test_new_task_in_another_town_is_422(client, areas):

@@ -81,6 +81,7 @@ def task(
     set_actor(None, SYSTEM)
     row = Task(
         kind=kind,
+        realm="households",
         title=f"测试任务{next(_counter)}",
         area_id=area.id,
         assignee_id=assignee.id if assignee else None,
