@@ -22,11 +22,6 @@ down_revision: str | None = "0005_tasks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_MAKER_ROLE = (
-    "(SELECT users.role FROM users "
-    "WHERE users.id = COALESCE(tasks.created_by_id, tasks.assignee_id))"
-)
-
 
 def upgrade() -> None:
     # SQLite adds a NOT NULL column only with a default; 'supervision' is also the
@@ -47,9 +42,11 @@ def upgrade() -> None:
         "THEN 'households' "
         "WHEN kind IN ('return_visit', 'hospital_checkup', 'tracing_start', 'tracing_review') "
         "THEN 'rescue' "
-        f"WHEN {_MAKER_ROLE} = 'outreach_worker' THEN 'households' "
-        f"WHEN {_MAKER_ROLE} = 'rescue_staff' THEN 'rescue' "
-        "ELSE 'supervision' END "
+        # About no record: the realm of the role of who made it (or holds it).
+        "ELSE CASE (SELECT users.role FROM users "
+        "WHERE users.id = COALESCE(tasks.created_by_id, tasks.assignee_id)) "
+        "WHEN 'outreach_worker' THEN 'households' WHEN 'rescue_staff' THEN 'rescue' "
+        "ELSE 'supervision' END END "
         "WHERE subject_kind IS NULL OR subject_kind <> 'task'"
     )
     op.execute(
