@@ -77,13 +77,26 @@ def visit(
 
 
 def photo(visit_row: Any, flagged: bool = True) -> Any:
+    return owned_photo(
+        "visit", visit_row.id, visit_row.area_id, flagged, reference_time=visit_row.visited_at
+    )
+
+
+def owned_photo(
+    owner_kind: str,
+    owner_id: int,
+    area_id: int,
+    flagged: bool = False,
+    reference_time: datetime | None = None,
+) -> Any:
+    """A ready photo of any owner (a visit, an encounter, a resident, an open day)."""
     from api.photos.models import Photo
 
     return _flush(
         Photo(
-            owner_kind="visit",
-            owner_id=visit_row.id,
-            area_id=visit_row.area_id,
+            owner_kind=owner_kind,
+            owner_id=owner_id,
+            area_id=area_id,
             client_uuid=str(uuid.uuid4()),
             content_hash="p" * 64,
             media_type="image/jpeg",
@@ -92,7 +105,7 @@ def photo(visit_row: Any, flagged: bool = True) -> Any:
             status="ready",
             flagged=flagged,
             flags=["exif_far_from_visit"] if flagged else [],
-            reference_time=visit_row.visited_at,
+            reference_time=reference_time,
         )
     )
 
