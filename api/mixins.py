@@ -4,7 +4,9 @@
   (``api.areas.scope``). Every table addressable by id in the API is area-scoped.
 - ``RoleRestricted``: only ``visible_to_roles`` may read the table at all.
 - ``Audited``: inserts, updates and deletes are written to the audit log
-  (``api.audit.services``); ``audit_exclude`` names columns never copied there.
+  (``api.audit.services``); ``audit_exclude`` names columns never copied there, and
+  ``audit_collections`` maps one-to-many relationships (a household's members) to the
+  field under which the parent's entry shows their rows' old and new contents.
 """
 
 from __future__ import annotations
@@ -27,3 +29,7 @@ class RoleRestricted:
 
 class Audited:
     audit_exclude: ClassVar[frozenset[str]] = frozenset()
+    # Child rows written through their parent (replaced as a list, reached only through
+    # it) are audited as a field of the parent's entry, so that one household's history
+    # is one record's history.
+    audit_collections: ClassVar[dict[str, str]] = {}

@@ -37,6 +37,58 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _child_row(item: Any, parent_keys: set[str], old: bool) -> Any:
+    """A child row's columns as of now (or, ``old``, as last flushed), without the key back
+    to the parent nor a lone surrogate id (rows replaced as a list get new ids each time);
+    a row with a single column left is shown as its value (a focus group's name)."""
+    state = inspect(item)
+    primary_key = state.mapper.primary_key
+    values: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in parent_keys or (len(primary_key) == 1 and attr.columns[0] is primary_key[0]):
+            continue
+        value = state.dict.get(key)
+        if old:
+            history = state.attrs[key].history
+            if history.has_changes():
+                # As for a parent's own columns: an old value never loaded counts as None.
+                value = history.deleted[0] if history.deleted else None
+        values[key] = _plain(value)
+    if len(values) == 1:
+        return next(iter(values.values()))
+    return values
+
+
+def _collections(obj: Audited, action: str) -> dict[str, Any]:
+    """``audit_collections`` of ``obj`` that this flush changed: {field: {old, new}} with
+    the rows' contents (only collections already loaded: a flush must not load more)."""
+    state = inspect(obj)
+    changes: dict[str, Any] = {}
+    for key, field in obj.audit_collections.items():
+        if key not in state.dict:
+            continue
+        prop = state.mapper.relationships[key]
+        parent_keys = {column.key for column in prop.remote_side}
+        history = state.attrs[key].history
+        current = list(state.dict[key])
+        if action == "create":
+            new = [_child_row(item, parent_keys, old=False) for item in current]
+            if new:
+                changes[field] = {"new": new}
+            continue
+        before = [*history.unchanged, *history.deleted] if history.has_changes() else current
+        old = [_child_row(item, parent_keys, old=True) for item in before]
+        if action == "delete":
+            if old:
+                changes[field] = {"old": old}
+            continue
+        new = [_child_row(item, parent_keys, old=False) for item in current]
+        if old != new:
+            changes[field] = {"old": old, "new": new}
+    return changes
+
+
 def _created(values: dict[str, Any], exclude: frozenset[str]) -> dict[str, Any]:
     return mask_personal(
         {k: {"new": _plain(v)} for k, v in values.items() if k not in exclude and v is not None}
@@ -46,9 +98,12 @@ def _created(values: dict[str, Any], exclude: frozenset[str]) -> dict[str, Any]:
 def _changes(obj: Audited, action: str) -> dict[str, Any]:
     state = inspect(obj)
     if action == "create":
-        return _created(
-            {a.key: getattr(obj, a.key) for a in state.mapper.column_attrs}, obj.audit_exclude
-        )
+        return {
+            **_created(
+                {a.key: getattr(obj, a.key) for a in state.mapper.column_attrs}, obj.audit_exclude
+            ),
+            **mask_personal(_collections(obj, action)),
+        }
     changes: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
@@ -63,6 +118,7 @@ def _changes(obj: Audited, action: str) -> dict[str, Any]:
             new = history.added[0] if history.added else None
             if _plain(old) != _plain(new):
                 changes[key] = {"old": _plain(old), "new": _plain(new)}
+    changes.update(_collections(obj, action))
     return mask_personal(changes)
 
 
@@ -88,7 +144,9 @@ def _write_audit_entries(db_session: Session, _flush: UOWTransaction) -> None:
         for obj in objects:
             if not isinstance(obj, Audited):
                 continue
-            if action == "update" and not db_session.is_modified(obj, include_collections=False):
+            if action == "update" and not db_session.is_modified(
+                obj, include_collections=bool(obj.audit_collections)
+            ):
                 continue
             changes = _changes(obj, action)
             if action == "update" and not changes:

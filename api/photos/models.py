@@ -10,20 +10,25 @@ are named by their SHA-256 under ``PHOTO_STORAGE_DIR``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, utcnow
-from api.mixins import AreaScoped
+from api.mixins import AreaScoped, Audited
 
 PHOTO_STATUSES = ("pending", "ready", "failed")
 
 
-class Photo(AreaScoped, Base):
+class Photo(AreaScoped, Audited, Base):
+    """A photo of a record. Audited: the upload (create), the cleaning job's outcome
+    (update to ``ready`` or ``failed`` with the reason) and a deletion each leave an entry."""
+
     __tablename__ = "photos"
+    # The upload's fingerprint and the thumbnail's hash say nothing a reader needs.
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"content_hash", "thumbnail_sha256"})
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'ready', 'failed')", name="status"),
         Index("ix_photos_owner", "owner_kind", "owner_id"),
