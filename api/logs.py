@@ -27,7 +27,11 @@ class MaskIdNumbers(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_text(record.getMessage())
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # arguments that do not fit: the handler reports it (handleError)
+        record.msg = mask_text(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -39,9 +43,10 @@ class MaskIdNumbers(logging.Filter):
 
 
 MASK_ID_NUMBERS = MaskIdNumbers()
-# Loggers that do not reach the root handler (gunicorn's access log writes the request
-# line, query string included, to handlers of its own).
-OWN_HANDLER_LOGGERS = ("gunicorn.access", "gunicorn.error")
+# Loggers that may not reach the root handler: gunicorn's write to handlers of their own
+# (the access log holds request lines, query strings included), and RQ's do when RQ set up
+# its handlers before ours (a job's traceback).
+OWN_HANDLER_LOGGERS = ("gunicorn.access", "gunicorn.error", "rq.worker", "rq.job")
 
 
 class JsonFormatter(logging.Formatter):

@@ -66,3 +66,9 @@ def test_a_failed_jobs_stored_error_is_masked(db, run_jobs):
     run_jobs()
     last_error = db.scalar(select(OutboxJob.last_error).where(OutboxJob.id == job_id))
     assert last_error == f"RuntimeError: boom: 户主{ID_MASKED}"
+
+
+def test_a_record_whose_arguments_do_not_fit_is_left_to_the_handler(app):
+    record = logging.LogRecord("api.x", logging.INFO, __file__, 1, "%d", ("x",), None)
+    assert MASK_ID_NUMBERS.filter(record)
+    assert record.args == ("x",)
