@@ -6,7 +6,9 @@
 - ``RowRoleRestricted``: each row says which roles may read it (a task's realm, a photo's
   owner kind); ``rows_readable_by(role)`` is the criterion that role's selects get.
 - ``Audited``: inserts, updates and deletes are written to the audit log
-  (``api.audit.services``); ``audit_exclude`` names columns never copied there.
+  (``api.audit.services``); ``audit_exclude`` names columns never copied there, and
+  ``audit_collections`` maps one-to-many relationships (a household's members) to the
+  field under which the parent's entry shows their rows' old and new contents.
 """
 
 from __future__ import annotations
@@ -37,3 +39,7 @@ class RowRoleRestricted:
 
 class Audited:
     audit_exclude: ClassVar[frozenset[str]] = frozenset()
+    # Child rows written through their parent (replaced as a list, reached only through
+    # it) are audited as a field of the parent's entry, so that one household's history
+    # is one record's history.
+    audit_collections: ClassVar[dict[str, str]] = {}

@@ -17,6 +17,7 @@ from flask import has_app_context
 from sqlalchemy import select, update
 
 from api.areas.scope import SYSTEM, set_actor
+from api.common.idnumber import mask_text
 from api.db import session, utcnow
 from api.jobs.models import OutboxJob
 from workers.app import get_app
@@ -63,10 +64,12 @@ def _run(outbox_id: int) -> str:
 def _record_failure(outbox_id: int, exc: Exception) -> None:
     log.exception("job %s failed", outbox_id)
     set_actor(None, SYSTEM)
+    # An exception's text may quote the data it failed on (a database error names the row).
+    error = mask_text(f"{type(exc).__name__}: {exc}")[:2000]
     session.execute(
         update(OutboxJob)
         .where(OutboxJob.id == outbox_id)
-        .values(attempts=OutboxJob.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        .values(attempts=OutboxJob.attempts + 1, last_error=error)
     )
     session.commit()
 

@@ -1,8 +1,10 @@
+from typing import Any
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.audit.services import audit_query
+from api.audit.services import ACTIONS, audit_query
 from api.auth.permissions import require_roles
 from api.common.pagination import PAGINATION, paginate
 
@@ -13,18 +15,35 @@ class AuditEntrySchema(Schema):
     id = fields.Integer()
     at = fields.AwareDateTime()
     actor_id = fields.Integer(allow_none=True)
-    action = fields.String(metadata={"description": "create, update, delete or reveal"})
+    action = fields.String(metadata={"description": ", ".join(ACTIONS)})
     table_name = fields.String()
     record_id = fields.String()
     area_id = fields.Integer(allow_none=True)
-    changes = fields.Dict(metadata={"description": "field -> {old, new}; ID numbers masked"})
+    changes = fields.Dict(
+        metadata={
+            "description": "field -> {old, new}; reveal: {revealed}; export and map: "
+            "{endpoint, filters, rows, complete}; ID numbers masked"
+        }
+    )
     request_id = fields.String(allow_none=True)
 
 
 class AuditQuerySchema(Schema):
-    table_name = fields.String()
+    table_name = fields.String(metadata={"description": "record kind (households, photos…)"})
     record_id = fields.String()
     actor_id = fields.Integer()
+    action = fields.List(
+        fields.String(validate=validate.OneOf(ACTIONS)),
+        metadata={"description": "one or more (repeat the parameter): " + ", ".join(ACTIONS)},
+    )
+    area_id = fields.Integer(metadata={"description": "entries of this area's subtree"})
+    from_date = fields.Date(data_key="from", metadata={"description": "first local day"})
+    to_date = fields.Date(data_key="to", metadata={"description": "last local day, inclusive"})
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("from_date") and data.get("to_date") and data["from_date"] > data["to_date"]:
+            raise ValidationError("Must not be after `to`.", "from")
 
 
 @blp.route("")
@@ -35,7 +54,4 @@ class AuditEntries(MethodView):
     @blp.paginate(**PAGINATION)
     def get(self, filters, pagination_parameters):
         """Audit entries in the caller's area, newest first"""
-        return paginate(
-            audit_query(**{k: filters.get(k) for k in ("table_name", "record_id", "actor_id")}),
-            pagination_parameters,
-        )
+        return paginate(audit_query(**filters), pagination_parameters)

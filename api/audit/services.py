@@ -4,25 +4,35 @@ A session listener writes one entry per inserted, updated or deleted ``Audited``
 flush time, in the same transaction as the change: a change that rolls back leaves no
 entry, and a change that commits always has one. Values pass through ``mask_personal``,
 so ID numbers never sit in the log in full.
+
+Reads are logged where they show personal data in bulk or in full: ``record_reveal`` (ID
+numbers in full) and ``record_bulk_read`` (exports, map layers: who, which filter, how
+many rows).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import g, has_request_context
+from flask import g, has_request_context, request
 from geoalchemy2.elements import WKBElement, WKTElement
-from sqlalchemy import Select, event, insert, inspect, select
+from sqlalchemy import Select, event, insert, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
-from api.areas.scope import current_actor
+from api.areas.scope import current_actor, in_area
 from api.audit.models import AuditEntry
+from api.common.county_time import local_day_bounds
 from api.common.fields import geometry_to_geojson
 from api.common.idnumber import mask_personal
 from api.db import session, utcnow
 from api.mixins import Audited
+
+# What an entry records: a change (create, update, delete, by the flush listener), an ID
+# number seen in full (reveal), a bulk read of personal data (export, map).
+ACTIONS = ("create", "update", "delete", "reveal", "export", "map")
 
 
 def _plain(value: Any) -> Any:
@@ -37,6 +47,58 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _child_row(item: Any, parent_keys: set[str], old: bool) -> Any:
+    """A child row's columns as of now (or, ``old``, as last flushed), without the key back
+    to the parent nor a lone surrogate id (rows replaced as a list get new ids each time);
+    a row with a single column left is shown as its value (a focus group's name)."""
+    state = inspect(item)
+    primary_key = state.mapper.primary_key
+    values: dict[str, Any] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in parent_keys or (len(primary_key) == 1 and attr.columns[0] is primary_key[0]):
+            continue
+        value = state.dict.get(key)
+        if old:
+            history = state.attrs[key].history
+            if history.has_changes():
+                # As for a parent's own columns: an old value never loaded counts as None.
+                value = history.deleted[0] if history.deleted else None
+        values[key] = _plain(value)
+    if len(values) == 1:
+        return next(iter(values.values()))
+    return values
+
+
+def _collections(obj: Audited, action: str) -> dict[str, Any]:
+    """``audit_collections`` of ``obj`` that this flush changed: {field: {old, new}} with
+    the rows' contents (only collections already loaded: a flush must not load more)."""
+    state = inspect(obj)
+    changes: dict[str, Any] = {}
+    for key, field in obj.audit_collections.items():
+        if key not in state.dict:
+            continue
+        prop = state.mapper.relationships[key]
+        parent_keys = {column.key for column in prop.remote_side}
+        history = state.attrs[key].history
+        current = list(state.dict[key])
+        if action == "create":
+            new = [_child_row(item, parent_keys, old=False) for item in current]
+            if new:
+                changes[field] = {"new": new}
+            continue
+        before = [*history.unchanged, *history.deleted] if history.has_changes() else current
+        old = [_child_row(item, parent_keys, old=True) for item in before]
+        if action == "delete":
+            if old:
+                changes[field] = {"old": old}
+            continue
+        new = [_child_row(item, parent_keys, old=False) for item in current]
+        if old != new:
+            changes[field] = {"old": old, "new": new}
+    return changes
+
+
 def _created(values: dict[str, Any], exclude: frozenset[str]) -> dict[str, Any]:
     return mask_personal(
         {k: {"new": _plain(v)} for k, v in values.items() if k not in exclude and v is not None}
@@ -46,9 +108,12 @@ def _created(values: dict[str, Any], exclude: frozenset[str]) -> dict[str, Any]:
 def _changes(obj: Audited, action: str) -> dict[str, Any]:
     state = inspect(obj)
     if action == "create":
-        return _created(
-            {a.key: getattr(obj, a.key) for a in state.mapper.column_attrs}, obj.audit_exclude
-        )
+        return {
+            **_created(
+                {a.key: getattr(obj, a.key) for a in state.mapper.column_attrs}, obj.audit_exclude
+            ),
+            **mask_personal(_collections(obj, action)),
+        }
     changes: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
@@ -63,6 +128,7 @@ def _changes(obj: Audited, action: str) -> dict[str, Any]:
             new = history.added[0] if history.added else None
             if _plain(old) != _plain(new):
                 changes[key] = {"old": _plain(old), "new": _plain(new)}
+    changes.update(_collections(obj, action))
     return mask_personal(changes)
 
 
@@ -88,7 +154,9 @@ def _write_audit_entries(db_session: Session, _flush: UOWTransaction) -> None:
         for obj in objects:
             if not isinstance(obj, Audited):
                 continue
-            if action == "update" and not db_session.is_modified(obj, include_collections=False):
+            if action == "update" and not db_session.is_modified(
+                obj, include_collections=bool(obj.audit_collections)
+            ):
                 continue
             changes = _changes(obj, action)
             if action == "update" and not changes:
@@ -157,7 +225,88 @@ def record_reveal(table_name: str, records: list[Any], fields: list[str]) -> Non
     )
 
 
-def audit_query(table_name: str | None, record_id: str | None, actor_id: int | None) -> Select:
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(item) for item in value]
+    value = _plain(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class BulkRead:
+    """A bulk read's audit entry, for ``finish_bulk_read`` to complete."""
+
+    entry_id: int
+    changes: dict[str, Any]
+
+
+def record_bulk_read(
+    action: str,
+    table_name: str,
+    area_id: int | None,
+    filters: dict[str, Any],
+    rows: int | None = None,
+) -> BulkRead:
+    """Log that the current actor read many people's records at once (``action``: export,
+    map): the endpoint, ``filters`` (the parsed query arguments, defaults included) and
+    the number of ``rows`` sent, None until a streamed read finishes. ``area_id`` is the
+    area read (the actor's own when None), so supervisors see the entry in their area."""
+    actor = current_actor()
+    changes = mask_personal(
+        {
+            "endpoint": request.path if has_request_context() else None,
+            "filters": _jsonable(filters),
+            "rows": rows,
+        }
+    )
+    if rows is None:
+        changes["complete"] = False
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=actor.user_id if actor else None,
+        action=action,
+        table_name=table_name,
+        record_id="",  # many records
+        area_id=area_id or (actor.area_id if actor else None),
+        changes=changes,
+        request_id=_request_id(),
+    )
+    session.add(entry)
+    session.flush()
+    return BulkRead(entry.id, changes)
+
+
+def finish_bulk_read(read: BulkRead, rows: int, complete: bool) -> None:
+    """Complete a streamed read's entry once the stream has ended, to the last row or not
+    (the client went away, a read failed): ``rows`` sent so far.
+
+    Runs in a short transaction of its own, after the stream's reads (their transaction is
+    ended first, whatever state a failed read left it in): the entry itself was committed
+    with the request, before the first byte, so it exists however the stream ends.
+    """
+    session.rollback()
+    session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.id == read.entry_id)
+        .values(changes={**read.changes, "rows": rows, "complete": complete})
+    )
+    session.commit()
+
+
+def audit_query(
+    table_name: str | None = None,
+    record_id: str | None = None,
+    actor_id: int | None = None,
+    action: list[str] | None = None,
+    area_id: int | None = None,
+    from_date: date | None = None,
+    to_date: date | None = None,
+) -> Select:
+    """Entries newest first, filtered; ``from_date``/``to_date`` are county days."""
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
     if table_name:
         stmt = stmt.where(AuditEntry.table_name == table_name)
@@ -165,4 +314,12 @@ def audit_query(table_name: str | None, record_id: str | None, actor_id: int | N
         stmt = stmt.where(AuditEntry.record_id == record_id)
     if actor_id:
         stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action.in_(action))
+    if area_id:
+        stmt = stmt.where(in_area(AuditEntry.area_id, area_id))
+    if from_date:
+        stmt = stmt.where(AuditEntry.at >= local_day_bounds(from_date)[0])
+    if to_date:
+        stmt = stmt.where(AuditEntry.at < local_day_bounds(to_date)[1])
     return stmt

@@ -13,8 +13,13 @@ from typing import Any
 _PATTERN = re.compile(r"^\d{17}[\dX]$")
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _CHECK_CHARS = "10X98765432"
-# Anything in free data that looks like an ID number, for masking in logs and audit.
-_EMBEDDED = re.compile(r"\b\d{17}[\dXx]\b")
+# A maximal run of digits (any script's: full-width ０-９ are typed in Chinese text too),
+# with a final check character X. Not ``\b``: CJK characters are word characters, so
+# "身份证440229198001011230已核实" has no word boundary around the number.
+_DIGIT_RUN = re.compile(r"(?<!\d)\d+[XxＸｘ]?(?!\d)")
+# An old 15-digit number (1985-1999): 6-digit division code (never starting with 0), then
+# the birth date as YYMMDD, then a 3-digit sequence.
+_OLD_NUMBER = re.compile(r"[1-9]\d{5}\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}", re.ASCII)
 
 
 def check_character(first17: str) -> str:
@@ -46,12 +51,38 @@ def mask_id_number(value: str | None) -> str | None:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if len(run) < 15:
+        return run
+    if len(run) == 15 and not _OLD_NUMBER.fullmatch(run):
+        return run  # e.g. a phone number dialled from abroad, 0086 13800138000
+    return mask_id_number(run) or run
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every run that is or may hold an ID number masked (first and last
+    four characters kept), whatever surrounds it.
+
+    The rule works on maximal runs of digits (a final X counts): a run of 16 or more is
+    masked whole, because it is an 18-character ID number, or holds one glued to other
+    digits, or is a bank-card number; a run of exactly 15 is masked when it reads as an
+    old number (division code, YYMMDD birth date); shorter runs (phone numbers, dates,
+    amounts, 12-digit division codes) are left alone.
+    """
+    return _DIGIT_RUN.sub(_mask_run, text)
+
+
 def mask_personal(value: Any) -> Any:
-    """A copy of ``value`` (JSON-like) with every embedded ID number masked."""
+    """A copy of ``value`` (JSON-like: strings, dicts, lists, nested) with ``mask_text``
+    applied to every string, keys included."""
     if isinstance(value, str):
-        return _EMBEDDED.sub(lambda m: mask_id_number(m.group(0).upper()) or "", value)
+        return mask_text(value)
     if isinstance(value, dict):
-        return {key: mask_personal(item) for key, item in value.items()}
+        return {
+            mask_text(key) if isinstance(key, str) else key: mask_personal(item)
+            for key, item in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [mask_personal(item) for item in value]
     return value

@@ -15,7 +15,7 @@ rescue staff never a visit's.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -32,15 +32,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.auth.realms import record_kinds_readable_by
 from api.db import Base, utcnow
-from api.mixins import AreaScoped, RowRoleRestricted
+from api.mixins import AreaScoped, Audited, RowRoleRestricted
 
 PHOTO_STATUSES = ("pending", "ready", "failed")
 # The records photos are attached to; each has its realm in api.auth.realms.RECORD_REALMS.
 OWNER_KINDS = ("visit", "encounter", "resident", "open_day_event")
 
 
-class Photo(AreaScoped, RowRoleRestricted, Base):
+class Photo(AreaScoped, RowRoleRestricted, Audited, Base):
+    """A photo of a record. Audited: the upload (create), the cleaning job's outcome
+    (update to ``ready`` or ``failed`` with the reason) and a deletion each leave an entry."""
+
     __tablename__ = "photos"
+    # The upload's fingerprint and the thumbnail's hash say nothing a reader needs.
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"content_hash", "thumbnail_sha256"})
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'ready', 'failed')", name="status"),
         Index("ix_photos_owner", "owner_kind", "owner_id"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -114,6 +114,11 @@ class Household(AreaScoped, Audited, Base):
     """A household on the register (户)."""
 
     __tablename__ = "households"
+    audit_collections: ClassVar[dict[str, str]] = {
+        "members": "members",
+        "focus_group_rows": "focus_groups",
+        "programme_rows": "programmes",
+    }
     __table_args__ = (
         CheckConstraint("urban_rural IN ('urban', 'rural')", name="urban_rural"),
         Index("ix_households_area_head_name", "area_id", "head_name"),

@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
+from api.common.idnumber import mask_text
 from api.errors import ServiceUnavailable
 
 
@@ -53,7 +54,10 @@ def rq_failed_jobs(app: Flask, start: int, count: int) -> tuple[int, list[dict[s
 
 
 def _exc_info(job: Job) -> str | None:
+    # RQ keeps the traceback as the job raised it; an exception's text may quote the data
+    # it failed on, so it is masked on the way out.
     result = job.latest_result()
     if result is not None and result.exc_string:
-        return result.exc_string
-    return getattr(job, "exc_info", None)
+        return mask_text(result.exc_string)
+    exc_info = getattr(job, "exc_info", None)
+    return mask_text(exc_info) if exc_info else exc_info

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api.audit.services import record_bulk_read
 from api.auth.permissions import accepts, require_roles
 from api.common.pagination import PAGINATION, paginate
 from api.photos import services as photo_services
@@ -140,7 +141,9 @@ class PatrolMap(MethodView):
     @patrols_blp.response(200, PatrolMapSchema)
     def get(self, filters):
         """Patrol routes as a GeoJSON FeatureCollection (campaign, dates, bbox)"""
-        return services.patrol_features(filters, _settings())
+        layer = services.patrol_features(filters, _settings())
+        record_bulk_read("map", "patrols", filters.get("area_id"), filters, len(layer["features"]))
+        return layer
 
 
 @patrols_blp.route("/<int:patrol_id>")
@@ -219,7 +222,11 @@ class EncounterMap(MethodView):
     @encounters_blp.response(200, PatrolMapSchema)
     def get(self, filters):
         """Encounters as a GeoJSON FeatureCollection of Points (campaign, dates, bbox)"""
-        return services.encounter_features(filters, _settings())
+        layer = services.encounter_features(filters, _settings())
+        record_bulk_read(
+            "map", "encounters", filters.get("area_id"), filters, len(layer["features"])
+        )
+        return layer
 
 
 @encounters_blp.route("/<int:encounter_id>")

@@ -85,15 +85,17 @@ def visits_layer(
     limit: int,
     flagged: bool | None = None,
     review_state: str | None = None,
-) -> dict[str, Any] | str:
-    """Visits with a location (in person) in the area and period, newest first.
+) -> tuple[dict[str, Any] | str, int]:
+    """(the layer, its number of features): visits with a location (in person) in the
+    area and period, newest first.
 
     On PostgreSQL the document comes as JSON text, ready to send.
     """
     stmt = visits_select(area, period, bbox, limit, flagged, review_state)
     if session.get_bind().dialect.name == "postgresql":
         return _visits_document_in_sql(stmt, limit)
-    return _visits_collection(stmt, limit)
+    layer = _visits_collection(stmt, limit)
+    return layer, len(layer["features"])
 
 
 def visits_select(
@@ -178,9 +180,9 @@ def _json_object(**members: Any) -> ColumnElement[Any]:
     )
 
 
-def _visits_document_in_sql(stmt: Select[Any], limit: int) -> str:
+def _visits_document_in_sql(stmt: Select[Any], limit: int) -> tuple[str, int]:
     """``visits_layer``'s document as JSON text, built by PostgreSQL (the same document
-    as ``_visits_collection``).
+    as ``_visits_collection``), and its number of features.
 
     ``stmt`` is the ORM select of the layer (so jurisdiction applies to it as to any
     other), already ordered and cut at ``limit + 1`` rows; each row is numbered so that
@@ -229,7 +231,11 @@ def _visits_document_in_sql(stmt: Select[Any], limit: int) -> str:
         truncated=func.count() > limit,
         layer=_sql_text("visits"),
     )
-    return session.scalar(select(cast(document, Text)).select_from(numbered))
+    features = func.least(func.count(), limit)
+    text, count = session.execute(
+        select(cast(document, Text), features).select_from(numbered)
+    ).one()
+    return text, count
 
 
 def households_layer(

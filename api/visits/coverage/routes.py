@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -10,6 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.areas.scope import set_actor
+from api.audit.services import finish_bulk_read, record_bulk_read
 from api.auth.permissions import require_roles
 from api.common.county_time import county_zone
 from api.visits.coverage import exports, maps, services
@@ -81,7 +84,7 @@ class VisitLayer(MethodView):
     def get(self, args):
         """Visits (points) with review state and presence flags"""
         area, period = _scope(args)
-        layer = maps.visits_layer(
+        layer, rows = maps.visits_layer(
             area,
             period,
             args.get("bbox"),
@@ -89,6 +92,7 @@ class VisitLayer(MethodView):
             args.get("flagged"),
             args.get("review_state"),
         )
+        record_bulk_read("map", "visits", area.id, args, rows)
         if isinstance(layer, str):  # built by PostGIS: sent as it is, not parsed and dumped
             return current_app.response_class(layer, mimetype="application/json")
         return layer
@@ -102,9 +106,11 @@ class HouseholdLayer(MethodView):
     def get(self, args):
         """Focus households coloured by visited in period / overdue / never visited"""
         area, period = _scope(args)
-        return maps.households_layer(
+        layer = maps.households_layer(
             area, period, _cadence(), args.get("bbox"), args["limit"], args.get("status")
         )
+        record_bulk_read("map", "households", area.id, args, len(layer["features"]))
+        return layer
 
 
 @maps_blp.route("/areas")
@@ -126,7 +132,9 @@ class PatrolLayer(MethodView):
     def get(self, args):
         """Patrol routes (lines) and encounters (points)"""
         area, period = _scope(args)
-        return maps.patrols_layer(area, period, args.get("bbox"), args["limit"])
+        layer = maps.patrols_layer(area, period, args.get("bbox"), args["limit"])
+        record_bulk_read("map", "encounters", area.id, args, len(layer["features"]))
+        return layer
 
 
 _EXPORT_DOC = {
@@ -144,17 +152,37 @@ _EXPORT_DOC = {
 }
 
 
-def _send(export: exports.Export, file_format: str) -> Response:
+def _send(export: exports.Export, table_name: str, area_id: int, args: dict[str, Any]) -> Response:
+    """Stream ``export``, audited: the entry (who, which filter) is written now and
+    committed with the request, before the first byte; the number of rows sent is added
+    when the stream ends, also when the client goes away or a read fails (``complete``
+    says which), so every export leaves an entry however it ends."""
+    file_format = args["format"]
     mimetype, writer = exports.FORMATS[file_format]
     filename = f"{export.name}.{file_format}"
     actor = g.actor
+    audit = record_bulk_read("export", table_name, area_id, args)
 
     def body():
         # The rows are read while the response streams, after the request's own session
         # was closed at teardown: the new session must act for the caller again, or
         # jurisdiction (failing closed) would show it nothing.
         set_actor(None, actor)
-        yield from writer(export)
+        sent = 0
+
+        def counted_rows() -> Iterator[list[Any]]:
+            nonlocal sent
+            for row in export.rows():
+                yield row
+                sent += 1
+
+        complete = False
+        try:
+            yield from writer(replace(export, rows=counted_rows))
+            complete = True
+        finally:
+            # Also on GeneratorExit: the server closes the stream when the client is gone.
+            finish_bulk_read(audit, sent, complete)
 
     response = Response(stream_with_context(body()), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
@@ -171,7 +199,7 @@ class CoverageExport(MethodView):
     def get(self, args):
         """Coverage per child area and the total, as CSV or XLSX"""
         area, period = _scope(args)
-        return _send(exports.coverage_export(area, period, _cadence()), args["format"])
+        return _send(exports.coverage_export(area, period, _cadence()), "areas", area.id, args)
 
 
 @exports_blp.route("/visits")
@@ -182,7 +210,7 @@ class VisitsExport(MethodView):
     def get(self, args):
         """Visits in the area and period, as CSV or XLSX"""
         area, period = _scope(args)
-        return _send(exports.visits_export(area, period), args["format"])
+        return _send(exports.visits_export(area, period), "visits", area.id, args)
 
 
 @exports_blp.route("/tasks")
@@ -193,4 +221,4 @@ class TasksExport(MethodView):
     def get(self, args):
         """Follow-up tasks due in the period in the area, as CSV or XLSX"""
         area, period = _scope(args)
-        return _send(exports.tasks_export(area, period), args["format"])
+        return _send(exports.tasks_export(area, period), "tasks", area.id, args)

@@ -211,7 +211,9 @@ def test_visits_layer_built_by_postgis_is_the_one_built_in_python(db, scenario, 
     )
     coverage_factories.visit(h1, None, local("2026-03-30T08:00:00.250000"), flagged=True)
     stmt = maps.visits_select(scenario.county, march(), None, limit)
-    in_sql = json.loads(maps._visits_document_in_sql(stmt, limit))
+    text, count = maps._visits_document_in_sql(stmt, limit)
+    in_sql = json.loads(text)
+    assert count == len(in_sql["features"])
     in_python = json.loads(json.dumps(maps._visits_collection(stmt, limit)))
     assert in_sql == in_python
     assert len(in_sql["features"]) == min(limit, 7)
