@@ -4,7 +4,8 @@
   (``api.areas.scope``). Every table addressable by id in the API is area-scoped.
 - ``RoleRestricted``: only ``visible_to_roles`` may read the table at all.
 - ``Audited``: inserts, updates and deletes are written to the audit log
-  (``api.audit.services``); ``audit_exclude`` names columns never copied there.
+  (``api.audit.services``); ``audit_exclude`` names columns never copied there, and
+  ``audit_secret`` those of them whose change is logged as ``{"changed": true}``.
 """
 
 from __future__ import annotations
@@ -27,3 +28,4 @@ class RoleRestricted:
 
 class Audited:
     audit_exclude: ClassVar[frozenset[str]] = frozenset()
+    audit_secret: ClassVar[frozenset[str]] = frozenset()

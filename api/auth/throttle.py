@@ -1,0 +1,133 @@
+"""Sign-in throttling that slows password guessing but lets nobody lock a user out.
+
+A hard lock after N failures hands the lock to whoever can type a username: five wrong
+passwords from anywhere would keep the user out. Instead, failed sign-ins within
+``LOGIN_FAILURE_WINDOW`` are counted three ways, and past a free allowance each further
+failure makes the next try wait twice as long (1, 2, 4 … seconds after the last failure,
+at most the window):
+
+- per username *and* client address, or, on a trusted device, per username and device;
+- per username, over the failures of untrusted devices from every address (a guesser
+  who spreads over many addresses);
+- per client address, over the failures of untrusted devices for every username
+  (spraying one password over many accounts).
+
+A device is *trusted* for a username when it signed in as that user before
+(``DeviceSession.trusted``; phones send a persistent random ``device_id``, after
+OWASP's "device cookie"). A trusted device answers only to its own failures, so an
+attacker elsewhere, or behind the same proxy, cannot keep the user's own phone out. A
+try during a delay is refused with 429 and ``Retry-After`` before the password is looked
+at, and is not counted: a right password would otherwise end the delay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, exists, func, select
+
+from api.auth.models import DeviceSession, LoginAttempt, User
+from api.db import session, utcnow
+from api.errors import TooManyRequests
+
+# A device id shorter than this (a constant such as "dashboard", a made-up "phone-1") is
+# easy to guess, so it never earns trust: anyone could claim to be that device.
+TRUSTABLE_DEVICE_ID_LENGTH = 16
+# 2**31 seconds is far beyond any window; the exponent stops here instead of growing.
+_MAX_DOUBLINGS = 31
+
+
+@dataclass(frozen=True)
+class ThrottleSettings:
+    window_seconds: int
+    free_per_pair: int
+    free_per_username: int
+    free_per_address: int
+    trusted_device_days: int
+
+
+def _serialise_tries_for(username: str) -> None:
+    """Take the username's turn until the transaction ends (PostgreSQL), so that parallel
+    guesses cannot all read the counters before any of them is counted. SQLite, the
+    single-process embedded default, has no such lock; its writes are serial anyway."""
+    if session.connection().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(username.encode()).digest()[:8], "big", signed=True)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def is_trusted_device(username: str, device_id: str, throttle: ThrottleSettings) -> bool:
+    if len(device_id) < TRUSTABLE_DEVICE_ID_LENGTH:
+        return False
+    since = utcnow() - timedelta(days=throttle.trusted_device_days)
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    DeviceSession.user_id == User.id,
+                    User.username == username,
+                    DeviceSession.device_id == device_id,
+                    DeviceSession.trusted.is_(True),
+                    DeviceSession.created_at >= since,
+                )
+            )
+        )
+    )
+
+
+def _wait(now: datetime, free: int, window: int, *scope: ColumnElement[bool]) -> int:
+    """Seconds until the next try is allowed for failures matching ``scope``; 0: now."""
+    failures, last = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at >= now - timedelta(seconds=window),
+            *scope,
+        )
+    ).one()
+    if failures < free:
+        return 0
+    delay = min(2 ** min(failures - free, _MAX_DOUBLINGS), window)
+    return max(0, math.ceil((last + timedelta(seconds=delay) - now).total_seconds()))
+
+
+def check(username: str, address: str, device_id: str, throttle: ThrottleSettings) -> bool:
+    """Refuse (429) a sign-in that must wait; otherwise whether the device is trusted."""
+    _serialise_tries_for(username)
+    now = utcnow()
+    trusted = is_trusted_device(username, device_id, throttle)
+    window = throttle.window_seconds
+    by_user = LoginAttempt.username == username
+    untrusted = LoginAttempt.trusted_device.is_(False)
+    if trusted:
+        waits = [
+            _wait(now, throttle.free_per_pair, window, by_user, LoginAttempt.device_id == device_id)
+        ]
+    else:
+        waits = [
+            _wait(now, throttle.free_per_pair, window, by_user, LoginAttempt.address == address),
+            _wait(now, throttle.free_per_username, window, by_user, untrusted),
+            _wait(
+                now, throttle.free_per_address, window, LoginAttempt.address == address, untrusted
+            ),
+        ]
+    retry_after = max(waits)
+    if retry_after:
+        raise TooManyRequests(
+            "Too many failed sign-ins; wait before trying again.", retry_after=retry_after
+        )
+    return trusted
+
+
+def record(username: str, address: str, device_id: str, trusted: bool, succeeded: bool) -> None:
+    session.add(
+        LoginAttempt(
+            username=username,
+            address=address,
+            device_id=device_id,
+            trusted_device=trusted,
+            succeeded=succeeded,
+        )
+    )
