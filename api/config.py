@@ -93,9 +93,15 @@ SETTINGS: list[Setting] = [
     Setting("REFRESH_TOKEN_TTL", 30 * 24 * 3600, int, "Refresh-token lifetime, seconds."),
     Setting(
         "LOGIN_FAILURE_WINDOW",
+        24 * 3600,
+        int,
+        "How far back (seconds) failed sign-ins are counted by throttling.",
+    ),
+    Setting(
+        "LOGIN_MAX_DELAY",
         900,
         int,
-        "Window (seconds) in which failed sign-ins are counted; also the longest delay.",
+        "Longest wait (seconds) between tries that throttling imposes (429, Retry-After).",
     ),
     Setting(
         "LOGIN_FREE_FAILURES",

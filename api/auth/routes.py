@@ -34,6 +34,7 @@ def _throttle_settings() -> ThrottleSettings:
     config = current_app.config
     return ThrottleSettings(
         window_seconds=config["LOGIN_FAILURE_WINDOW"],
+        max_delay_seconds=config["LOGIN_MAX_DELAY"],
         free_per_pair=config["LOGIN_FREE_FAILURES"],
         free_per_username=config["LOGIN_FREE_FAILURES_PER_USERNAME"],
         free_per_address=config["LOGIN_FREE_FAILURES_PER_ADDRESS"],

@@ -4,9 +4,11 @@ A hard lock after N failures hands the lock to whoever can type a username: five
 passwords from anywhere would keep the user out. Instead, failed sign-ins within
 ``LOGIN_FAILURE_WINDOW`` are counted three ways, and past a free allowance each further
 failure makes the next try wait twice as long (1, 2, 4 … seconds after the last failure,
-at most the window):
+at most ``LOGIN_MAX_DELAY``; the window is much longer than that, so a patient guesser
+stays at one guess per longest delay instead of starting afresh):
 
-- per username *and* client address, or, on a trusted device, per username and device;
+- per username *and* client address, or, on a trusted device, per username and device
+  (both since the last success there: a user's own typos are forgiven on signing in);
 - per username, over the failures of untrusted devices from every address (a guesser
   who spreads over many addresses);
 - per client address, over the failures of untrusted devices for every username
@@ -43,6 +45,7 @@ _MAX_DOUBLINGS = 31
 @dataclass(frozen=True)
 class ThrottleSettings:
     window_seconds: int
+    max_delay_seconds: int
     free_per_pair: int
     free_per_username: int
     free_per_address: int
@@ -78,18 +81,30 @@ def is_trusted_device(username: str, device_id: str, throttle: ThrottleSettings)
     )
 
 
-def _wait(now: datetime, free: int, window: int, *scope: ColumnElement[bool]) -> int:
-    """Seconds until the next try is allowed for failures matching ``scope``; 0: now."""
-    failures, last = session.execute(
-        select(func.count(), func.max(LoginAttempt.at)).where(
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.at >= now - timedelta(seconds=window),
-            *scope,
+def _wait(
+    now: datetime, free: int, throttle: ThrottleSettings, *scope: ColumnElement[bool], **how: bool
+) -> int:
+    """Seconds until the next try is allowed for the failures matching ``scope``; 0: now.
+    ``since_success=True`` counts only failures after the scope's last success (the one
+    who succeeded there is the user, whose earlier typos are forgiven)."""
+    counted = [
+        LoginAttempt.succeeded.is_(False),
+        LoginAttempt.at >= now - timedelta(seconds=throttle.window_seconds),
+        *scope,
+    ]
+    if how.get("since_success"):
+        last_success = (
+            select(func.max(LoginAttempt.id))
+            .where(LoginAttempt.succeeded.is_(True), *scope)
+            .scalar_subquery()
         )
+        counted.append(LoginAttempt.id > func.coalesce(last_success, 0))
+    failures, last = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(*counted)
     ).one()
     if failures < free:
         return 0
-    delay = min(2 ** min(failures - free, _MAX_DOUBLINGS), window)
+    delay = min(2 ** min(failures - free, _MAX_DOUBLINGS), throttle.max_delay_seconds)
     return max(0, math.ceil((last + timedelta(seconds=delay) - now).total_seconds()))
 
 
@@ -98,20 +113,19 @@ def check(username: str, address: str, device_id: str, throttle: ThrottleSetting
     _serialise_tries_for(username)
     now = utcnow()
     trusted = is_trusted_device(username, device_id, throttle)
-    window = throttle.window_seconds
     by_user = LoginAttempt.username == username
+    by_address = LoginAttempt.address == address
     untrusted = LoginAttempt.trusted_device.is_(False)
     if trusted:
+        by_device = LoginAttempt.device_id == device_id
         waits = [
-            _wait(now, throttle.free_per_pair, window, by_user, LoginAttempt.device_id == device_id)
+            _wait(now, throttle.free_per_pair, throttle, by_user, by_device, since_success=True)
         ]
     else:
         waits = [
-            _wait(now, throttle.free_per_pair, window, by_user, LoginAttempt.address == address),
-            _wait(now, throttle.free_per_username, window, by_user, untrusted),
-            _wait(
-                now, throttle.free_per_address, window, LoginAttempt.address == address, untrusted
-            ),
+            _wait(now, throttle.free_per_pair, throttle, by_user, by_address, since_success=True),
+            _wait(now, throttle.free_per_username, throttle, by_user, untrusted),
+            _wait(now, throttle.free_per_address, throttle, by_address, untrusted),
         ]
     retry_after = max(waits)
     if retry_after:
