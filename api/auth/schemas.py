@@ -22,6 +22,10 @@ class RefreshSchema(Schema):
     device_id = fields.String(
         required=True,
         validate=_DEVICE_ID,
+        error_messages={
+            "required": "Send the device_id this refresh token was issued to (the sign-in "
+            "answer carries it)."
+        },
         metadata={"description": "The device_id of the sign-in that issued the refresh token"},
     )
 

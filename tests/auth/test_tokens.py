@@ -163,7 +163,7 @@ def test_refresh_without_device_id_is_a_clear_422(client, areas):
     tokens = login(client, "old-client").json
     response = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert response.status_code == 422
-    assert "device_id" in response.json["errors"]
+    assert "issued to" in response.json["errors"]["device_id"][0]
 
 
 def test_refresh_from_another_device_answers_like_an_unknown_token(client, areas):
@@ -192,3 +192,14 @@ def test_a_login_without_device_id_gets_one_to_refresh_with(client, areas):
     assert len(tokens["device_id"]) >= 16
     assert refresh(client, tokens).status_code == 200
     assert refresh(client, tokens, device_id="unnamed").status_code == 401
+
+
+def test_the_spec_asks_for_device_id_and_promises_retry_after(client):
+    spec = client.get("/api/v1/openapi.json").json
+    refresh_body = spec["paths"]["/api/v1/auth/refresh"]["post"]["requestBody"]
+    schema = refresh_body["content"]["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    assert set(spec["components"]["schemas"][name]["required"]) == {"refresh_token", "device_id"}
+    for path in ("/api/v1/auth/login", "/api/v1/me/password"):
+        too_many = spec["paths"][path]["post"]["responses"]["429"]
+        assert "Retry-After" in too_many["headers"]
