@@ -6,10 +6,13 @@ Time passes by moving the stored attempts into the past, never by sleeping.
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Interval, func, literal, select, update
 from werkzeug.exceptions import TooManyRequests
 
 from api.auth.models import LoginAttempt
+from api.db import session
+from api.demo.cli import DEMO_PASSWORD, seed_demo
 from tests import factories
 
 ATTACKER = "10.66.0.1"
@@ -228,3 +231,16 @@ def test_attempts_record_the_device_and_its_trust(client, db, areas):
         .order_by(LoginAttempt.id)
     ).all()
     assert rows == [(PHONE, False, True), (PHONE, True, False), (ATTACKER_DEVICE, False, False)]
+
+
+@pytest.mark.spatialite
+def test_throttling_and_a_trusted_device_on_the_embedded_default(sqlite_app):
+    seed_demo()
+    session.commit()
+    client = sqlite_app.test_client()
+    assert login(client, "demo-worker", DEMO_PASSWORD).status_code == 200
+    for _ in range(sqlite_app.config["LOGIN_FREE_FAILURES"]):
+        assert login(client, "demo-worker", "guess", ATTACKER_DEVICE, ATTACKER).status_code == 401
+    refused = login(client, "demo-worker", DEMO_PASSWORD, ATTACKER_DEVICE, ATTACKER)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert login(client, "demo-worker", DEMO_PASSWORD).status_code == 200
