@@ -19,7 +19,8 @@ A device is *trusted* for a username when it signed in as that user before
 OWASP's "device cookie"). A trusted device answers only to its own failures, so an
 attacker elsewhere, or behind the same proxy, cannot keep the user's own phone out. A
 try during a delay is refused with 429 and ``Retry-After`` before the password is looked
-at, and is not counted: a right password would otherwise end the delay.
+at (a right password must not end the delay) and is not counted (hammering does not
+lengthen it).
 """
 
 from __future__ import annotations
@@ -82,7 +83,11 @@ def is_trusted_device(username: str, device_id: str, throttle: ThrottleSettings)
 
 
 def _wait(
-    now: datetime, free: int, throttle: ThrottleSettings, *scope: ColumnElement[bool], **how: bool
+    now: datetime,
+    free: int,
+    throttle: ThrottleSettings,
+    *scope: ColumnElement[bool],
+    since_success: bool = False,
 ) -> int:
     """Seconds until the next try is allowed for the failures matching ``scope``; 0: now.
     ``since_success=True`` counts only failures after the scope's last success (the one
@@ -92,7 +97,7 @@ def _wait(
         LoginAttempt.at >= now - timedelta(seconds=throttle.window_seconds),
         *scope,
     ]
-    if how.get("since_success"):
+    if since_success:
         last_success = (
             select(func.max(LoginAttempt.id))
             .where(LoginAttempt.succeeded.is_(True), *scope)
