@@ -92,19 +92,44 @@ SETTINGS: list[Setting] = [
     Setting("ACCESS_TOKEN_TTL", 900, int, "Access-token lifetime, seconds."),
     Setting("REFRESH_TOKEN_TTL", 30 * 24 * 3600, int, "Refresh-token lifetime, seconds."),
     Setting(
-        "LOGIN_FAILURE_WINDOW", 900, int, "Window (seconds) in which failed logins are counted."
+        "LOGIN_FAILURE_WINDOW",
+        24 * 3600,
+        int,
+        "How far back (seconds) failed sign-ins are counted by throttling.",
     ),
     Setting(
-        "LOGIN_MAX_FAILURES_PER_USERNAME",
+        "LOGIN_MAX_DELAY",
+        900,
+        int,
+        "Longest wait (seconds) between tries that throttling imposes (429, Retry-After).",
+    ),
+    Setting(
+        "LOGIN_FREE_FAILURES",
         5,
         int,
-        "Failed logins for one username within the window before 429.",
+        "Failed sign-ins for one username from one client address (on a trusted device: "
+        "from that device) before each further failure doubles the wait (1, 2, 4 … s; 429).",
     ),
     Setting(
-        "LOGIN_MAX_FAILURES_PER_ADDRESS",
+        "LOGIN_FREE_FAILURES_PER_USERNAME",
+        10,
+        int,
+        "Failed sign-ins for one username from untrusted devices, any address, before "
+        "untrusted devices must wait for it; trusted devices are not slowed.",
+    ),
+    Setting(
+        "LOGIN_FREE_FAILURES_PER_ADDRESS",
         20,
         int,
-        "Failed logins from one client address within the window before 429.",
+        "Failed sign-ins of untrusted devices from one client address, any username, before "
+        "untrusted devices there must wait; trusted devices are not slowed.",
+    ),
+    Setting(
+        "LOGIN_TRUSTED_DEVICE_DAYS",
+        180,
+        int,
+        "A device that signed in as a user within this many days is trusted by sign-in "
+        "throttling for that user.",
     ),
     # Visits and photos
     Setting("PHOTO_MAX_BYTES", 20 * 1024 * 1024, int, "Largest photo upload (413 above)."),

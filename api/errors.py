@@ -11,6 +11,8 @@ which the logs carry with the traceback.
 from __future__ import annotations
 
 import logging
+import math
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, g, json
@@ -18,10 +20,13 @@ from flask.wrappers import Response
 from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import http_date
 
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Seconds a client is told to wait after a 429 that named no time of its own.
+_DEFAULT_RETRY_AFTER = 60
 
 
 class ProblemSchema(Schema):
@@ -81,7 +86,14 @@ class UnsupportedMediaType(ApiError):
 
 
 class TooManyRequests(ApiError):
+    """429; ``retry_after`` (seconds) becomes the ``Retry-After`` header, which every 429
+    carries, and a ``retry_after`` member of the body."""
+
     status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(detail, retry_after=self.retry_after)
 
 
 class ServiceUnavailable(ApiError):
@@ -145,6 +157,8 @@ def _handle_api_error(error: ApiError) -> Response:
     response = problem(error.status, error.title, error.detail, error.slug, **extra)
     if isinstance(error, Unauthorized):
         response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -177,6 +191,12 @@ def _handle_http_exception(error: HTTPException) -> Response:
     response = problem(status, error.name, detail)
     if status == 405 and error.valid_methods:  # type: ignore[attr-defined]
         response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    if status == 429:
+        # Every 429 says when to come back, whoever raised it.
+        retry_after = getattr(error, "retry_after", None) or _DEFAULT_RETRY_AFTER
+        response.headers["Retry-After"] = (
+            http_date(retry_after) if isinstance(retry_after, datetime) else str(retry_after)
+        )
     return response
 
 

@@ -7,6 +7,7 @@
   owner kind); ``rows_readable_by(role)`` is the criterion that role's selects get.
 - ``Audited``: inserts, updates and deletes are written to the audit log
   (``api.audit.services``); ``audit_exclude`` names columns never copied there, and
+  ``audit_secret`` those of them whose change is logged as ``{"changed": true}``, and
   ``audit_collections`` maps one-to-many relationships (a household's members) to the
   field under which the parent's entry shows their rows' old and new contents.
 """
@@ -39,6 +40,7 @@ class RowRoleRestricted:
 
 class Audited:
     audit_exclude: ClassVar[frozenset[str]] = frozenset()
+    audit_secret: ClassVar[frozenset[str]] = frozenset()
     # Child rows written through their parent (replaced as a list, reached only through
     # it) are audited as a field of the parent's entry, so that one household's history
     # is one record's history.

@@ -117,9 +117,11 @@ def _changes(obj: Audited, action: str) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
+        history = state.attrs[key].history
+        if key in obj.audit_secret and action == "update" and history.has_changes():
+            changes[key] = {"changed": True}
         if key in obj.audit_exclude:
             continue
-        history = state.attrs[key].history
         if action == "delete":
             value = history.unchanged[0] if history.unchanged else (history.deleted or [None])[0]
             changes[key] = {"old": _plain(value)}

@@ -10,11 +10,14 @@ from api.db import Base, utcnow
 from api.mixins import AreaScoped, Audited
 
 ROLES = ("admin", "supervisor", "outreach_worker", "rescue_staff")
+MIN_PASSWORD_LENGTH = 8
 
 
 class User(AreaScoped, Audited, Base):
     __tablename__ = "users"
     audit_exclude = frozenset({"password_hash"})
+    # A password change is logged (who changed whose password), never the hash.
+    audit_secret = frozenset({"password_hash"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -30,7 +33,11 @@ class User(AreaScoped, Audited, Base):
 
 class DeviceSession(Base):
     """One signed-in device: holds the (hashed) refresh token; revoking it ends the
-    device's access tokens too, since each request checks its session."""
+    device's access tokens too, since each request checks its session.
+
+    A device that once signed in as the user is *trusted* by sign-in throttling (an
+    attacker elsewhere cannot slow it down, ``api.auth.throttle``) until every sign-in of
+    the user is ended (a lost phone, a password change): logging out keeps the trust."""
 
     __tablename__ = "device_sessions"
 
@@ -42,6 +49,7 @@ class DeviceSession(Base):
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    trusted: Mapped[bool] = mapped_column(default=True)
 
 
 class LoginAttempt(Base):
@@ -56,3 +64,7 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     succeeded: Mapped[bool]
+    device_id: Mapped[str | None] = mapped_column(String(128))
+    # Whether the device was trusted for this username when it tried: failures of
+    # untrusted devices are the ones that slow other untrusted devices down.
+    trusted_device: Mapped[bool] = mapped_column(default=False)

@@ -8,6 +8,7 @@ from api.auth import services
 from api.auth.permissions import public, require_roles
 from api.auth.schemas import (
     LoginSchema,
+    PasswordChangeSchema,
     RefreshSchema,
     RevokedSchema,
     TokensSchema,
@@ -15,6 +16,7 @@ from api.auth.schemas import (
     UserSchema,
     UserUpdateSchema,
 )
+from api.auth.throttle import ThrottleSettings
 from api.common.pagination import PAGINATION, paginate
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and the caller")
@@ -28,13 +30,20 @@ def _token_settings() -> services.TokenSettings:
     )
 
 
-def _throttle_settings() -> services.ThrottleSettings:
+def _throttle_settings() -> ThrottleSettings:
     config = current_app.config
-    return services.ThrottleSettings(
-        config["LOGIN_FAILURE_WINDOW"],
-        config["LOGIN_MAX_FAILURES_PER_USERNAME"],
-        config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+    return ThrottleSettings(
+        window_seconds=config["LOGIN_FAILURE_WINDOW"],
+        max_delay_seconds=config["LOGIN_MAX_DELAY"],
+        free_per_pair=config["LOGIN_FREE_FAILURES"],
+        free_per_username=config["LOGIN_FREE_FAILURES_PER_USERNAME"],
+        free_per_address=config["LOGIN_FREE_FAILURES_PER_ADDRESS"],
+        trusted_device_days=config["LOGIN_TRUSTED_DEVICE_DAYS"],
     )
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
 
 
 @blp.route("/auth/login")
@@ -44,7 +53,11 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, TokensSchema)
     @blp.alt_response(401, description="Wrong credentials or deactivated account")
-    @blp.alt_response(429, description="Too many failed attempts")
+    @blp.alt_response(
+        429,
+        description="Too many failed attempts; `Retry-After` says how many seconds to wait",
+        headers={"Retry-After": {"schema": {"type": "integer"}}},
+    )
     def post(self, credentials):
         """Sign in; returns an access token and a refresh token bound to the device"""
         # The failed attempt must be stored although the request answers 401.
@@ -53,7 +66,7 @@ class Login(MethodView):
             credentials["username"],
             credentials["password"],
             credentials.get("device_id"),
-            request.remote_addr or "unknown",
+            _client_address(),
             _token_settings(),
             _throttle_settings(),
         )
@@ -65,9 +78,10 @@ class Refresh(MethodView):
     @blp.doc(security=[])
     @blp.arguments(RefreshSchema)
     @blp.response(200, TokensSchema)
+    @blp.alt_response(401, description="Unknown, expired or revoked token, or another device's")
     def post(self, body):
-        """A new access token for a device's refresh token"""
-        return services.refresh(body["refresh_token"], _token_settings())
+        """A new access token for a device's refresh token, presented by that device"""
+        return services.refresh(body["refresh_token"], body["device_id"], _token_settings())
 
 
 @blp.route("/auth/logout")
@@ -84,6 +98,30 @@ class Me(MethodView):
     def get(self):
         """The signed-in user"""
         return g.user
+
+
+@blp.route("/me/password")
+class MyPassword(MethodView):
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    @blp.alt_response(422, description="Wrong current password, or a too short new one")
+    @blp.alt_response(
+        429,
+        description="Too many wrong current passwords; `Retry-After` says how long to wait",
+        headers={"Retry-After": {"schema": {"type": "integer"}}},
+    )
+    def post(self, body):
+        """Change my password; every other sign-in of mine ends, this one stays"""
+        # A wrong current password is counted like a failed sign-in, and must be kept.
+        g.commit_on_error = True
+        services.change_own_password(
+            g.user,
+            g.device_session_id,
+            body["current_password"],
+            body["new_password"],
+            _client_address(),
+            _throttle_settings(),
+        )
 
 
 @users_blp.route("")
@@ -116,8 +154,11 @@ class UserById(MethodView):
     @users_blp.arguments(UserUpdateSchema)
     @users_blp.response(200, UserSchema)
     def patch(self, changes, user_id):
-        """Change an account; ``active: false`` deactivates it and revokes its tokens"""
-        return services.update_user(services.get_user(user_id), changes)
+        """Change an account; ``active: false`` deactivates it and a new ``password`` resets
+        it, both ending its sign-ins (an admin's own current one survives their own reset)"""
+        return services.update_user(
+            services.get_user(user_id), changes, keep_session_id=g.device_session_id
+        )
 
 
 @users_blp.route("/<int:user_id>/revoke-tokens")

@@ -1,16 +1,33 @@
 from marshmallow import Schema, fields, validate
 
-from api.auth.models import ROLES
+from api.auth.models import MIN_PASSWORD_LENGTH, ROLES
+
+_DEVICE_ID = validate.Length(min=1, max=128)
 
 
 class LoginSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=256))
-    device_id = fields.String(validate=validate.Length(max=128))
+    device_id = fields.String(
+        validate=_DEVICE_ID,
+        metadata={
+            "description": "A persistent random id of this device (16 characters or more to "
+            "be trusted by throttling); when missing, one is made and returned."
+        },
+    )
 
 
 class RefreshSchema(Schema):
     refresh_token = fields.String(required=True, validate=validate.Length(max=256))
+    device_id = fields.String(
+        required=True,
+        validate=_DEVICE_ID,
+        error_messages={
+            "required": "Send the device_id this refresh token was issued to (the sign-in "
+            "answer carries it)."
+        },
+        metadata={"description": "The device_id of the sign-in that issued the refresh token"},
+    )
 
 
 class TokensSchema(Schema):
@@ -18,6 +35,18 @@ class TokensSchema(Schema):
     refresh_token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer(metadata={"description": "access-token lifetime, seconds"})
+    device_id = fields.String(
+        metadata={"description": "The device the refresh token is bound to; send it to refresh"}
+    )
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(max=256)
+    )
+    new_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256)
+    )
 
 
 class AreaBriefSchema(Schema):
@@ -37,7 +66,7 @@ class UserSchema(Schema):
     active = fields.Boolean(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=8, max=256)
+        required=True, load_only=True, validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256)
     )
 
 
@@ -46,7 +75,9 @@ class UserUpdateSchema(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     area_id = fields.Integer()
     active = fields.Boolean()
-    password = fields.String(load_only=True, validate=validate.Length(min=8, max=256))
+    password = fields.String(
+        load_only=True, validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256)
+    )
 
 
 class UserQuerySchema(Schema):

@@ -4,15 +4,18 @@ Access tokens are short-lived signed tokens naming a device session; every reque
 that session (not revoked, user active), so logout, deactivation and "revoke all tokens of
 this user" (a lost phone) take effect at once, not when the token expires.
 
-Refresh tokens are random, stored only as a SHA-256 hash, bound to a device, and not
-rotated on use: phones in the hills lose responses, and a rotated token whose answer was
-lost would sign the worker out in the field. They expire, and are revoked per device or
-per user instead.
+Refresh tokens are random, stored only as a SHA-256 hash, bound to a device (a refresh
+names the device it was issued to, or is refused like an unknown token), and not rotated
+on use: phones in the hills lose responses, and a rotated token whose answer was lost would
+sign the worker out in the field. They expire, and are revoked per device or per user
+instead. A password change or reset ends every sign-in of the user but the device session
+that made the change.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,13 +24,15 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from api.areas.models import Area
 from api.areas.scope import SYSTEM, Actor, set_actor, subtree, visible_area
-from api.auth.models import ROLES, DeviceSession, LoginAttempt, User
+from api.auth import throttle
+from api.auth.models import ROLES, DeviceSession, User
+from api.auth.throttle import ThrottleSettings
 from api.db import session, utcnow
-from api.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from api.errors import Conflict, Invalid, NotFound, Unauthorized
 
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so that a miss costs the same time as a
@@ -61,13 +66,6 @@ class TokenSettings:
     refresh_ttl: int
 
 
-@dataclass(frozen=True)
-class ThrottleSettings:
-    window_seconds: int
-    max_per_username: int
-    max_per_address: int
-
-
 def _issue(device: DeviceSession, settings: TokenSettings, refresh_token: str | None) -> dict:
     access = access_token_serializer(settings.secret_key).dumps(
         {"sid": device.id, "uid": device.user_id}
@@ -76,24 +74,11 @@ def _issue(device: DeviceSession, settings: TokenSettings, refresh_token: str | 
         "access_token": access,
         "token_type": "Bearer",
         "expires_in": settings.access_ttl,
+        "device_id": device.device_id,
     }
     if refresh_token:
         tokens["refresh_token"] = refresh_token
     return tokens
-
-
-def _check_throttle(username: str, address: str, throttle: ThrottleSettings) -> None:
-    since = utcnow() - timedelta(seconds=throttle.window_seconds)
-    failures = select(func.count()).where(
-        LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False)
-    )
-    by_user = session.scalar(failures.where(LoginAttempt.username == username))
-    by_address = session.scalar(failures.where(LoginAttempt.address == address))
-    if by_user >= throttle.max_per_username or by_address >= throttle.max_per_address:
-        raise TooManyRequests(
-            "Too many failed sign-ins; wait a few minutes before trying again.",
-            retry_after=throttle.window_seconds,
-        )
 
 
 def login(
@@ -102,19 +87,22 @@ def login(
     device_id: str | None,
     address: str,
     settings: TokenSettings,
-    throttle: ThrottleSettings,
+    throttle_settings: ThrottleSettings,
 ) -> dict:
     """Tokens for a new device session, or 401/429.
 
-    A failed attempt is flushed before the 401 is raised; the caller must commit it even
-    though the request fails (the login route does), or throttling would never count.
+    A device that sends no ``device_id`` gets a random one, returned with the tokens: the
+    refresh token is bound to it. A failed attempt is flushed before the 401 is raised;
+    the caller must commit it even though the request fails (the login route does), or
+    throttling would never count.
     """
     set_actor(None, SYSTEM)
-    _check_throttle(username, address, throttle)
+    device_id = device_id or secrets.token_urlsafe(24)
+    trusted = throttle.check(username, address, device_id, throttle_settings)
     user = session.scalar(select(User).where(User.username == username))
     valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
     ok = bool(user and valid and user.active)
-    session.add(LoginAttempt(username=username, address=address, succeeded=ok))
+    throttle.record(username, address, device_id, trusted, succeeded=ok)
     session.flush()
     if not ok:
         raise Unauthorized("Wrong username or password, or the account is deactivated.")
@@ -122,7 +110,7 @@ def login(
     refresh_token = secrets.token_urlsafe(32)
     device = DeviceSession(
         user_id=user.id,
-        device_id=device_id or "unnamed",
+        device_id=device_id,
         refresh_token_hash=_token_hash(refresh_token),
         expires_at=utcnow() + timedelta(seconds=settings.refresh_ttl),
     )
@@ -131,13 +119,20 @@ def login(
     return _issue(device, settings, refresh_token)
 
 
-def refresh(refresh_token: str, settings: TokenSettings) -> dict:
+def refresh(refresh_token: str, device_id: str, settings: TokenSettings) -> dict:
+    """A new access token for a device's refresh token. A token presented by another
+    device answers exactly like an unknown one: the caller learns nothing."""
     set_actor(None, SYSTEM)
     device = session.scalar(
         select(DeviceSession).where(DeviceSession.refresh_token_hash == _token_hash(refresh_token))
     )
     now = utcnow()
-    if device is None or device.revoked_at is not None or device.expires_at <= now:
+    if (
+        device is None
+        or not hmac.compare_digest(device.device_id.encode(), device_id.encode())
+        or device.revoked_at is not None
+        or device.expires_at <= now
+    ):
         raise Unauthorized("The refresh token is not valid; sign in again.")
     user = session.get(User, device.user_id)
     if user is None or not user.active:
@@ -180,14 +175,55 @@ def logout(device_session_id: int) -> None:
     )
 
 
-def revoke_all_tokens(user: User) -> int:
-    """End every device session of ``user`` at once (a lost or stolen phone)."""
+def revoke_all_tokens(user: User, keep_session_id: int | None = None) -> int:
+    """End every device session of ``user`` at once (a lost or stolen phone, a password
+    change) but ``keep_session_id``, and withdraw those devices' trust for sign-in
+    throttling, signed out or not. Returns how many sessions were still signed in."""
+    others = [DeviceSession.user_id == user.id]
+    if keep_session_id is not None:
+        others.append(DeviceSession.id != keep_session_id)
     result = session.execute(
         update(DeviceSession)
-        .where(DeviceSession.user_id == user.id, DeviceSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .where(*others, DeviceSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), trusted=False)
+    )
+    session.execute(
+        update(DeviceSession).where(*others, DeviceSession.trusted.is_(True)).values(trusted=False)
     )
     return result.rowcount or 0
+
+
+def set_password(user: User, password: str, keep_session_id: int | None = None) -> int:
+    """Change ``user``'s password and end every sign-in of theirs but ``keep_session_id``
+    (the device session that changed its own user's password stays signed in). The audit
+    log records that the password changed, by whom, never the password or its hash.
+    Returns how many sessions were ended."""
+    user.password_hash = hash_password(password)
+    ended = revoke_all_tokens(user, keep_session_id)
+    session.flush()
+    return ended
+
+
+def change_own_password(
+    user: User,
+    device_session_id: int,
+    current_password: str,
+    new_password: str,
+    address: str,
+    throttle_settings: ThrottleSettings,
+) -> None:
+    """The signed-in user's own change: the current password is checked, and throttled
+    and counted like a sign-in, so a stolen access token cannot guess it at speed."""
+    device_id = session.scalar(
+        select(DeviceSession.device_id).where(DeviceSession.id == device_session_id)
+    )
+    trusted = throttle.check(user.username, address, device_id, throttle_settings)
+    ok = verify_password(user.password_hash, current_password)
+    throttle.record(user.username, address, device_id, trusted, succeeded=ok)
+    session.flush()
+    if not ok:
+        raise Invalid({"current_password": ["This is not your current password."]})
+    set_password(user, new_password, keep_session_id=device_session_id)
 
 
 def _check_role(role: str) -> None:
@@ -222,15 +258,18 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def update_user(user: User, changes: dict[str, Any]) -> User:
+def update_user(user: User, changes: dict[str, Any], keep_session_id: int | None = None) -> User:
+    """Apply an admin's ``changes``; a new password ends the user's sign-ins but
+    ``keep_session_id`` (the admin's own session, when admins change their own password)."""
     if "role" in changes:
         _check_role(changes["role"])
     if "area_id" in changes:
         visible_area(changes["area_id"])
-    if "password" in changes:
-        user.password_hash = hash_password(changes.pop("password"))
+    password = changes.pop("password", None)
     for key, value in changes.items():
         setattr(user, key, value)
+    if password is not None:
+        set_password(user, password, keep_session_id)
     if changes.get("active") is False:
         revoke_all_tokens(user)
     session.flush()

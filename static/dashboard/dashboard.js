@@ -35,6 +35,19 @@
 
   const $ = (sel) => document.querySelector(sel);
 
+  // This browser's device id: random, kept across visits, so that its refresh token is
+  // bound to it and sign-in throttling trusts it once it has signed in (docs/accounts.md).
+  function deviceId() {
+    let id = localStorage.getItem("doudi.device");
+    if (!id) {
+      // getRandomValues, unlike randomUUID, works on plain-HTTP pages too.
+      const bytes = crypto.getRandomValues(new Uint8Array(16));
+      id = "dashboard-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      localStorage.setItem("doudi.device", id);
+    }
+    return id;
+  }
+
   // ---------------------------------------------------------------- API calls
 
   async function call(path, options = {}, retry = true) {
@@ -72,7 +85,7 @@
     const response = await fetch(API + "/auth/refresh", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: state.refreshToken }),
+      body: JSON.stringify({ refresh_token: state.refreshToken, device_id: deviceId() }),
     });
     if (!response.ok) return false;
     storeTokens(await response.json());
@@ -106,7 +119,7 @@
       body: JSON.stringify({
         username: $("#username").value.trim(),
         password: $("#password").value,
-        device_id: "dashboard",
+        device_id: deviceId(),
       }),
     });
     if (!response.ok) {

@@ -1,12 +1,7 @@
-"""Sign-in, refresh, logout, revoking a lost phone, deactivation and throttling."""
-
-from datetime import timedelta
+"""Sign-in, refresh bound to the device, logout, revoking a lost phone, deactivation."""
 
 import pytest
-from sqlalchemy import update
 
-from api.auth.models import LoginAttempt
-from api.db import utcnow
 from tests import factories
 
 
@@ -19,6 +14,17 @@ def login(client, username, password=factories.PASSWORD, device_id="phone-1"):
 
 def bearer(token):
     return {"Authorization": f"Bearer {token}"}
+
+
+def refresh(client, tokens, device_id=None):
+    """Refresh as the device the tokens were issued to (or as ``device_id``)."""
+    return client.post(
+        "/api/v1/auth/refresh",
+        json={
+            "refresh_token": tokens["refresh_token"],
+            "device_id": device_id or tokens["device_id"],
+        },
+    )
 
 
 def test_login_gives_tokens_that_open_me(client, areas):
@@ -45,7 +51,7 @@ def test_wrong_password_is_401_problem(client, areas):
 def test_refresh_gives_a_working_access_token(client, areas):
     factories.user("supervisor", areas.county, username="zhao")
     tokens = login(client, "zhao").json
-    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    refreshed = refresh(client, tokens)
     assert refreshed.status_code == 200
     assert (
         client.get("/api/v1/me", headers=bearer(refreshed.json["access_token"])).status_code == 200
@@ -53,7 +59,9 @@ def test_refresh_gives_a_working_access_token(client, areas):
 
 
 def test_refresh_with_unknown_token_is_401(client):
-    response = client.post("/api/v1/auth/refresh", json={"refresh_token": "nope"})
+    response = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": "nope", "device_id": "phone-1"}
+    )
     assert response.status_code == 401
 
 
@@ -65,8 +73,7 @@ def test_logout_revokes_this_device_only(client, areas):
         client.post("/api/v1/auth/logout", headers=bearer(phone["access_token"])).status_code == 204
     )
     assert client.get("/api/v1/me", headers=bearer(phone["access_token"])).status_code == 401
-    refused = client.post("/api/v1/auth/refresh", json={"refresh_token": phone["refresh_token"]})
-    assert refused.status_code == 401
+    assert refresh(client, phone).status_code == 401
     assert client.get("/api/v1/me", headers=bearer(tablet["access_token"])).status_code == 200
 
 
@@ -82,10 +89,7 @@ def test_revoke_tokens_ends_every_session_at_once(client, areas):
     assert response.json["revoked_sessions"] == 2
     for tokens in (first, second):
         assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 401
-        refresh = client.post(
-            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
-        )
-        assert refresh.status_code == 401
+        assert refresh(client, tokens).status_code == 401
 
 
 def test_revoke_tokens_is_admin_only(client, areas):
@@ -106,12 +110,7 @@ def test_deactivated_user_cannot_log_in_refresh_or_use_tokens(client, areas):
     )
     assert response.status_code == 200 and response.json["active"] is False
     assert login(client, "leaver").status_code == 401
-    assert (
-        client.post(
-            "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
-        ).status_code
-        == 401
-    )
+    assert refresh(client, tokens).status_code == 401
     assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 401
 
 
@@ -129,35 +128,6 @@ def test_tampered_token_is_401(client, areas):
     worker = factories.user("outreach_worker", areas.town_a)
     token = factories.token_for(worker)
     assert client.get("/api/v1/me", headers=bearer(token[:-2] + "xx")).status_code == 401
-
-
-def test_repeated_failures_for_one_username_are_throttled(client, areas, app):
-    factories.user("outreach_worker", areas.town_a, username="target")
-    limit = app.config["LOGIN_MAX_FAILURES_PER_USERNAME"]
-    for _ in range(limit):
-        assert login(client, "target", password="guess").status_code == 401
-    # Even the right password waits now: the attacker must not learn it by timing out.
-    response = login(client, "target")
-    assert response.status_code == 429
-    assert response.mimetype == "application/problem+json"
-
-
-def test_throttle_per_address_covers_many_usernames(client, areas, app):
-    limit = app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-    for n in range(limit):
-        login(client, f"nobody-{n}", password="guess")
-    factories.user("outreach_worker", areas.town_a, username="innocent")
-    assert login(client, "innocent").status_code == 429
-
-
-def test_throttle_forgets_old_failures(client, areas, db, app):
-    factories.user("outreach_worker", areas.town_a, username="returning")
-    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_USERNAME"]):
-        login(client, "returning", password="guess")
-    long_ago = utcnow() - timedelta(seconds=app.config["LOGIN_FAILURE_WINDOW"] + 60)
-    db.execute(update(LoginAttempt).where(LoginAttempt.username == "returning").values(at=long_ago))
-    db.flush()
-    assert login(client, "returning").status_code == 200
 
 
 @pytest.mark.parametrize("header", ["", "Bearer", "Basic abc", "Bearer not-a-token"])
@@ -186,3 +156,50 @@ def test_revoking_twice_is_harmless(client, areas):
     assert client.post(url, headers=factories.headers_for(admin)).json["revoked_sessions"] == 1
     again = client.post(url, headers=factories.headers_for(admin))
     assert again.status_code == 200 and again.json["revoked_sessions"] == 0
+
+
+def test_refresh_without_device_id_is_a_clear_422(client, areas):
+    factories.user("outreach_worker", areas.town_a, username="old-client")
+    tokens = login(client, "old-client").json
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 422
+    assert "issued to" in response.json["errors"]["device_id"][0]
+
+
+def test_refresh_from_another_device_answers_like_an_unknown_token(client, areas):
+    factories.user("outreach_worker", areas.town_a, username="stolen-token")
+    tokens = login(client, "stolen-token", device_id="the-workers-own-phone-0001").json
+    assert tokens["device_id"] == "the-workers-own-phone-0001"
+    elsewhere = refresh(client, tokens, device_id="the-thiefs-laptop-000000001")
+    unknown = client.post(
+        "/api/v1/auth/refresh",
+        json={"refresh_token": "nope", "device_id": "the-thiefs-laptop-000000001"},
+    )
+    assert elsewhere.status_code == unknown.status_code == 401
+    assert elsewhere.json["detail"] == unknown.json["detail"]
+    assert elsewhere.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"]
+    # The token still works for its own device.
+    assert refresh(client, tokens).status_code == 200
+
+
+def test_a_login_without_device_id_gets_one_to_refresh_with(client, areas):
+    factories.user("outreach_worker", areas.town_a, username="no-device")
+    response = client.post(
+        "/api/v1/auth/login", json={"username": "no-device", "password": factories.PASSWORD}
+    )
+    assert response.status_code == 200
+    tokens = response.json
+    assert len(tokens["device_id"]) >= 16
+    assert refresh(client, tokens).status_code == 200
+    assert refresh(client, tokens, device_id="unnamed").status_code == 401
+
+
+def test_the_spec_asks_for_device_id_and_promises_retry_after(client):
+    spec = client.get("/api/v1/openapi.json").json
+    refresh_body = spec["paths"]["/api/v1/auth/refresh"]["post"]["requestBody"]
+    schema = refresh_body["content"]["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[-1]
+    assert set(spec["components"]["schemas"][name]["required"]) == {"refresh_token", "device_id"}
+    for path in ("/api/v1/auth/login", "/api/v1/me/password"):
+        too_many = spec["paths"][path]["post"]["responses"]["429"]
+        assert "Retry-After" in too_many["headers"]
