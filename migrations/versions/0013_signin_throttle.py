@@ -4,7 +4,7 @@ Sign-in throttling slows untrusted devices only, so it needs to know, for each f
 attempt, which device tried and whether that device was trusted, and for each device
 session whether it still earns trust (every sign-in ended withdraws it).
 
-Revision ID: 0012_signin_throttle
+Revision ID: 0013_signin_throttle
 Revises: 0001
 Create Date: 2026-11-29
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_signin_throttle"
+revision: str = "0013_signin_throttle"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = ("signin",)
 depends_on: str | Sequence[str] | None = None
