@@ -258,8 +258,7 @@ def revisit_cadence() -> int:
 def long_stay_without_case() -> int:
     """Residents past the long-stay threshold with no open tracing case: open the case
     (idempotent, DB-constrained in the tracing domain) and give the centre a task."""
-    from api.casework.tracing.services import ensure_open_case
-    from api.rescue.centre.services import long_stay_residents
+    from api.casework.tracing.services import ensure_open_case, long_stay_residents
 
     today = county_time.local_today()
     created = 0

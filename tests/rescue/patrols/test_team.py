@@ -75,9 +75,9 @@ def test_invisible_user_answers_like_a_missing_one(client, areas):
     headers = factories.headers_for(town_staff)
     missing_id = hidden.id + 1000
     answers = [
-        client.post(
-            "/api/v1/patrols", json=_body(areas.town_a, [user_id]), headers=headers
-        ).json["errors"]
+        client.post("/api/v1/patrols", json=_body(areas.town_a, [user_id]), headers=headers).json[
+            "errors"
+        ]
         for user_id in (hidden.id, missing_id)
     ]
     assert answers[0] == {"team.0": [f"No such user: {hidden.id}."]}
