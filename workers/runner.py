@@ -17,6 +17,7 @@ from flask import has_app_context
 from sqlalchemy import select, update
 
 from api.areas.scope import SYSTEM, set_actor
+from api.common.idnumber import mask_personal
 from api.db import session, utcnow
 from api.jobs.models import OutboxJob
 from workers.app import get_app
@@ -66,7 +67,11 @@ def _record_failure(outbox_id: int, exc: Exception) -> None:
     session.execute(
         update(OutboxJob)
         .where(OutboxJob.id == outbox_id)
-        .values(attempts=OutboxJob.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        # Masked as stored: an error may quote a record's values (ID numbers among them).
+        .values(
+            attempts=OutboxJob.attempts + 1,
+            last_error=mask_personal(f"{type(exc).__name__}: {exc}")[:2000],
+        )
     )
     session.commit()
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
 from api.areas.scope import in_area, require_actor, visible_area
+from api.areas.services import common_ancestor
 from api.audit.services import record_created, record_reveal
 from api.common.county_time import county_zone
 from api.common.fields import to_db_geometry
@@ -318,7 +319,11 @@ def store_visits(items: list[dict[str, Any]], alone: bool = False) -> list[Visit
 
     created = [o[0] for o in outcomes if isinstance(o, tuple) and o[1]]
     if created:
-        schedule_job(VISIT_RECORDED_JOB, *(visit.id for visit in created))
+        schedule_job(
+            VISIT_RECORDED_JOB,
+            *(visit.id for visit in created),
+            area_id=common_ancestor(visit.area_id for visit in created),
+        )
         note_visits(created)
     for index, outcome in enumerate(outcomes):
         if outcome is None:

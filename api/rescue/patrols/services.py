@@ -651,7 +651,7 @@ def create_encounter(
     session.flush()
     refresh_seen(encounter.street_person_id)
     if notify:
-        schedule_job(FOLLOWUP_JOB, encounter.id)
+        schedule_job(FOLLOWUP_JOB, encounter.id, area_id=encounter.area_id)
     return encounter, True
 
 
@@ -684,5 +684,5 @@ def update_encounter(encounter_id: int, data: dict[str, Any]) -> Encounter:
         refresh_seen(old_person)
         refresh_seen(encounter.street_person_id)
     if encounter.outcome != old_outcome:
-        schedule_job(FOLLOWUP_JOB, encounter.id)
+        schedule_job(FOLLOWUP_JOB, encounter.id, area_id=encounter.area_id)
     return encounter
