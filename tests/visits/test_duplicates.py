@@ -222,3 +222,39 @@ def test_a_duplicate_the_caller_sees_makes_no_task(client, areas, db, run_jobs):
     run_jobs()
     assert _review_tasks(db) == []
     assert db.scalar(select(func.count()).select_from(DuplicateFlag)) == 1
+
+
+def test_a_visit_bringing_a_new_household_hands_a_hidden_duplicate_over(
+    client, worker, areas, db, run_jobs
+):
+    factories.user("supervisor", areas.county)
+    theirs = vf.household(areas.village_b1, head_id_number=ID_N)
+    payload = vf.visit_payload(
+        None,
+        new_household={
+            "area_id": areas.village_a1.id,
+            "address": "甲一村9号",
+            "urban_rural": "rural",
+            "head_name": "黄强",
+            "head_id_number": ID_N,
+        },
+    )
+    response = client.post("/api/v1/visits", json=payload, headers=factories.headers_for(worker))
+    assert response.status_code == 201, response.json
+    text = json.dumps(response.json, ensure_ascii=False)
+    assert "duplicate" not in text and "乙" not in text  # the visit names no household but its own
+    run_jobs()
+    [task] = _review_tasks(db)
+    assert task.area_id == areas.county.id
+    assert task.details["households"] == sorted([response.json["household_id"], theirs.id])
+
+
+def test_the_duplicates_list_refuses_another_towns_area(client, worker, areas):
+    vf.household(areas.village_b1, head_id_number=ID_N)
+    _register(client, worker, _body(areas))
+    response = client.get(
+        "/api/v1/households/duplicates",
+        query_string={"area_id": areas.village_b1.id},
+        headers=factories.headers_for(worker),
+    )
+    assert response.status_code == 422 and "area_id" in response.json["errors"]
