@@ -23,7 +23,10 @@ class OutboxJobSchema(Schema):
     last_error = fields.Function(
         lambda job: shown_error(job.last_error),
         allow_none=True,
-        metadata={"description": "first line, ID numbers masked, at most 300 characters"},
+        metadata={
+            "type": "string",
+            "description": "first line, ID numbers masked, at most 300 characters",
+        },
     )
 
 

@@ -60,7 +60,10 @@ def _if_visible(attribute: str) -> fields.Function:
         shown,
         allow_none=True,
         dump_only=True,
-        metadata={"description": "null when the household lies outside the caller's area"},
+        metadata={
+            "type": "integer",
+            "description": "null when the household lies outside the caller's area",
+        },
     )
 
 
@@ -73,11 +76,16 @@ class DuplicateFlagSchema(Schema):
     household_id = _if_visible("household_id")
     other_household_id = _if_visible("other_household_id")
     reason = fields.String(dump_only=True)
-    outside_area = fields.Function(_outside_area, dump_only=True)
+    outside_area = fields.Function(
+        _outside_area,
+        dump_only=True,
+        metadata={"type": "boolean", "description": "a household is outside the caller's area"},
+    )
     note = fields.Function(
         lambda flag: OUTSIDE_AREA_NOTE if _outside_area(flag) else None,
         allow_none=True,
         dump_only=True,
+        metadata={"type": "string"},
     )
     created_at = AwareDateTime(dump_only=True)
 
