@@ -178,6 +178,44 @@ def encounter_recorded(encounter_id: int) -> int:
     return len(services.create_all(rules.encounter_followup(facts)))
 
 
+def duplicates_flagged(*flag_ids: int) -> int:
+    """Duplicate flags naming a household the flagging caller could not see: a review task
+    for whoever sees both households (the lowest area containing the two), once per pair
+    however often this runs. Returns tasks made."""
+    from api.areas.services import common_ancestor
+    from api.visits.models import DuplicateFlag, Household
+
+    flags = session.scalars(
+        select(DuplicateFlag).where(DuplicateFlag.id.in_(flag_ids)).order_by(DuplicateFlag.id)
+    ).all()
+    household_ids = {i for f in flags for i in (f.household_id, f.other_household_id)}
+    area_of = dict(
+        session.execute(
+            select(Household.id, Household.area_id).where(Household.id.in_(household_ids))
+        ).all()
+    )
+    facts = []
+    for flag in flags:
+        if flag.household_id not in area_of or flag.other_household_id not in area_of:
+            continue  # a household was deleted since: nothing left to review
+        area_id = common_ancestor({area_of[flag.household_id], area_of[flag.other_household_id]})
+        if area_id is None:
+            continue  # no area contains both: nobody sees both
+        facts.append(
+            rules.DuplicateFacts(
+                flag_id=flag.id,
+                household_id=flag.household_id,
+                other_household_id=flag.other_household_id,
+                reason=flag.reason,
+                area_id=area_id,
+                flagged_on=county_time.local_date(flag.created_at),
+            )
+        )
+    supervisors = services.supervisors_for({f.area_id for f in facts}) if facts else {}
+    specs = [spec for f in facts for spec in rules.duplicate_review(f, supervisors.get(f.area_id))]
+    return len(services.create_all(specs))
+
+
 # -- recurring jobs ------------------------------------------------------------------------
 
 
@@ -260,8 +298,7 @@ def revisit_cadence() -> int:
 def long_stay_without_case() -> int:
     """Residents past the long-stay threshold with no open tracing case: open the case
     (idempotent, DB-constrained in the tracing domain) and give the centre a task."""
-    from api.casework.tracing.services import ensure_open_case
-    from api.rescue.centre.services import long_stay_residents
+    from api.casework.tracing.services import ensure_open_case, long_stay_residents
 
     today = county_time.local_today()
     created = 0

@@ -68,7 +68,7 @@ def clean_photo(photo_id: int) -> str:
     photo.processed_at = utcnow()
     session.flush()
     if flags:
-        schedule_job(FLAGGED_JOB, photo.id)
+        schedule_job(FLAGGED_JOB, photo.id, area_id=photo.area_id)
     return "ready"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,36 @@ def import_feature_collection(path: Path) -> list[Area]:
         imported.append(create_area(code, props["name"], props["level"], parent, boundary))
     session.flush()
     return imported
+
+
+def common_ancestor(area_ids: Iterable[int]) -> int | None:
+    """The lowest area containing every one of ``area_ids`` (itself, for one); None for
+    none, or for areas under different roots.
+
+    Used to address work about several records (a job, a duplicate review) to whoever sees
+    them all. It reads only the areas' paths, past the caller's scope, and answers an id:
+    the caller learns nothing it could not infer from the records it already holds.
+    """
+    ids = set(area_ids)
+    if len(ids) <= 1:
+        return next(iter(ids), None)
+    paths = session.scalars(
+        select(Area.path).where(Area.id.in_(ids)).execution_options(skip_scope=True)
+    ).all()
+    if len(paths) < len(ids):
+        return None
+    chains = [path.strip("/").split("/") for path in paths]
+    common = None
+    for parts in zip(*chains, strict=False):
+        if len(set(parts)) > 1:
+            break
+        common = int(parts[0])
+    return common
+
+
+def root_area(area_id: int | None) -> Area | None:
+    """The area with this id if it is a root of the tree (the county), else None: records
+    with no area (system-wide jobs, say) are shown to a root's users only."""
+    if area_id is None:
+        return None
+    return session.scalar(select(Area).where(Area.id == area_id, Area.parent_id.is_(None)))

@@ -31,7 +31,13 @@ def paginate(stmt: Select, pagination_parameters: Any) -> list[Any]:
         # few rows save a query).
         total = offset + len(rows)
     else:
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        # The count carries the list's execution options: a list that looks past the scope
+        # on purpose (skip_scope) must count what it shows.
+        total = session.scalar(
+            select(func.count())
+            .select_from(stmt.order_by(None).subquery())
+            .execution_options(**stmt.get_execution_options())
+        )
     pagination_parameters.item_count = total
     g.total_count = total
     return rows

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields
 
 from api.auth.permissions import require_roles
 from api.common.pagination import PAGINATION, paginate
-from api.jobs.services import failed_jobs_query
+from api.jobs.services import failed_jobs_query, shown_error
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Background jobs")
 
@@ -16,8 +16,18 @@ class OutboxJobSchema(Schema):
     created_at = fields.AwareDateTime()
     enqueued_at = fields.AwareDateTime(allow_none=True)
     finished_at = fields.AwareDateTime(allow_none=True)
+    area_id = fields.Integer(
+        allow_none=True, metadata={"description": "the area of the record; null: system-wide"}
+    )
     attempts = fields.Integer()
-    last_error = fields.String(allow_none=True)
+    last_error = fields.Function(
+        lambda job: shown_error(job.last_error),
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "description": "first line, ID numbers masked, at most 300 characters",
+        },
+    )
 
 
 @blp.route("/failed")
@@ -26,5 +36,5 @@ class FailedJobs(MethodView):
     @blp.response(200, OutboxJobSchema(many=True))
     @blp.paginate(**PAGINATION)
     def get(self, pagination_parameters):
-        """Jobs that failed at least once and have not finished, with their last error"""
+        """Failed jobs of the caller's area (system-wide ones: county admins), last error"""
         return paginate(failed_jobs_query(), pagination_parameters)

@@ -123,7 +123,7 @@ def attach_photo(
     )
     session.add(photo)
     session.flush()
-    schedule_job(CLEAN_JOB, photo.id)
+    schedule_job(CLEAN_JOB, photo.id, area_id=photo.area_id)
     return photo, True
 
 

@@ -284,7 +284,12 @@ class ProgrammeStandard(AreaScoped, Audited, Base):
 
 
 class DuplicateFlag(AreaScoped, Base):
-    """Two households that look like the same one; flagged for a person to decide."""
+    """Two households that look like the same one; flagged for a person to decide.
+
+    ``area_id`` is the flagged household's; the other household may lie anywhere (a
+    person on two towns' rolls), so a flag is shown in full only to a caller who sees
+    both households (``api.visits.services.mark_visible``).
+    """
 
     __tablename__ = "household_duplicate_flags"
     __table_args__ = (UniqueConstraint("household_id", "other_household_id", "reason"),)
@@ -299,3 +304,8 @@ class DuplicateFlag(AreaScoped, Base):
     )
     reason: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Not a column: which of the two households the caller may see, set by
+    # ``services.mark_visible`` before the flag is shown. Empty until then, so a flag shown
+    # unmarked names neither household.
+    visible_ids: frozenset[int] = frozenset()

@@ -80,7 +80,9 @@ class Households(MethodView):
     @households_blp.paginate(**PAGINATION)
     def get(self, args, pagination_parameters):
         """Search the register (area, focus group, programme, name/ID, not visited, near)"""
-        households = paginate(search.households_query(**args), pagination_parameters)
+        households = services.show_households(
+            paginate(search.households_query(**args), pagination_parameters)
+        )
         _reveal_if_asked(args, households)
         return households
 
@@ -91,7 +93,7 @@ class Households(MethodView):
     def post(self, data):
         """Register a household (likely duplicates are flagged, not merged)"""
         household, created = services.create_household(data)
-        return household, 201 if created else 200
+        return services.show_households([household])[0], 201 if created else 200
 
 
 @households_blp.route("/duplicates")
@@ -102,7 +104,9 @@ class HouseholdDuplicates(MethodView):
     @households_blp.paginate(**PAGINATION)
     def get(self, args, pagination_parameters):
         """Likely duplicate households, newest first"""
-        return paginate(services.duplicate_flags_query(**args), pagination_parameters)
+        return services.mark_visible(
+            paginate(services.duplicate_flags_query(**args), pagination_parameters)
+        )
 
 
 @households_blp.route("/<int:household_id>")
@@ -112,7 +116,7 @@ class HouseholdById(MethodView):
     @households_blp.response(200, HouseholdSchema)
     def get(self, args, household_id):
         """One household"""
-        household = services.get_household(household_id)
+        household = services.show_households([services.get_household(household_id)])[0]
         _reveal_if_asked(args, [household])
         return household
 
@@ -121,7 +125,7 @@ class HouseholdById(MethodView):
     @households_blp.response(200, HouseholdSchema)
     def patch(self, data, household_id):
         """Change a household"""
-        return services.update_household(household_id, data)
+        return services.show_households([services.update_household(household_id, data)])[0]
 
 
 @households_blp.route("/<int:household_id>/visits")

@@ -44,11 +44,49 @@ class MemberSchema(Schema):
     work_status = fields.String(allow_none=True, validate=validate.Length(max=100))
 
 
+OUTSIDE_AREA_NOTE = "A possible duplicate exists outside your area and the county has been told."
+
+
+def _outside_area(flag: Any) -> bool:
+    return not {flag.household_id, flag.other_household_id} <= flag.visible_ids
+
+
+def _if_visible(attribute: str) -> fields.Function:
+    def shown(flag: Any) -> int | None:
+        value = getattr(flag, attribute)
+        return value if value in flag.visible_ids else None
+
+    return fields.Function(
+        shown,
+        allow_none=True,
+        dump_only=True,
+        metadata={
+            "type": "integer",
+            "description": "null when the household lies outside the caller's area",
+        },
+    )
+
+
 class DuplicateFlagSchema(Schema):
+    """A flag as its reader may see it: a household the reader cannot see is not named
+    (its id is null); the reader learns only that a possible duplicate exists outside
+    their area, the same answer whichever area that is."""
+
     id = fields.Integer(dump_only=True)
-    household_id = fields.Integer(dump_only=True)
-    other_household_id = fields.Integer(dump_only=True)
+    household_id = _if_visible("household_id")
+    other_household_id = _if_visible("other_household_id")
     reason = fields.String(dump_only=True)
+    outside_area = fields.Function(
+        _outside_area,
+        dump_only=True,
+        metadata={"type": "boolean", "description": "a household is outside the caller's area"},
+    )
+    note = fields.Function(
+        lambda flag: OUTSIDE_AREA_NOTE if _outside_area(flag) else None,
+        allow_none=True,
+        dump_only=True,
+        metadata={"type": "string"},
+    )
     created_at = AwareDateTime(dump_only=True)
 
 

@@ -8,6 +8,7 @@ presence; a stored visit schedules ``workers.followup.visit_recorded``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
 from api.areas.scope import in_area, require_actor, visible_area
+from api.areas.services import common_ancestor
 from api.audit.services import record_created, record_reveal
 from api.common.county_time import county_zone
 from api.common.fields import to_db_geometry
@@ -40,6 +42,7 @@ from api.visits.models import (
 )
 
 VISIT_RECORDED_JOB = "workers.followup.visit_recorded"
+DUPLICATES_JOB = "workers.followup.duplicates_flagged"
 MEMBER_FIELDS = ("name", "relation", "sex", "birth_year", "id_number", "health", "work_status")
 
 
@@ -126,7 +129,9 @@ def flag_duplicates(household: Household) -> list[DuplicateFlag]:
     name in the same village. Flags are kept for a person to decide; nothing is merged.
 
     The search looks past the caller's jurisdiction on purpose: the same person registered
-    in two towns is exactly what must come to light. Only ids are recorded.
+    in two towns is exactly what must come to light. But the caller learns of a household
+    they cannot see only that it exists (``mark_visible``), and the flags naming one are
+    handed to whoever sees both households (``DUPLICATES_JOB``: a review task).
     """
     id_numbers = {
         n for n in [household.head_id_number, *(m.id_number for m in household.members)] if n
@@ -169,7 +174,54 @@ def flag_duplicates(household: Household) -> list[DuplicateFlag]:
     session.add_all(flags)
     session.flush()
     session.expire(household, ["duplicate_flags"])
+    _hand_over_hidden(household, flags)
     return flags
+
+
+def _hand_over_hidden(household: Household, flags: list[DuplicateFlag]) -> None:
+    """Schedule the review of the new flags whose other household the caller cannot see;
+    the job's area is the lowest one containing every household involved."""
+    visible = _visible_household_ids({flag.other_household_id for flag in flags})
+    hidden = [flag for flag in flags if flag.other_household_id not in visible]
+    if not hidden:
+        return
+    other_areas = session.scalars(
+        select(Household.area_id)
+        .where(Household.id.in_({flag.other_household_id for flag in hidden}))
+        # Only to address the job: the caller is told nothing of these areas.
+        .execution_options(skip_scope=True)
+    )
+    schedule_job(
+        DUPLICATES_JOB,
+        *(flag.id for flag in hidden),
+        area_id=common_ancestor({household.area_id, *other_areas}),
+    )
+
+
+def _visible_household_ids(ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(session.scalars(select(Household.id).where(Household.id.in_(ids))))
+
+
+def mark_visible(flags: Iterable[DuplicateFlag]) -> list[DuplicateFlag]:
+    """Note on each flag whether the caller may see its households (one query), before
+    the flags are shown: a household the caller cannot see is shown only as "a possible
+    duplicate outside your area" (``DuplicateFlagSchema``). A flag not marked is shown as
+    hidden: forgetting this call hides too much, never too little."""
+    flags = list(flags)
+    visible = _visible_household_ids(
+        {i for flag in flags for i in (flag.household_id, flag.other_household_id)}
+    )
+    for flag in flags:
+        flag.visible_ids = frozenset({flag.household_id, flag.other_household_id} & visible)
+    return flags
+
+
+def show_households(households: list[Household]) -> list[Household]:
+    """``households`` with their duplicate flags marked for the caller (``mark_visible``)."""
+    mark_visible(flag for household in households for flag in household.duplicate_flags)
+    return households
 
 
 def reveal_household_ids(households: list[Household]) -> None:
@@ -318,7 +370,11 @@ def store_visits(items: list[dict[str, Any]], alone: bool = False) -> list[Visit
 
     created = [o[0] for o in outcomes if isinstance(o, tuple) and o[1]]
     if created:
-        schedule_job(VISIT_RECORDED_JOB, *(visit.id for visit in created))
+        schedule_job(
+            VISIT_RECORDED_JOB,
+            *(visit.id for visit in created),
+            area_id=common_ancestor(visit.area_id for visit in created),
+        )
         note_visits(created)
     for index, outcome in enumerate(outcomes):
         if outcome is None:

@@ -3,6 +3,10 @@
 A job that keeps failing runs out of RQ retries and lands in the queue's
 ``FailedJobRegistry``; its outbox row keeps the last error too (``GET /jobs/failed``).
 This reads the registry itself: job id, function, arguments and the exception.
+
+The registry is the county's queue and its entries carry no area, so only admins of a
+root area (the county) read it; a town's admin finds the town's failed jobs under
+``GET /jobs/failed``. Errors and tracebacks are shown with ID numbers masked.
 """
 
 from __future__ import annotations
@@ -14,12 +18,20 @@ from redis.exceptions import RedisError
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
+from api.areas.scope import require_actor
+from api.areas.services import root_area
 from api.common.idnumber import mask_text
-from api.errors import ServiceUnavailable
+from api.errors import Forbidden, ServiceUnavailable
 
 
 def rq_failed_jobs(app: Flask, start: int, count: int) -> tuple[int, list[dict[str, Any]]]:
     """(total, one page of failed jobs, newest first) of the app's queue; none in-process."""
+    actor = require_actor()
+    if root_area(actor.area_id) is None:
+        raise Forbidden(
+            "Only county-level admins read the queue's failed registry; "
+            "your area's failed jobs are under /api/v1/jobs/failed."
+        )
     if app.config["JOBS_IN_PROCESS"]:
         return 0, []
     from workers.queue import queue_for

@@ -39,6 +39,7 @@ TASK_KINDS = (
     "tracing_start",  # a long-stay resident's tracing case was opened: work it
     "tracing_review",  # a tracing case with no action for too long
     "escalation",  # an overdue task, raised to the assignee's supervisor
+    "duplicate_review",  # a possible duplicate across areas, for whoever sees both (rule-made)
     "other",  # made by hand
 )
 # The kinds a person decides on (what a rule would also make, when it sees the need).

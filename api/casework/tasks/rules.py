@@ -39,6 +39,7 @@ CHECKUP_DUE_DAYS = 3
 TRACING_START_DUE_DAYS = 7
 TRACING_REVIEW_DUE_DAYS = 7
 ESCALATION_DUE_DAYS = 2
+DUPLICATE_REVIEW_DUE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,19 @@ class TracingCaseFacts:
     last_action_on: date
     resident_id: int | None = None
     assignee_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DuplicateFacts:
+    """A duplicate flag whose other household the flagging caller could not see."""
+
+    flag_id: int
+    household_id: int
+    other_household_id: int
+    reason: str
+    # The lowest area containing both households: whoever works there sees both.
+    area_id: int
+    flagged_on: date
 
 
 @dataclass(frozen=True)
@@ -501,5 +515,37 @@ def escalation(
             details={"overdue_assignee_id": task.assignee_id, "days_late": days_late},
             # An escalation is read by whoever reads the task it escalates.
             realm=task.realm,
+        )
+    ]
+
+
+# -- duplicates across areas ----------------------------------------------------------------
+
+
+def duplicate_review(duplicate: DuplicateFacts, supervisor_id: int | None) -> list[TaskSpec]:
+    """Two households that look like one, in areas the flagging caller could not both see:
+    a review task in the lowest area containing both, for its nearest supervisor. One per
+    pair of households, whichever of the two was flagged against the other."""
+    low, high = sorted((duplicate.household_id, duplicate.other_household_id))
+    return [
+        TaskSpec(
+            kind="duplicate_review",
+            rule="duplicate_across_areas",
+            dedup_key=f"duplicate_review:households:{low}:{high}",
+            title="核查跨区域疑似重复登记 Review a possible duplicate registered in two areas",
+            reason=(
+                f"Households #{duplicate.household_id} and #{duplicate.other_household_id} "
+                f"look like the same one ({duplicate.reason}); the worker who registered "
+                "the first cannot see the second."
+            ),
+            area_id=duplicate.area_id,
+            due_on=duplicate.flagged_on + timedelta(days=DUPLICATE_REVIEW_DUE_DAYS),
+            assignee_id=supervisor_id,
+            household_id=duplicate.household_id,
+            subject_kind="household",
+            subject_id=duplicate.household_id,
+            source_kind="duplicate_flag",
+            source_id=duplicate.flag_id,
+            details={"households": [low, high], "reason": duplicate.reason},
         )
     ]

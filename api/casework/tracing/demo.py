@@ -16,7 +16,6 @@ from api.casework.tracing import services
 from api.casework.tracing.models import TracingStatusChange
 from api.common import county_time
 from api.db import session, utcnow
-from api.rescue.centre import services as centre
 
 # resident key -> (steps through the status machine, actions (days after opening, kind,
 # details, result, published_in), leads)
@@ -172,7 +171,7 @@ def seed(context: dict[str, Any]) -> None:
         if "outcome" in plan:
             services.record_outcome(case, {**plan["outcome"], "at": now - timedelta(days=10)})
         if "discharge" in plan:
-            centre.discharge(resident, plan["discharge"], at=now - timedelta(days=30))
+            services.discharge(resident, plan["discharge"], at=now - timedelta(days=30))
         _spread_history(case.id, opened_at, now - timedelta(days=10))
     session.flush()
 

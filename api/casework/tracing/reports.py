@@ -22,7 +22,7 @@ from api.casework.tracing.models import TracingCase, TracingStatusChange
 from api.casework.tracing.rules import OPEN_STATUSES, OUTCOME_STATUSES
 from api.common.county_time import local_date, local_midnight
 from api.db import session
-from api.rescue.centre.services import long_stay_residents
+from api.rescue.centre.services import long_stayers
 
 # (label, lowest days open, highest days open or None)
 DAYS_OPEN_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -131,7 +131,7 @@ def outcomes_report(
 
 
 def long_stay_count(as_of: date, threshold_days: int) -> int:
-    return len(long_stay_residents(as_of, threshold_days))
+    return len(long_stayers(as_of, threshold_days))
 
 
 def parse_year_start(value: str) -> tuple[int, int]:

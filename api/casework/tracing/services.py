@@ -8,10 +8,17 @@ Functions the follow-up jobs call (issue #6), all safe to call again:
   winner's case with ``created`` False.
 - ``stale_cases(as_of, days)``: open cases with no action logged for ``days`` days.
 - ``open_case_for(resident_id)``: the resident's open case or None.
+- ``long_stay_residents(as_of, threshold_days)``: the centre's long-stay residents, each
+  with its open case's id.
+
+The discharge endpoint's rule lives here too (``discharge``): it needs both the stay and
+the case. Imports run one way: this module uses ``api.rescue.centre.services``, which
+knows nothing of tracing.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -238,6 +245,69 @@ def stale_cases(as_of: date, days: int) -> list[TracingCase]:
             .order_by(TracingCase.last_activity_on, TracingCase.id)
         )
     )
+
+
+# --- the stay, seen from tracing ----------------------------------------------------------
+
+
+def discharge(
+    resident: Resident,
+    reason: str,
+    at: datetime | None = None,
+    destination: str | None = None,
+    notes: str | None = None,
+) -> Resident:
+    """The discharge endpoint: an open tracing case is closed as ``closed_other`` with the
+    discharge; a reunion or local settlement with an open case must go through the case's
+    outcome instead (409), so that the tracing reports count it."""
+    case = open_case_for(resident.id)
+    if case is not None and reason in centre.TRACING_OUTCOME_REASONS:
+        raise Conflict(
+            f"Resident has an open tracing case ({case.id}); record its outcome with "
+            f"POST /api/v1/tracing-cases/{case.id}/outcome, which discharges the resident.",
+            case_id=case.id,
+        )
+    centre.discharge_resident(resident, reason, at, destination, notes)
+    if case is not None:
+        close_for_discharge(case, reason, resident.discharged_at)
+    return resident
+
+
+@dataclass
+class LongStay:
+    """A long-stay resident on a given date."""
+
+    resident: Resident
+    admitted_on: date
+    days_stayed: int
+    open_case_id: int | None
+
+    @property
+    def resident_id(self) -> int:
+        return self.resident.id
+
+
+def long_stay_residents(as_of: date, threshold_days: int) -> list[LongStay]:
+    """The centre's long-stay residents on ``as_of`` (``centre.long_stayers``), longest
+    first, each with the id of its open tracing case (if any, today)."""
+    residents = centre.long_stayers(as_of, threshold_days)
+    open_cases = dict(
+        session.execute(
+            select(TracingCase.resident_id, TracingCase.id).where(
+                TracingCase.resident_id.in_([r.id for r in residents]),
+                TracingCase.status.in_(OPEN_STATUSES),
+            )
+        ).all()
+    )
+    return [
+        LongStay(
+            r,
+            county_time.local_date(r.admitted_at),
+            centre.days_stayed(r, as_of),
+            open_cases.get(r.id),
+        )
+        for r in residents
+    ]
 
 
 # --- actions ----------------------------------------------------------------------------

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, utcnow
 from api.mixins import AreaScoped, Audited, RoleRestricted
+from api.rescue.roles import RESCUE_ROLES
 
 # Who may see residents, their tracing cases and their photos (never outreach workers).
-RESIDENT_ROLES = frozenset({"rescue_staff", "supervisor", "admin"})
+RESIDENT_ROLES = RESCUE_ROLES
 
 ADMISSION_ROUTES = ("patrol_escort", "police", "hospital", "walk_in", "other")
 DISCHARGE_REASONS = (

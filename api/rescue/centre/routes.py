@@ -3,6 +3,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth.permissions import accepts, require_roles
+from api.casework.tracing import services as tracing
 from api.common import county_time
 from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update
@@ -82,7 +83,7 @@ class ResidentDischarge(MethodView):
     @residents.response(200, ResidentSchema)
     def post(self, data, resident_id):
         """Discharge a resident (closes an open tracing case as closed_other)"""
-        return services.discharge(
+        return tracing.discharge(
             services.get_resident(resident_id),
             data["reason"],
             data.get("discharged_at"),
@@ -100,7 +101,7 @@ class LongStayResidents(MethodView):
         """Long-stay residents (长期滞留人员) on a date, with days stayed"""
         as_of = query.get("as_of") or county_time.local_today()
         threshold = query.get("threshold_days") or current_app.config["LONG_STAY_DAYS"]
-        rows = services.long_stay_residents(as_of, threshold)
+        rows = tracing.long_stay_residents(as_of, threshold)
         return {"as_of": as_of, "threshold_days": threshold, "count": len(rows), "residents": rows}
 
 

@@ -6,13 +6,14 @@ centre on* ``as_of`` when admitted on or before it and not discharged on or befo
 resident in the centre with ``days_stayed >= threshold_days`` is long-stay (长期滞留人员).
 
 Functions other domains call (the follow-up jobs, the tracing reports):
-``long_stay_residents(as_of, threshold_days)``, ``in_centre_on(as_of)``,
-``discharge_resident(...)``, ``get_resident(id)``, ``county_zone()``.
+``in_centre_on(as_of)``, ``days_stayed(...)``, ``discharge_resident(...)``,
+``get_resident(id)``. This module knows nothing of family tracing: the tracing domain
+builds on it (``api.casework.tracing.services``: the discharge endpoint, which closes an open
+case, and the long-stay list, which names each resident's open case), never the reverse.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -222,71 +223,17 @@ def discharge_resident(
     return resident
 
 
-def discharge(
-    resident: Resident,
-    reason: str,
-    at: datetime | None = None,
-    destination: str | None = None,
-    notes: str | None = None,
-) -> Resident:
-    """The discharge endpoint: an open tracing case is closed as ``closed_other`` with the
-    discharge; a reunion or local settlement with an open case must go through the case's
-    outcome instead (409), so that the tracing reports count it."""
-    from api.casework.tracing import services as tracing
-
-    case = tracing.open_case_for(resident.id)
-    if case is not None and reason in TRACING_OUTCOME_REASONS:
-        raise Conflict(
-            f"Resident has an open tracing case ({case.id}); record its outcome with "
-            f"POST /api/v1/tracing-cases/{case.id}/outcome, which discharges the resident.",
-            case_id=case.id,
-        )
-    discharge_resident(resident, reason, at, destination, notes)
-    if case is not None:
-        tracing.close_for_discharge(case, reason, resident.discharged_at)
-    return resident
-
-
-@dataclass
-class LongStay:
-    """A long-stay resident on a given date."""
-
-    resident: Resident
-    admitted_on: date
-    days_stayed: int
-    open_case_id: int | None
-
-    @property
-    def resident_id(self) -> int:
-        return self.resident.id
-
-
-def long_stay_residents(as_of: date, threshold_days: int) -> list[LongStay]:
+def long_stayers(as_of: date, threshold_days: int) -> list[Resident]:
     """Residents in the centre on ``as_of`` who had stayed ``threshold_days`` or more by
-    then, longest first, each with the id of its open tracing case (if any, today)."""
-    from api.casework.tracing.models import TracingCase
-    from api.casework.tracing.rules import OPEN_STATUSES
-
+    then (长期滞留人员), longest first."""
     admitted_before = local_midnight(as_of - timedelta(days=threshold_days) + timedelta(days=1))
-    residents = list(
+    return list(
         session.scalars(
             select(Resident)
             .where(in_centre_on(as_of), Resident.admitted_at < admitted_before)
             .order_by(Resident.admitted_at, Resident.id)
         )
     )
-    open_cases = dict(
-        session.execute(
-            select(TracingCase.resident_id, TracingCase.id).where(
-                TracingCase.resident_id.in_([r.id for r in residents]),
-                TracingCase.status.in_(OPEN_STATUSES),
-            )
-        ).all()
-    )
-    return [
-        LongStay(r, local_date(r.admitted_at), days_stayed(r, as_of), open_cases.get(r.id))
-        for r in residents
-    ]
 
 
 # --- open days --------------------------------------------------------------------------

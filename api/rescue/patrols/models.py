@@ -16,7 +16,7 @@ so the columns are plain and named for what they hold:
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
@@ -35,7 +35,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.auth.models import User
 from api.db import Base, utcnow
-from api.mixins import AreaScoped, Audited
+from api.mixins import AreaScoped, Audited, RoleRestricted
+from api.rescue.roles import RESCUE_ROLES
 
 CAMPAIGN_KINDS = ("summer_cooling", "winter_warmth", "other")
 PATROL_MODES = ("vehicle", "on_foot")
@@ -174,10 +175,12 @@ class TrackPoint(Base):
     excluded_reason: Mapped[str | None] = mapped_column(String(20))
 
 
-class StreetPerson(AreaScoped, Audited, Base):
-    """Someone met on the street, known by an alias until they give a name."""
+class StreetPerson(AreaScoped, RoleRestricted, Audited, Base):
+    """Someone met on the street, known by an alias until they give a name. Hidden from
+    roles outside ``RESCUE_ROLES`` in every query (``api.rescue.roles``)."""
 
     __tablename__ = "street_people"
+    visible_to_roles: ClassVar[frozenset[str]] = RESCUE_ROLES
     __table_args__ = (CheckConstraint(_in("sex", SEXES), name="sex"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -194,10 +197,13 @@ class StreetPerson(AreaScoped, Audited, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class Encounter(AreaScoped, Audited, Base):
-    """A person met on a patrol: where, when, what they looked like, help given, outcome."""
+class Encounter(AreaScoped, RoleRestricted, Audited, Base):
+    """A person met on a patrol: where, when, what they looked like, help given, outcome.
+    Hidden from roles outside ``RESCUE_ROLES`` in every query (``api.rescue.roles``): an
+    encounter may name the person, and leads to a resident."""
 
     __tablename__ = "encounters"
+    visible_to_roles: ClassVar[frozenset[str]] = RESCUE_ROLES
     __table_args__ = (
         CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),
         CheckConstraint(_in("sex", SEXES), name="sex"),

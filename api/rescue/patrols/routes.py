@@ -30,10 +30,12 @@ from api.rescue.patrols.schemas import (
     TrackBatchSchema,
     TrackQuerySchema,
 )
+from api.rescue.roles import RESCUE_ROLES
 
-# Rescue-centre staff run the patrols; admins may correct them; supervisors read.
+# Rescue-centre staff run the patrols; admins may correct them; supervisors read. The
+# readers are the roles that may see encounters and street people at all (RESCUE_ROLES).
 WRITERS = ("rescue_staff", "admin")
-READERS = ("rescue_staff", "supervisor", "admin")
+READERS = tuple(sorted(RESCUE_ROLES))
 
 campaigns_blp = Blueprint(
     "campaigns",

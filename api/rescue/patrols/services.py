@@ -39,6 +39,9 @@ from api.rescue.patrols.models import (
 from api.visits.crs import to_wgs84
 
 FOLLOWUP_JOB = "workers.followup.encounter_recorded"
+# Who may be on a patrol team: the centre's staff, and supervisors, who lead campaign
+# patrols (带队). Admins keep the records; they do not walk the streets.
+PATROL_ROLES = frozenset({"rescue_staff", "supervisor"})
 
 
 @dataclass(frozen=True)
@@ -195,13 +198,42 @@ def patrols_query(filters: dict[str, Any], settings: PatrolSettings) -> Select:
     return stmt
 
 
-def _check_team(team_ids: list[int]) -> list[int]:
-    wanted = list(dict.fromkeys(team_ids))
-    found = set(session.scalars(select(User.id).where(User.id.in_(wanted), User.active)))
-    missing = [user_id for user_id in wanted if user_id not in found]
-    if missing:
-        raise Invalid({"team": [f"No such user: {', '.join(map(str, missing))}."]})
-    return wanted
+def _check_team(team_ids: list[int], area: Area) -> list[int]:
+    """The team's user ids, each once, in the order given; a bad member is a 422 on
+    ``team.<index>``.
+
+    A member must be a user the caller can see (an invisible user reads as a nonexistent
+    one), active, of a role that patrols (``PATROL_ROLES``), and working where the patrol
+    goes: their area contains the patrol's area or lies inside it.
+    """
+    rows = session.execute(
+        select(User.id, User.role, Area.path)
+        .join(Area, Area.id == User.area_id)
+        .where(User.id.in_(team_ids), User.active)
+    ).all()
+    found = {user_id: (role, path) for user_id, role, path in rows}
+    errors: dict[str, list[str]] = {}
+    for index, user_id in enumerate(team_ids):
+        if user_id not in found:
+            errors[f"team.{index}"] = [f"No such user: {user_id}."]
+            continue
+        role, path = found[user_id]
+        if role not in PATROL_ROLES:
+            errors[f"team.{index}"] = [f"Role {role} may not be on a patrol team."]
+        elif not (path.startswith(area.path) or area.path.startswith(path)):
+            errors[f"team.{index}"] = ["This user works outside the patrol's area."]
+    if errors:
+        raise Invalid(errors)
+    return list(dict.fromkeys(team_ids))
+
+
+def _default_team() -> list[int]:
+    """With no team named, the caller, if the caller's role patrols (an admin recording a
+    patrol for others names them)."""
+    actor = current_actor()
+    if actor is None or actor.user_id is None or actor.role not in PATROL_ROLES:
+        return []
+    return [actor.user_id]
 
 
 def _check_patrol_campaign(
@@ -259,7 +291,7 @@ def create_patrol(data: dict[str, Any], settings: PatrolSettings) -> tuple[Patro
         area_id = campaign.area_id
     area = visible_area(_default_area_id(area_id))
     _check_patrol_campaign(data.get("campaign_id"), area, data["started_at"], settings)
-    team = data.get("team_ids") or ([_actor_user_id()] if _actor_user_id() else [])
+    team = data.get("team_ids") or _default_team()
     patrol = Patrol(
         client_uuid=str(data["client_uuid"]),
         content_hash=content_hash,
@@ -270,7 +302,7 @@ def create_patrol(data: dict[str, Any], settings: PatrolSettings) -> tuple[Patro
         ended_at=data.get("ended_at"),
         summary=data.get("summary"),
         created_by_id=_actor_user_id(),
-        members=[PatrolMember(user_id=user_id) for user_id in _check_team(team)],
+        members=[PatrolMember(user_id=user_id) for user_id in _check_team(team, area)],
     )
     session.add(patrol)
     session.flush()
@@ -286,7 +318,7 @@ def update_patrol(patrol_id: int, data: dict[str, Any], settings: PatrolSettings
         _check_patrol_campaign(data["campaign_id"], area, patrol.started_at, settings)
         patrol.campaign_id = data["campaign_id"]
     if "team_ids" in data:
-        wanted = _check_team(data["team_ids"])
+        wanted = _check_team(data["team_ids"], session.get(Area, patrol.area_id))
         patrol.members = [
             next((m for m in patrol.members if m.user_id == user_id), None)
             or PatrolMember(user_id=user_id)
@@ -619,7 +651,7 @@ def create_encounter(
     session.flush()
     refresh_seen(encounter.street_person_id)
     if notify:
-        schedule_job(FOLLOWUP_JOB, encounter.id)
+        schedule_job(FOLLOWUP_JOB, encounter.id, area_id=encounter.area_id)
     return encounter, True
 
 
@@ -652,5 +684,5 @@ def update_encounter(encounter_id: int, data: dict[str, Any]) -> Encounter:
         refresh_seen(old_person)
         refresh_seen(encounter.street_person_id)
     if encounter.outcome != old_outcome:
-        schedule_job(FOLLOWUP_JOB, encounter.id)
+        schedule_job(FOLLOWUP_JOB, encounter.id, area_id=encounter.area_id)
     return encounter

@@ -3,10 +3,10 @@
 from sqlalchemy import select
 
 from api.casework.tracing.models import TracingCase
+from api.casework.tracing.services import long_stay_residents
 from api.common.county_time import local_today
 from api.demo.cli import seed_demo
 from api.rescue.centre.models import OpenDayEvent
-from api.rescue.centre.services import long_stay_residents
 
 
 def test_demo_has_long_stays_cases_at_every_status_and_an_open_day(db):

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from api.casework.tracing import services as tracing
 from api.common.county_time import local_today
-from api.rescue.centre import services
 from api.rescue.centre.models import Resident
 from api.rescue.patrols.models import Encounter
 from tests import factories
@@ -226,13 +225,13 @@ def stays(areas):
 
 
 def test_long_stay_list_as_of_a_date(db, stays):
-    rows = services.long_stay_residents(date(2026, 4, 1), 90)
+    rows = tracing.long_stay_residents(date(2026, 4, 1), 90)
     got = {row.resident_id: row.days_stayed for row in rows}
     assert got == {stays["dec"].id: 121, stays["jan1"].id: 90, stays["left_apr2"].id: 151}
 
 
 def test_long_stay_list_on_an_earlier_date(db, stays):
-    rows = services.long_stay_residents(date(2026, 3, 1), 90)
+    rows = tracing.long_stay_residents(date(2026, 3, 1), 90)
     assert {row.resident_id for row in rows} == {
         stays["dec"].id,  # 1 Dec to 1 Mar: exactly 90 days
         stays["left_mar"].id,

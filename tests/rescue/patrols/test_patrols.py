@@ -63,7 +63,7 @@ def test_team_with_unknown_user_is_422(client, areas, rescue):
         headers=factories.headers_for(rescue),
     )
     assert response.status_code == 422
-    assert "team" in response.json["errors"]
+    assert response.json["errors"] == {"team.1": ["No such user: 999999."]}
 
 
 def test_patrol_inside_campaign_takes_its_area(client, areas, rescue):
