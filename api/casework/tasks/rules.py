@@ -547,5 +547,7 @@ def duplicate_review(duplicate: DuplicateFacts, supervisor_id: int | None) -> li
             source_kind="duplicate_flag",
             source_id=duplicate.flag_id,
             details={"households": [low, high], "reason": duplicate.reason},
+            # It names a household the flagging worker may not see: supervisors resolve it.
+            realm=SUPERVISION,
         )
     ]
