@@ -1,9 +1,9 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.audit.services import audit_query
 from api.auth.permissions import require_roles
+from api.common.arguments import Blueprint
 from api.common.pagination import PAGINATION, paginate
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit log")

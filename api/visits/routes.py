@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import after_this_request, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth.permissions import accepts, require_roles
+from api.common.arguments import Blueprint
 from api.common.fields import reveal_id_numbers
 from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update

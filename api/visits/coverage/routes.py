@@ -7,10 +7,10 @@ from urllib.parse import quote
 
 from flask import Response, current_app, g, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.areas.scope import set_actor
 from api.auth.permissions import require_roles
+from api.common.arguments import Blueprint
 from api.common.county_time import county_zone
 from api.visits.coverage import exports, maps, services
 from api.visits.coverage.schemas import (
