@@ -196,6 +196,8 @@ def _install_request_hooks(app: Flask) -> None:
 def _install_commit_hooks(app: Flask) -> None:
     @app.after_request
     def _commit_or_rollback(response: Response) -> Response:
+        if g.get("stream_owns_session"):
+            return response  # api.common.streaming commits when the body has been sent
         # commit_on_error keeps what a refused request must leave (a failed login attempt);
         # a 5xx answer means the request itself failed: nothing of it is kept.
         keep_on_error = g.get("commit_on_error") and response.status_code < 500
@@ -232,7 +234,8 @@ def _install_commit_hooks(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
-        session.remove()
+        if not g.get("stream_owns_session"):
+            session.remove()
 
 
 def _start_in_process_scheduler_on_first_request(app: Flask) -> None:

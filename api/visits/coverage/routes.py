@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, current_app, g, stream_with_context
+from flask import Response, current_app, g
 from flask.views import MethodView
 
-from api.areas.scope import set_actor
 from api.auth.permissions import require_roles
 from api.common.arguments import Blueprint
 from api.common.county_time import county_zone
+from api.common.streaming import streamed
 from api.visits.coverage import exports, maps, services
 from api.visits.coverage.schemas import (
     CoverageSchema,
@@ -147,16 +147,7 @@ _EXPORT_DOC = {
 def _send(export: exports.Export, file_format: str) -> Response:
     mimetype, writer = exports.FORMATS[file_format]
     filename = f"{export.name}.{file_format}"
-    actor = g.actor
-
-    def body():
-        # The rows are read while the response streams, after the request's own session
-        # was closed at teardown: the new session must act for the caller again, or
-        # jurisdiction (failing closed) would show it nothing.
-        set_actor(None, actor)
-        yield from writer(export)
-
-    response = Response(stream_with_context(body()), mimetype=mimetype)
+    response = Response(streamed(writer(export)), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"export.{file_format}\"; filename*=UTF-8''{quote(filename)}"
     )
