@@ -174,6 +174,16 @@ def _as_error(problems: Iterator[tuple[str, str]]) -> ma.ValidationError | None:
     return ma.ValidationError(messages) if messages else None
 
 
+def checked_load(schema: ma.Schema, data: Any) -> Any:
+    """``schema.load(data)`` with the parser's range checks, for a body's parts loaded one
+    by one (the items of an offline sync batch); the strings were checked with the body."""
+    loaded = schema.load(data)
+    error = _as_error(schema_problems(schema, loaded))
+    if error:
+        raise error
+    return loaded
+
+
 class GuardedParser(FlaskParser):
     """webargs' Flask parser with this module's checks (see the module's docstring)."""
 
@@ -198,7 +208,16 @@ class GuardedParser(FlaskParser):
     def _process_location_data(
         self, location_data: Any, schema: ma.Schema, *args: Any, **kwargs: Any
     ) -> Any:
-        data = super()._process_location_data(location_data, schema, *args, **kwargs)
+        try:
+            data = super()._process_location_data(location_data, schema, *args, **kwargs)
+        except ma.ValidationError as error:
+            # Other fields failed: the ones that loaded are still checked, so that each
+            # field out of range is named in the same answer.
+            extra = _as_error(schema_problems(schema, error.valid_data or {}))
+            if extra and isinstance(error.messages, dict):
+                for path, messages in extra.messages.items():
+                    error.messages.setdefault(path, messages)
+            raise
         error = _as_error(schema_problems(schema, data))
         if error:
             raise error
