@@ -37,6 +37,7 @@ from api.errors import (
     problem,
     register_error_handlers,
 )
+from api.jobs.schedule import start_in_process_scheduler
 from api.migrate import db_cli
 
 # Each domain package exposes ``register(api)``; the order is the order in the spec.
@@ -246,8 +247,4 @@ def _start_in_process_scheduler_on_first_request(app: Flask) -> None:
         if started.is_set() or app.testing:
             return
         started.set()
-        from workers.app import use_app
-        from workers.schedule import start_in_process_scheduler
-
-        use_app(app)
-        start_in_process_scheduler()
+        start_in_process_scheduler(app)

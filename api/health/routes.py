@@ -57,6 +57,6 @@ def _check_database() -> str:
 
 
 def _check_queue() -> str:
-    from workers.queue import ping
+    from api.jobs.queue import ping
 
     return ping(current_app)

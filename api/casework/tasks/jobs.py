@@ -21,7 +21,7 @@ def rq_failed_jobs(app: Flask, start: int, count: int) -> tuple[int, list[dict[s
     """(total, one page of failed jobs, newest first) of the app's queue; none in-process."""
     if app.config["JOBS_IN_PROCESS"]:
         return 0, []
-    from workers.queue import queue_for
+    from api.jobs.queue import queue_for
 
     queue = queue_for(app)
     try:
