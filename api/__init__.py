@@ -198,7 +198,9 @@ def _install_commit_hooks(app: Flask) -> None:
     @app.after_request
     def _commit_or_rollback(response: Response) -> Response:
         if g.get("stream_owns_session"):
-            return response  # api.common.streaming commits when the body has been sent
+            if response.is_streamed:
+                return response  # api.common.streaming commits when the body has been sent
+            g.stream_owns_session = False  # an error answer replaced the stream
         # commit_on_error keeps what a refused request must leave (a failed login attempt);
         # a 5xx answer means the request itself failed: nothing of it is kept.
         keep_on_error = g.get("commit_on_error") and response.status_code < 500
