@@ -25,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import logs
 from api.auth.permissions import current_view_method, install_request_auth
+from api.common.arguments import INT_MAX, INT_MIN, Blueprint, GuardedJSONProvider
 from api.config import PROJECT_ROOT, load_config
 from api.db import create_db_engine, init_db, session
 from api.errors import (
@@ -36,6 +37,7 @@ from api.errors import (
     problem,
     register_error_handlers,
 )
+from api.jobs.schedule import start_in_process_scheduler
 from api.migrate import db_cli
 
 # Each domain package exposes ``register(api)``; the order is the order in the spec.
@@ -55,7 +57,6 @@ DOMAINS = (
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
-_MIN_ID, _MAX_ID = -(2**31), 2**31 - 1
 
 
 class DoudiApi(Api):
@@ -64,6 +65,12 @@ class DoudiApi(Api):
     holding JSON."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def register_blueprint(self, blp: Any, **options: Any) -> None:
+        # Arguments reach views only through api.common.arguments' guarded parser.
+        if not isinstance(blp, Blueprint):
+            raise TypeError(f"{blp.name}: use api.common.arguments.Blueprint")
+        super().register_blueprint(blp, **options)
 
     def _register_responses(self) -> None:
         content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
@@ -97,6 +104,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
         JSON_SORT_KEYS=False,
     )
+    app.json = GuardedJSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -136,10 +144,10 @@ def _install_request_hooks(app: Flask) -> None:
     def _request_id_and_body_checks() -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        # Ids are PostgreSQL integers: a larger one in the path names nothing (404), rather
+        # Ids are INTEGER columns: a larger one in the path names nothing (404), rather
         # than reaching the database as an out-of-range error.
         if any(
-            isinstance(value, int) and not _MIN_ID <= value <= _MAX_ID
+            isinstance(value, int) and not INT_MIN <= value <= INT_MAX
             for value in (request.view_args or {}).values()
         ):
             raise NotFound("No such record.")
@@ -157,11 +165,18 @@ def _install_request_hooks(app: Flask) -> None:
                 f"This endpoint takes {', '.join(sorted(accepted))}, not "
                 f"{request.mimetype or 'an unlabelled body'}."
             )
-        if (
-            request.mimetype == "application/json"
-            and (request.content_length or 0) > app.config["JSON_MAX_BYTES"]
-        ):
-            raise TooLarge(f"JSON bodies are limited to {app.config['JSON_MAX_BYTES']} bytes.")
+        is_json = request.mimetype == "application/json"
+        limit = app.config["JSON_MAX_BYTES" if is_json else "MAX_CONTENT_LENGTH"]
+        what = "JSON bodies" if is_json else "Bodies"
+        if (request.content_length or 0) > limit:
+            raise TooLarge(f"{what} are limited to {limit} bytes.")
+        if request.content_length is None:
+            # A chunked body declares no length. Werkzeug cuts it at max_content_length
+            # without a word (a cut JSON body could even parse), so read one byte past the
+            # limit to tell.
+            request.max_content_length = limit + 1
+            if len(request.get_data(cache=True)) > limit:
+                raise TooLarge(f"{what} are limited to {limit} bytes.")
 
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -182,6 +197,10 @@ def _install_request_hooks(app: Flask) -> None:
 def _install_commit_hooks(app: Flask) -> None:
     @app.after_request
     def _commit_or_rollback(response: Response) -> Response:
+        if g.get("stream_owns_session"):
+            if response.is_streamed:
+                return response  # api.common.streaming commits when the body has been sent
+            g.stream_owns_session = False  # an error answer replaced the stream
         # commit_on_error keeps what a refused request must leave (a failed login attempt);
         # a 5xx answer means the request itself failed: nothing of it is kept.
         keep_on_error = g.get("commit_on_error") and response.status_code < 500
@@ -218,7 +237,8 @@ def _install_commit_hooks(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
-        session.remove()
+        if not g.get("stream_owns_session"):
+            session.remove()
 
 
 def _start_in_process_scheduler_on_first_request(app: Flask) -> None:
@@ -229,8 +249,4 @@ def _start_in_process_scheduler_on_first_request(app: Flask) -> None:
         if started.is_set() or app.testing:
             return
         started.set()
-        from workers.app import use_app
-        from workers.schedule import start_in_process_scheduler
-
-        use_app(app)
-        start_in_process_scheduler()
+        start_in_process_scheduler(app)

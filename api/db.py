@@ -2,7 +2,7 @@
 
 The request (or the job) owns the transaction: domain services only ``flush()``; the
 request hook in ``api/__init__.py`` commits once on success and rolls back otherwise,
-and ``workers.runner`` does the same for jobs.
+and ``api.jobs.runner`` does the same for jobs.
 
 Two back ends serve the same models and migrations: PostgreSQL + PostGIS (production,
 tests) and SQLite + SpatiaLite (the embedded default). SpatiaLite needs a SQLite whose

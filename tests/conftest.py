@@ -28,10 +28,10 @@ from redis import Redis
 from api import create_app
 from api.areas.scope import SYSTEM, set_actor
 from api.db import session
+from api.jobs.queue import wait_for_in_process_jobs
 from api.migrate import upgrade
 from tests import factories
 from tests.databases import scratch_database
-from workers.queue import wait_for_in_process_jobs
 
 # The machine's zone must never matter: county dates come from COUNTY_TIMEZONE. Twenty hours
 # from Asia/Shanghai, a slip to the machine's date fails on most hours of the day, not
@@ -144,8 +144,8 @@ def run_jobs(app: Flask):
     """Drain this run's queue with a real RQ worker in this process."""
     from rq import SimpleWorker
 
+    from api.jobs.queue import queue_for
     from workers.app import use_app
-    from workers.queue import queue_for
 
     def run() -> None:
         use_app(app)

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, text
 
 from tests.live import Live, live_server
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 SEED = 20261129
 # Operations that would end the run's own session (logout, revoking or deactivating the
 # fuzzing user): the fuzzer would spend the rest of the run on 401s.

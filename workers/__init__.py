@@ -1,2 +1,6 @@
-"""Background work: job functions, the runner that wraps them in a transaction, the queue,
-the recurring schedule and the worker entry point (``python -m workers``)."""
+"""Background work: the job functions, the RQ worker's entry points (``python -m workers``,
+``workers.runner``, ``rq cron workers/cron.py``).
+
+``workers`` imports the API; the API never imports ``workers``. It records jobs in its
+outbox and runs them (in-process, or hands them to RQ) through ``api.jobs``, naming the
+functions here by their dotted path."""

@@ -13,8 +13,8 @@ import sys
 from rq import SimpleWorker
 
 from api.common.process import settle_after_start_up
+from api.jobs.queue import redis_for
 from workers.app import get_app
-from workers.queue import redis_for
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """RQ cron configuration: ``rq cron workers/cron.py --url $REDIS_URL``.
 
-Registers every entry of ``workers.schedule.RECURRING`` with RQ's cron scheduler, on the
+Registers every entry of ``api.jobs.schedule.RECURRING`` with RQ's cron scheduler, on the
 queue named by ``RQ_QUEUE``.
 """
 
@@ -8,8 +8,8 @@ import os
 
 from rq import cron
 
+from api.jobs.schedule import RECURRING
 from workers.runner import run_recurring
-from workers.schedule import RECURRING
 
 QUEUE = os.environ.get("RQ_QUEUE") or "doudi"
 

@@ -3,10 +3,10 @@
 Per-record jobs are scheduled through the outbox by the domain that records the thing
 (``schedule_job("workers.followup.visit_recorded", *visit_ids)`` in the visits' own
 transaction), so they run only once the record is committed, and again after a lost
-enqueue or a killed worker (``workers.sweep``). Recurring jobs (``workers.schedule``)
+enqueue or a killed worker (``workers.sweep``). Recurring jobs (``api.jobs.schedule``)
 look over the whole register on an interval.
 
-Every job runs as the SYSTEM actor inside ``workers.runner``'s transaction and only
+Every job runs as the SYSTEM actor inside ``api.jobs.runner``'s transaction and only
 flushes. Each task carries a ``dedup_key`` that is UNIQUE in the database
 (``services.create_from_spec``), so running a job twice, or two workers running it at
 once, never creates a task twice.

@@ -7,8 +7,8 @@ from workers.app import get_app
 
 
 def sweep_outbox() -> int:
+    from api.jobs.queue import dispatch
     from api.jobs.services import due_for_retry
-    from workers.queue import dispatch
 
     ids = due_for_retry(get_app().config["OUTBOX_RETRY_AFTER_SECONDS"])
     # Commit the enqueued_at marks first, so that a job the queue hands out at once finds

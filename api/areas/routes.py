@@ -1,9 +1,9 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.areas import services
 from api.areas.schemas import AreaQuerySchema, AreaSchema
 from api.auth.permissions import require_roles
+from api.common.arguments import Blueprint
 from api.common.pagination import PAGINATION, paginate
 
 blp = Blueprint("areas", __name__, url_prefix="/api/v1/areas", description="The area tree")

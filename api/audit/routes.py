@@ -1,11 +1,11 @@
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.audit.services import ACTIONS, audit_query
 from api.auth.permissions import require_roles
+from api.common.arguments import Blueprint
 from api.common.pagination import PAGINATION, paginate
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit log")

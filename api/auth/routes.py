@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth import services
 from api.auth.permissions import public, require_roles
@@ -17,6 +16,7 @@ from api.auth.schemas import (
     UserUpdateSchema,
 )
 from api.auth.throttle import ThrottleSettings
+from api.common.arguments import Blueprint
 from api.common.pagination import PAGINATION, paginate
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign-in and the caller")

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import current_app, send_from_directory
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth.permissions import public
+from api.common.arguments import Blueprint
 from api.config import PROJECT_ROOT
 
 PAGE_DIR = PROJECT_ROOT / "static" / "dashboard"

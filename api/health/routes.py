@@ -1,10 +1,10 @@
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from api.auth.permissions import public
+from api.common.arguments import Blueprint
 from api.db import session
 from api.errors import problem
 
@@ -57,6 +57,6 @@ def _check_database() -> str:
 
 
 def _check_queue() -> str:
-    from workers.queue import ping
+    from api.jobs.queue import ping
 
     return ping(current_app)

@@ -1,8 +1,8 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth.permissions import require_roles
+from api.common.arguments import Blueprint
 from api.common.pagination import PAGINATION, paginate
 from api.jobs.services import failed_jobs_query, shown_error
 

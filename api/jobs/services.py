@@ -51,9 +51,9 @@ def _dispatch_after_commit(db_session: Session) -> None:
         return
     pending = db_session.info.pop(_PENDING_KEY, None)
     if pending:
-        from workers.queue import dispatch
+        from api.jobs import queue
 
-        dispatch(pending)
+        queue.dispatch(pending)
 
 
 @event.listens_for(Session, "after_soft_rollback")

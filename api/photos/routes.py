@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from api.common.arguments import Blueprint
 from api.photos import services
 from api.photos.schemas import PhotoSchema
 

@@ -3,7 +3,7 @@ and ``client_uuid``.
 
 flask-smorest documents only one body location per view, so the multipart body is
 described here once (``UPLOAD_BODY``, for ``@blp.doc(requestBody=...)``) and parsed from
-the request by ``attach_uploaded_photo``.
+the request by ``attach_uploaded_photo``, with the guarded parser every argument passes.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import request
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import EXCLUDE, Schema, fields
 
-from api.errors import Invalid
+from api.common.arguments import Blueprint
 from api.photos.models import Photo
 from api.photos.services import attach_photo
 
@@ -47,10 +47,7 @@ def attach_uploaded_photo(
     reference_time: datetime | None = None,
 ) -> tuple[Photo, int]:
     """Attach this request's uploaded photo to its owner: (photo, 201 new | 200 replay)."""
-    try:
-        form = _UploadFormSchema().load(request.form, unknown=EXCLUDE)
-    except ValidationError as exc:
-        raise Invalid(exc.messages) from exc
+    form = Blueprint.ARGUMENTS_PARSER.parse(_UploadFormSchema(), location="form", unknown=EXCLUDE)
     photo, created = attach_photo(
         owner_kind,
         owner_id,

@@ -8,14 +8,15 @@ standards; only admins add them.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import after_this_request, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth.permissions import accepts, require_roles
+from api.common.arguments import Blueprint, checked_load
 from api.common.fields import reveal_id_numbers
 from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update
@@ -165,7 +166,8 @@ class VisitBatch(MethodView):
     @visits_blp.response(200, BatchOutSchema)
     def post(self, data):
         """Offline sync: up to 200 visits, one result per item, in order"""
-        return {"results": services.record_batch(data["visits"], VisitInSchema().load)}
+        load_item = partial(checked_load, VisitInSchema())
+        return {"results": services.record_batch(data["visits"], load_item)}
 
 
 @visits_blp.route("/<int:visit_id>")

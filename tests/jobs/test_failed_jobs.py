@@ -92,7 +92,7 @@ def test_shown_error_is_limited_in_length():
 
 
 def test_a_failing_job_stores_its_error_masked(db, areas):
-    from workers.runner import _record_failure
+    from api.jobs.runner import _record_failure
 
     job_id = _failed(db, areas.village_a1, error=None)
     _record_failure(job_id, ValueError(f"bad {ID_NUMBER}"))

@@ -7,9 +7,9 @@ import uuid
 import pytest
 
 from api.db import session
+from api.jobs.queue import wait_for_in_process_jobs
 from tests import factories
 from tests.visits import factories as vf
-from workers.queue import wait_for_in_process_jobs
 
 pytestmark = pytest.mark.spatialite
 

@@ -70,7 +70,7 @@ def test_visit_to_task_to_done_on_the_embedded_back_end(sqlite_app):
 
 @pytest.mark.spatialite
 def test_recurring_jobs_run_in_process_on_the_embedded_back_end(sqlite_app):
-    from workers.schedule import start_in_process_scheduler
+    from api.jobs.schedule import start_in_process_scheduler
 
     areas = factories.area_tree()
     supervisor = factories.user("supervisor", areas.town_a)
@@ -80,7 +80,7 @@ def test_recurring_jobs_run_in_process_on_the_embedded_back_end(sqlite_app):
     session.commit()
 
     stop = threading.Event()
-    thread = start_in_process_scheduler(stop)
+    thread = start_in_process_scheduler(sqlite_app, stop)
     try:
         escalated_to = wait_for(
             find(select(Task.assignee_id).where(Task.parent_id == late_id)), timeout=60

@@ -28,13 +28,13 @@ from api.casework.tasks.models import Task
 from api.common.county_time import local_today
 from api.db import session
 from api.jobs.models import OutboxJob
+from api.jobs.queue import queue_for
+from api.jobs.schedule import RECURRING
 from api.jobs.services import schedule_job
 from tests import factories
 from tests.casework.tasks import factories as tf
 from tests.workers.conftest import ROOT, RQ, wait_for
-from workers.queue import queue_for
 from workers.runner import run_recurring
-from workers.schedule import RECURRING
 
 
 def fresh_count(stmt) -> int:
@@ -142,7 +142,7 @@ def test_worker_killed_mid_job_loses_nothing(live, tmp_path):
 
 
 def test_job_that_keeps_failing_ends_in_rqs_failed_registry_and_shows_to_admins(live, monkeypatch):
-    monkeypatch.setattr("workers.queue.RETRY_INTERVALS", [0, 0])  # retries without waiting
+    monkeypatch.setattr("api.jobs.queue.RETRY_INTERVALS", [0, 0])  # retries without waiting
     areas = factories.area_tree()
     admin = factories.user("admin", areas.county)
     supervisor = factories.user("supervisor", areas.county)

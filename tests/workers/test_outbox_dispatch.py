@@ -9,7 +9,7 @@ from api.jobs.services import schedule_job
 
 def test_jobs_are_handed_over_at_the_commit_not_at_a_savepoint(db, monkeypatch):
     handed_over = []
-    monkeypatch.setattr("workers.queue.dispatch", handed_over.append)
+    monkeypatch.setattr("api.jobs.queue.dispatch", handed_over.append)
     with db.begin_nested():
         job = schedule_job("workers.followup.visit_recorded", 1)
     assert handed_over == []

@@ -10,29 +10,37 @@ dedup keys later and add nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
 from api.db import session
+from api.jobs.runner import resolve
 
 
 def seed(context: dict[str, Any]) -> None:
     from api.photos.models import Photo
     from api.rescue.patrols.models import Encounter
     from api.visits.models import Visit
-    from workers import followup
+
+    def followup(name: str) -> Callable[..., int]:
+        # The job functions, by name as the outbox names them (workers imports the API).
+        return resolve(f"workers.followup.{name}")
 
     made = 0
     for visit_id in session.scalars(select(Visit.id).order_by(Visit.visited_at, Visit.id)):
-        made += followup.visit_recorded(visit_id)
+        made += followup("visit_recorded")(visit_id)
     for photo_id in session.scalars(select(Photo.id).where(Photo.flagged.is_(True))):
-        made += followup.photo_flagged(photo_id)
+        made += followup("photo_flagged")(photo_id)
     for encounter_id in session.scalars(select(Encounter.id).order_by(Encounter.id)):
-        made += followup.encounter_recorded(encounter_id)
-    made += followup.revisit_cadence()
-    made += followup.long_stay_without_case()
-    made += followup.stale_tracing_cases()
-    made += followup.escalate_overdue()
+        made += followup("encounter_recorded")(encounter_id)
+    for name in (
+        "revisit_cadence",
+        "long_stay_without_case",
+        "stale_tracing_cases",
+        "escalate_overdue",
+    ):
+        made += followup(name)()
     session.flush()
     context["tasks_created"] = made

@@ -34,7 +34,7 @@ def rq_failed_jobs(app: Flask, start: int, count: int) -> tuple[int, list[dict[s
         )
     if app.config["JOBS_IN_PROCESS"]:
         return 0, []
-    from workers.queue import queue_for
+    from api.jobs.queue import queue_for
 
     queue = queue_for(app)
     try:

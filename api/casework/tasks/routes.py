@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import require_roles
 from api.casework.tasks import services
@@ -15,6 +14,7 @@ from api.casework.tasks.schemas import (
     TaskUpdateSchema,
 )
 from api.common import county_time
+from api.common.arguments import Blueprint
 from api.common.pagination import PAGINATION, paginate
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1/tasks", description="Follow-up tasks")

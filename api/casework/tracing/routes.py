@@ -2,7 +2,6 @@ from datetime import date
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import require_roles
 from api.casework.tracing import reports, services
@@ -23,6 +22,7 @@ from api.casework.tracing.schemas import (
     TracingLeadSchema,
     TracingLeadUpdateSchema,
 )
+from api.common.arguments import Blueprint
 from api.common.county_time import local_today
 from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update

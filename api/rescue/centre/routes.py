@@ -1,10 +1,10 @@
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.auth.permissions import accepts, require_roles
 from api.casework.tracing import services as tracing
 from api.common import county_time
+from api.common.arguments import Blueprint
 from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update
 from api.photos import services as photo_services

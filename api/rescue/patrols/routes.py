@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.audit.services import record_bulk_read
 from api.auth.permissions import accepts, require_roles
+from api.common.arguments import Blueprint
 from api.common.pagination import PAGINATION, paginate
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema

@@ -5,8 +5,9 @@ Both formats are streamed: the rows are read from the database in batches
 memory. CSV starts with a UTF-8 byte-order mark, which Excel and WPS need to read Chinese
 text; XLSX is written part by part into a zip that is sent while it grows (``xlsx_chunks``).
 
-The queries run inside the generator, after the request's commit, in the caller's
-jurisdiction (the actor stays on the session until the response is finished).
+The first query runs inside the request (``api.common.streaming``): a failure is a problem
+answer, not a file broken off. The rest are read on the request's own session, in the
+caller's jurisdiction, while the response is sent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -311,10 +313,12 @@ def csv_chunks(export: Export) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(export.headers)
+    rows = iter(export.rows())
+    first = next(rows, None)  # the first query runs before the first chunk is handed out
     yield CSV_BOM + buffer.getvalue().encode()
     buffer.seek(0)
     buffer.truncate()
-    for row in export.rows():
+    for row in chain([first], rows) if first is not None else ():
         writer.writerow(
             [_percent(v) if i in export.rate_columns else _csv_value(v) for i, v in enumerate(row)]
         )

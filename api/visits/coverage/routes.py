@@ -7,14 +7,15 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, current_app, g, stream_with_context
+from flask import Response, current_app, g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from api.areas.scope import set_actor
 from api.audit.services import finish_bulk_read, record_bulk_read
 from api.auth.permissions import require_roles
+from api.common.arguments import Blueprint
 from api.common.county_time import county_zone
+from api.common.streaming import streamed
+from api.db import session
 from api.visits.coverage import exports, maps, services
 from api.visits.coverage.schemas import (
     CoverageSchema,
@@ -153,29 +154,26 @@ _EXPORT_DOC = {
 
 
 def _send(export: exports.Export, table_name: str, area_id: int, args: dict[str, Any]) -> Response:
-    """Stream ``export``, audited: the entry (who, which filter) is written now and
-    committed with the request, before the first byte; the number of rows sent is added
+    """Stream ``export``, audited: the entry (who, which filter) is written and committed
+    now, before the first byte; the number of rows sent is added
     when the stream ends, also when the client goes away or a read fails (``complete``
     says which), so every export leaves an entry however it ends."""
     file_format = args["format"]
     mimetype, writer = exports.FORMATS[file_format]
     filename = f"{export.name}.{file_format}"
-    actor = g.actor
     audit = record_bulk_read("export", table_name, area_id, args)
+    # The stream keeps the request's session until the last byte (api.common.streaming);
+    # the entry must stand before the first byte leaves, whatever happens to the stream.
+    session.commit()
+    sent = 0
 
-    def body():
-        # The rows are read while the response streams, after the request's own session
-        # was closed at teardown: the new session must act for the caller again, or
-        # jurisdiction (failing closed) would show it nothing.
-        set_actor(None, actor)
-        sent = 0
+    def counted_rows() -> Iterator[list[Any]]:
+        nonlocal sent
+        for row in export.rows():
+            yield row
+            sent += 1
 
-        def counted_rows() -> Iterator[list[Any]]:
-            nonlocal sent
-            for row in export.rows():
-                yield row
-                sent += 1
-
+    def chunks() -> Iterator[bytes]:
         complete = False
         try:
             yield from writer(replace(export, rows=counted_rows))
@@ -184,7 +182,7 @@ def _send(export: exports.Export, table_name: str, area_id: int, args: dict[str,
             # Also on GeneratorExit: the server closes the stream when the client is gone.
             finish_bulk_read(audit, sent, complete)
 
-    response = Response(stream_with_context(body()), mimetype=mimetype)
+    response = Response(streamed(chunks()), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"export.{file_format}\"; filename*=UTF-8''{quote(filename)}"
     )

@@ -1,11 +1,12 @@
 """The recurring jobs, one list for both ways of running them.
 
 With Redis, ``rq cron workers/cron.py`` registers these with RQ's cron scheduler; on the
-embedded default, ``start_in_process_scheduler`` runs them on a thread. Each entry is
-(dotted function name, interval in seconds); the function takes no arguments and runs in
-its own transaction through ``workers.runner.run_recurring``. Each is safe to run twice
-or concurrently (the tasks it makes have UNIQUE dedup keys), so an extra run from a
-restarted scheduler does no harm.
+embedded default, ``start_in_process_scheduler`` (started by the app factory) runs them on
+a thread. Each entry is (dotted function name, interval in seconds); the function takes no
+arguments and runs in its own transaction through ``api.jobs.runner.run_recurring``. Each
+is safe to run twice or concurrently (the tasks it makes have UNIQUE dedup keys), so an
+extra run from a restarted scheduler does no harm. The functions live in ``workers`` and
+are named, not imported: ``workers`` imports the API, never the reverse.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+
+from flask import Flask
+
+from api.jobs.runner import run_recurring
 
 RECURRING: list[tuple[str, int]] = [
     ("workers.sweep.sweep_outbox", 60),
@@ -26,9 +31,7 @@ RECURRING: list[tuple[str, int]] = [
 log = logging.getLogger(__name__)
 
 
-def start_in_process_scheduler(stop: threading.Event | None = None) -> threading.Thread:
-    from workers.runner import run_recurring
-
+def start_in_process_scheduler(app: Flask, stop: threading.Event | None = None) -> threading.Thread:
     stop = stop or threading.Event()
     last_run: dict[str, float] = {}
 
@@ -39,7 +42,8 @@ def start_in_process_scheduler(stop: threading.Event | None = None) -> threading
                 if now - last_run.get(name, -interval) >= interval:
                     last_run[name] = now
                     try:
-                        run_recurring(name)
+                        with app.app_context():
+                            run_recurring(name)
                     except Exception:
                         log.exception("recurring job %s failed", name)
             stop.wait(5)

@@ -14,10 +14,12 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+
+from api.jobs.runner import run_outbox_job
 
 log = logging.getLogger(__name__)
 
@@ -49,30 +51,21 @@ def _in_process_executor() -> ThreadPoolExecutor:
     return _executor
 
 
-def _app() -> Flask:
-    if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined]
-    from workers.app import get_app
-
-    return get_app()
-
-
 def dispatch(outbox_ids: list[int]) -> None:
-    app = _app()
+    """Hand committed outbox jobs to whoever runs them (inside an app context: the request's,
+    the job's or the CLI's)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["JOBS_IN_PROCESS"]:
-        from workers.app import use_app
-        from workers.runner import run_outbox_job
-
-        use_app(app)
         global _submitted
         for outbox_id in outbox_ids:
             _submitted += 1
-            _in_process_executor().submit(_run_logged, run_outbox_job, outbox_id)
+            _in_process_executor().submit(_run_logged, app, run_outbox_job, outbox_id)
         return
     try:
         queue = queue_for(app)
         for outbox_id in outbox_ids:
             queue.enqueue(
+                # By name: the worker process's entry point, which makes its own app.
                 "workers.runner.run_outbox_job",
                 outbox_id,
                 # Named per queue: RQ job ids are global to the Redis database, and two
@@ -99,9 +92,10 @@ def wait_for_in_process_jobs(timeout: float = 60) -> None:
             return
 
 
-def _run_logged(func, *args) -> None:
+def _run_logged(app: Flask, func, *args) -> None:
     try:
-        func(*args)
+        with app.app_context():
+            func(*args)
     except Exception:
         log.exception("in-process job failed")
 

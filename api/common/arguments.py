@@ -1,0 +1,233 @@
+"""The guard every request's arguments pass: bad input is a 4xx here, never a 500 later.
+
+Every view reads its query, body, form and headers through flask-smorest's
+``@blp.arguments`` (and ``@blp.paginate``), which hand them to webargs. Every blueprint of
+the API is this module's ``Blueprint`` (``DoudiApi.register_blueprint`` refuses any
+other), so all arguments go through ``GuardedParser``, which adds to marshmallow's own
+checks, for every field of every schema, present and future:
+
+- JSON bodies nest at most ``MAX_JSON_DEPTH`` levels, counted before parsing (a body
+  nested 100,000 deep would otherwise exhaust Python's recursion in the decoder);
+- strings (values and keys, in any location) hold nothing the databases cannot store: no
+  lone surrogate (``"\\ud800"`` in JSON) and no NUL, which PostgreSQL text refuses;
+- integers fit the databases' INTEGER columns (32-bit signed; SQLite fails on anything past
+  64 bits with a Python OverflowError, PostgreSQL on anything past 32 with an error);
+- dates and times lie in ``DATE_MIN``..``DATE_MAX``, checked on the date as given and, for
+  times with an offset, on the UTC instant and the county date it names (Python's dates end
+  at year 9999, so ``9999-12-31T23:59:59-12:00`` overflows the moment it is converted).
+
+Each refusal is a 422 naming the field path, like marshmallow's own messages. Path ids are
+checked where the URL is matched (``api.__init__``): an id past the range names nothing (404).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import flask_smorest
+import marshmallow as ma
+from flask.json.provider import DefaultJSONProvider
+from marshmallow import fields
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.multidictproxy import MultiDictProxy
+
+from api.common.county_time import county_zone
+from api.errors import ApiError
+
+# PostgreSQL and SQLite INTEGER as the models use it (ids, counts, sizes); the one BIGINT
+# column (photos.original_bytes) is never input.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2100, 12, 31)
+MAX_JSON_DEPTH = 64
+
+INT_RANGE_MESSAGE = f"Must be a whole number from {INT_MIN} to {INT_MAX}."
+DATE_RANGE_MESSAGE = f"Must lie between {DATE_MIN} and {DATE_MAX} (in UTC and in the county)."
+UNSTORABLE_MESSAGE = "Holds a character that cannot be stored (a lone surrogate or NUL)."
+
+
+class TooDeep(ApiError):
+    status, slug, title = 400, "too-deep", "JSON nested too deep"
+
+
+# Strings are dropped whole so that brackets inside them do not count; escaped backslashes
+# and quotes are dropped first (plain str.replace), which keeps the patterns simple and
+# fast on any input.
+_JSON_STRING = re.compile(r'"[^"]*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def check_json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> None:
+    plain = _JSON_STRING.sub("", text.replace("\\\\", "").replace('\\"', ""))
+    depth = 0
+    for bracket in _NOT_A_BRACKET.sub("", plain):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            raise TooDeep(f"JSON bodies nest at most {limit} levels of arrays and objects.")
+
+
+def load_json(data: bytes | str) -> Any:
+    """A JSON body as webargs parses it, refused (400) if nested past ``MAX_JSON_DEPTH``."""
+    text = data
+    if isinstance(data, bytes):
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            return core.parse_json(data)  # webargs' own "Invalid JSON" answer
+    check_json_depth(text)
+    return core.parse_json(text)
+
+
+class GuardedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with the same depth limit for a view that reads ``request.get_json``."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        check_json_depth(s.decode(errors="replace") if isinstance(s, bytes) else s)
+        return super().loads(s, **kwargs)
+
+
+def unstorable(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return True
+    return False
+
+
+def _unstorable_paths(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, str):
+        if unstorable(value):
+            yield path or "_schema"
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            key_path = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and unstorable(key):
+                yield path or "_schema"
+                continue
+            yield from _unstorable_paths(item, key_path)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _unstorable_paths(item, f"{path}.{index}" if path else str(index))
+
+
+def _range_problem(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if INT_MIN <= value <= INT_MAX else INT_RANGE_MESSAGE
+    if isinstance(value, datetime):
+        try:
+            days = [value.date()]
+            if value.tzinfo is not None:
+                days += [value.astimezone(UTC).date(), value.astimezone(county_zone()).date()]
+        except (OverflowError, ValueError):
+            return DATE_RANGE_MESSAGE
+        return None if all(DATE_MIN <= day <= DATE_MAX for day in days) else DATE_RANGE_MESSAGE
+    if isinstance(value, date):
+        return None if DATE_MIN <= value <= DATE_MAX else DATE_RANGE_MESSAGE
+    return None
+
+
+def _field_problems(field: fields.Field, value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if value is None:
+        return
+    if isinstance(field, fields.Nested) and isinstance(value, (dict, list)):
+        yield from schema_problems(field.schema, value, path, many=field.many)
+    elif isinstance(field, fields.List) and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _field_problems(field.inner, item, f"{path}.{index}")
+    elif isinstance(field, fields.Tuple) and isinstance(value, tuple):
+        for index, (inner, item) in enumerate(zip(field.tuple_fields, value, strict=False)):
+            yield from _field_problems(inner, item, f"{path}.{index}")
+    elif isinstance(field, fields.Dict) and field.value_field and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _field_problems(field.value_field, item, f"{path}.{key}")
+    elif isinstance(field, (fields.Integer, fields.Date, fields.DateTime)):
+        problem = _range_problem(value)
+        if problem:
+            yield path, problem
+
+
+def schema_problems(
+    schema: ma.Schema, data: Any, prefix: str = "", many: bool | None = None
+) -> Iterator[tuple[str, str]]:
+    """(field path, message) for each loaded integer, date or time out of range."""
+    if many if many is not None else schema.many:
+        for index, item in enumerate(data if isinstance(data, list) else []):
+            yield from schema_problems(schema, item, f"{prefix}{index}.", many=False)
+        return
+    for name, field in schema.load_fields.items():
+        key = field.attribute or name
+        # A schema may load into an object (flask-smorest's pagination parameters).
+        value = data.get(key) if isinstance(data, dict) else getattr(data, key, None)
+        yield from _field_problems(field, value, f"{prefix}{field.data_key or name}")
+
+
+def _as_error(problems: Iterator[tuple[str, str]]) -> ma.ValidationError | None:
+    messages: dict[str, list[str]] = {}
+    for path, message in problems:
+        if message not in messages.setdefault(path, []):
+            messages[path].append(message)
+    return ma.ValidationError(messages) if messages else None
+
+
+def checked_load(schema: ma.Schema, data: Any) -> Any:
+    """``schema.load(data)`` with the parser's range checks, for a body's parts loaded one
+    by one (the items of an offline sync batch); the strings were checked with the body."""
+    loaded = schema.load(data)
+    error = _as_error(schema_problems(schema, loaded))
+    if error:
+        raise error
+    return loaded
+
+
+class GuardedParser(FlaskParser):
+    """webargs' Flask parser with this module's checks (see the module's docstring)."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return load_json(req.get_data(cache=True))
+
+    def pre_load(self, location_data: Any, *, schema: ma.Schema, req: Any, location: str) -> Any:
+        if isinstance(location_data, MultiDictProxy):
+            # Every value of a repeated query key or form field; headers too (no Mapping).
+            multi = location_data.data
+            pairs = multi.items(multi=True) if hasattr(multi, "lists") else multi.items()
+            paths = (p for key, value in pairs for p in _unstorable_paths({key: value}, ""))
+        else:
+            paths = _unstorable_paths(location_data, "")
+        error = _as_error((path, UNSTORABLE_MESSAGE) for path in paths)
+        if error:
+            raise error
+        return location_data
+
+    def _process_location_data(
+        self, location_data: Any, schema: ma.Schema, *args: Any, **kwargs: Any
+    ) -> Any:
+        try:
+            data = super()._process_location_data(location_data, schema, *args, **kwargs)
+        except ma.ValidationError as error:
+            # Other fields failed: the ones that loaded are still checked, so that each
+            # field out of range is named in the same answer.
+            extra = _as_error(schema_problems(schema, error.valid_data or {}))
+            if extra and isinstance(error.messages, dict):
+                for path, messages in extra.messages.items():
+                    error.messages.setdefault(path, messages)
+            raise
+        error = _as_error(schema_problems(schema, data))
+        if error:
+            raise error
+        return data
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint parsing arguments and pages with ``GuardedParser``."""
+
+    ARGUMENTS_PARSER = GuardedParser()
+    PAGINATION_ARGUMENTS_PARSER = ARGUMENTS_PARSER
