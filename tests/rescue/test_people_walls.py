@@ -7,8 +7,9 @@ to that town's outreach workers, on every path that could lead to it."""
 import pytest
 from sqlalchemy import func, select
 
-from api.areas.scope import SYSTEM, Actor, _role_restricted_models, set_actor
+from api.areas.scope import SYSTEM, Actor, _mapped_subclasses, set_actor
 from api.casework.tracing import services as tracing
+from api.mixins import RoleRestricted
 from api.rescue.centre.models import Resident
 from api.rescue.patrols.models import Encounter, Patrol, StreetPerson
 from api.rescue.roles import RESCUE_ROLES
@@ -20,7 +21,7 @@ from tests.rescue.patrols import factories as pf
 
 def _restricted_models():
     # The very list the jurisdiction listener walks.
-    return _role_restricted_models()
+    return _mapped_subclasses(RoleRestricted)
 
 
 @pytest.fixture
