@@ -145,6 +145,8 @@ def _handle_api_error(error: ApiError) -> Response:
     response = problem(error.status, error.title, error.detail, error.slug, **extra)
     if isinstance(error, Unauthorized):
         response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, TooManyRequests) and "retry_after" in extra:
+        response.headers["Retry-After"] = str(int(extra["retry_after"]))
     return response
 
 
