@@ -48,6 +48,7 @@ _INSTANTS = ("created_at", "respond_by", "at_risk_at", "assigned_at", "first_con
 
 def passes(made: Lead, time: timedelta) -> Lead:
     """Let ``time`` pass: every instant of the request moves that far into the past."""
+    made = session.get(Lead, made.id)  # a job may have closed the session it came from
     session.refresh(made)
     for name in _INSTANTS:
         value = getattr(made, name)
