@@ -64,9 +64,14 @@ def limit_body(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         limit = current_app.config["HELP_PUBLIC_MAX_BYTES"]
+        too_large = TooLarge(f"The help form takes at most {limit} bytes.")
         if (request.content_length or 0) > limit:
-            raise TooLarge(f"The help form takes at most {limit} bytes.")
-        request.max_content_length = limit
+            raise too_large
+        # A chunked body has no length: read (and cache) at most one byte past the limit
+        # here, so that going past it is a 413 and not a truncated-JSON 400 further on.
+        request.max_content_length = limit + 1
+        if len(request.get_data(cache=True)) > limit:
+            raise too_large
         return view(*args, **kwargs)
 
     return wrapper
