@@ -13,10 +13,11 @@ from flask_smorest import Blueprint
 
 from api.areas.scope import SYSTEM, set_actor
 from api.auth.permissions import public, require_roles
-from api.casework.leads import services
+from api.casework.leads import services, stats
 from api.casework.leads.schemas import (
     CloseSchema,
     ContactSchema,
+    HelpStatsSchema,
     LeadCreatedSchema,
     LeadCreateSchema,
     LeadListSchema,
@@ -30,13 +31,19 @@ from api.casework.leads.schemas import (
     PublicStatusSchema,
 )
 from api.common import county_time
+from api.common.county_time import county_zone
 from api.common.pagination import PAGINATION, paginate
 from api.config import PROJECT_ROOT
 from api.db import utcnow
 from api.errors import TooLarge
+from api.visits.coverage import services as coverage
+from api.visits.coverage.routes import _EXPORT_DOC
+from api.visits.coverage.routes import _send as send_export
+from api.visits.coverage.schemas import ExportQuerySchema, PeriodQuerySchema
 
 FORM_DIR = PROJECT_ROOT / "static" / "help"
 ALL_ROLES = ("admin", "supervisor", "outreach_worker", "rescue_staff")
+SUPERVISING_ROLES = ("admin", "supervisor")
 
 blp = Blueprint(
     "help_requests",
@@ -97,6 +104,36 @@ class HelpRequests(MethodView):
         lead, code = services.staff_intake(g.actor, data, current_app.config)
         lead.tracking_code = code
         return lead
+
+
+def _scope(args: dict[str, Any]) -> tuple[Any, Any]:
+    area = coverage.visible_area(args.get("area_id"), g.actor.area_id)
+    period = coverage.default_period(county_zone(), args.get("from_date"), args.get("to_date"))
+    return area, period
+
+
+@blp.route("/stats")
+class HelpRequestStats(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @blp.arguments(PeriodQuerySchema, location="query")
+    @blp.response(200, HelpStatsSchema)
+    def get(self, args):
+        """Requests received in the period: by channel, town, urgency, status and outcome;
+        time to first contact and to closure (median, 90th percentile); breached share"""
+        area, period = _scope(args)
+        return stats.help_stats(g.actor, area, period, utcnow())
+
+
+@blp.route("/stats/export")
+class HelpRequestStatsExport(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.doc(**_EXPORT_DOC)
+    def get(self, args):
+        """The statistics per town and the total, as CSV or XLSX"""
+        area, period = _scope(args)
+        export = stats.stats_export(g.actor, area, period, utcnow())
+        return send_export(export, args["format"])
 
 
 @blp.route("/<int:lead_id>")

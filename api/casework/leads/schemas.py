@@ -40,6 +40,16 @@ def _id(strict: bool = True, **kwargs):
     return fields.Integer(strict=strict, validate=validate.Range(min=1, max=_MAX_ID), **kwargs)
 
 
+def _in_service_years(value) -> None:
+    # The calendar's ends overflow when moved to UTC; the service's range is 1900–2100.
+    if not 1900 <= value.year <= 2100:
+        raise ValidationError("Must be between 1900 and 2100.")
+
+
+def _moment(**kwargs):
+    return AwareDateTime(validate=_in_service_years, **kwargs)
+
+
 def mask_phone(phone: str | None) -> str | None:
     """138****5678: enough to tell two callers apart in a list, not to call them."""
     if not phone:
@@ -93,7 +103,7 @@ class PublicRequestSchema(_RequestFields):
 class ContactSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(required=True, validate=validate.OneOf(CONTACT_KINDS))
-    at = AwareDateTime(allow_none=True)
+    at = _moment(allow_none=True)
     note = _text(2000, allow_none=True)
     visit_id = _id(allow_none=True)
     by_id = fields.Integer(dump_only=True, allow_none=True)
@@ -158,8 +168,8 @@ class LeadQuerySchema(Schema):
     outcome = fields.List(fields.String(validate=validate.OneOf(OUTCOMES)))
     response_status = fields.List(fields.String(validate=validate.OneOf(RESPONSE_STATUSES)))
     household_id = _id(strict=False)
-    created_from = AwareDateTime()
-    created_to = AwareDateTime()
+    created_from = _moment()
+    created_to = _moment()
 
 
 class LinkHouseholdSchema(Schema):
@@ -200,3 +210,35 @@ class PublicAreaSchema(Schema):
     name = fields.String()
     level = fields.String()
     parent_id = fields.Integer(allow_none=True)
+
+
+class _TimesSchema(Schema):
+    count = fields.Integer()
+    median_hours = fields.Float(allow_none=True)
+    p90_hours = fields.Float(allow_none=True)
+
+
+class _SummarySchema(Schema):
+    total = fields.Integer()
+    open = fields.Integer()
+    by_response_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    breached_share = fields.Float(allow_none=True)
+    first_contact = fields.Nested(_TimesSchema)
+    closure = fields.Nested(_TimesSchema)
+
+
+class TownStatsSchema(_SummarySchema):
+    area_id = fields.Integer()
+    name = fields.String()
+    queue = fields.String()
+
+
+class HelpStatsSchema(_SummarySchema):
+    area = fields.Dict()
+    from_date = fields.Date(data_key="from", attribute="from")
+    to_date = fields.Date(data_key="to", attribute="to")
+    by_channel = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_urgency = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_outcome = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_town = fields.List(fields.Nested(TownStatsSchema))

@@ -313,6 +313,10 @@ def test_huge_ids_and_filters_answer_4xx(client, areas):
     assert get(client, supervisor, f"/help-requests/{10**20}").status_code == 404
     assert get(client, supervisor, "/help-requests", area_id=10**20).status_code == 422
     assert get(client, supervisor, "/help-requests", status="lost").status_code == 422
+    for moment in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"):
+        for name in ("created_from", "created_to"):
+            response = get(client, supervisor, "/help-requests", **{name: moment})
+            assert response.status_code == 422, response.json
 
 
 def test_the_follow_up_task_is_stored_only_by_the_job(db, areas):
