@@ -361,7 +361,8 @@ def lead_received(lead_id: int) -> int:
     from api.casework.leads.models import Lead
 
     lead = session.get(Lead, lead_id)
-    if lead is None or lead.task_id is not None:
+    # Gone, handled already, or closed before the job ran (nothing left to follow up).
+    if lead is None or lead.task_id is not None or lead.status == "closed":
         return 0
     if lead.queue == "rescue_centre":
         assignee = rules.pick_worker(services.centre_staff(lead.area_id))

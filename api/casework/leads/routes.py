@@ -148,7 +148,7 @@ class HelpRequestById(MethodView):
     def patch(self, data, lead_id):
         """Link the request to a register household (null unlinks)"""
         lead = services.get_lead(g.actor, lead_id)
-        return services.link_household(g.actor, lead, data["household_id"])
+        return services.link_household(lead, data["household_id"])
 
 
 @blp.route("/<int:lead_id>/contacts")
