@@ -250,10 +250,26 @@ def link_household(lead: Lead, household_id: int | None) -> Lead:
     return lead
 
 
+def _link_visit(lead: Lead, visit_id: int) -> None:
+    """A visit named on a contact must be one the caller sees, of a household in the
+    request's area; a request not linked yet is linked to that household."""
+    from api.visits.models import Visit
+
+    household_id = session.scalar(select(Visit.household_id).where(Visit.id == visit_id))
+    if household_id is None:
+        raise Invalid({"visit_id": ["No such visit in your area."]})
+    if lead.household_id is None:
+        link_household(lead, household_id)
+    elif lead.household_id != household_id:
+        raise Invalid({"visit_id": ["The visit is of another household than the request's."]})
+
+
 def record_contact(actor: Actor, lead: Lead, data: dict[str, Any]) -> LeadContact:
     """A call or a visit. The first one is the request's first contact; a visit makes the
     status ``visited``."""
     _open(lead)
+    if data.get("visit_id") is not None:
+        _link_visit(lead, data["visit_id"])
     at = data.get("at") or utcnow()
     if at > utcnow():
         raise Invalid({"at": ["A contact cannot be in the future."]})

@@ -326,3 +326,28 @@ def test_the_follow_up_task_is_stored_only_by_the_job(db, areas):
         is None
     )
     assert db.get(Lead, made.id).task_id is None
+
+
+def test_a_contact_naming_a_visit_links_the_visits_household(client, areas):
+    made = lf.lead(areas.village_a1)
+    other_lead = lf.lead(areas.village_a1)
+    home = vf.household(areas.village_a1)
+    elsewhere = vf.household(areas.village_a2, lon=114.15)
+    worker = factories.user("outreach_worker", areas.town_a)
+    visit = post(client, worker, "/visits", vf.visit_payload(home.id))
+    assert visit.status_code in (200, 201), visit.json
+    other_visit = post(client, worker, "/visits", vf.visit_payload(elsewhere.id, lon=114.15))
+    body = {"kind": "visit", "visit_id": visit.json["id"]}
+    assert post(client, worker, f"/help-requests/{made.id}/contacts", body).status_code == 201
+    linked = get(client, worker, f"/help-requests/{made.id}").json
+    assert linked["household_id"] == home.id and linked["contacts"][0]["visit_id"]
+    # A visit of another household than the one linked; a visit the caller cannot see.
+    body = {"kind": "visit", "visit_id": other_visit.json["id"]}
+    response = post(client, worker, f"/help-requests/{made.id}/contacts", body)
+    assert response.status_code == 422 and "visit_id" in response.json["errors"]
+    worker_b = factories.user("outreach_worker", areas.town_b)
+    lead_b = lf.lead(areas.village_b1)
+    body = {"kind": "visit", "visit_id": visit.json["id"]}
+    response = post(client, worker_b, f"/help-requests/{lead_b.id}/contacts", body)
+    assert response.status_code == 422 and "visit_id" in response.json["errors"]
+    assert other_lead.household_id is None
