@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, true
 
 from api.areas.models import Area
 from api.areas.scope import Actor, in_area, subtree, visible_area
@@ -456,3 +456,14 @@ def lookup_status(
         "visited_on": day(lead.visited_at),
         "closed_on": day(lead.closed_at),
     }
+
+
+def purge_lookup_attempts() -> int:
+    """Status lookups are kept only while they count towards the limits (recurring)."""
+    from flask import current_app
+
+    window = timedelta(seconds=current_app.config["HELP_LOOKUP_WINDOW_SECONDS"])
+    result = session.execute(
+        delete(LeadLookupAttempt).where(LeadLookupAttempt.at < utcnow() - window)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -256,3 +256,21 @@ def test_the_form_page_and_its_places(client, areas):
     places = client.get("/api/v1/help/areas").json
     assert {areas.county.id, areas.town_a.id, areas.village_b2.id} <= {p["id"] for p in places}
     assert set(places[0]) == {"id", "name", "level", "parent_id"}
+
+
+def test_old_lookup_attempts_are_purged(client, db, areas, app):
+    from datetime import timedelta
+
+    from api.casework.leads.models import LeadLookupAttempt
+    from api.casework.leads.services import purge_lookup_attempts
+    from api.db import utcnow
+
+    lookup(client, "WRONGCODE000", "1234")
+    window = timedelta(seconds=app.config["HELP_LOOKUP_WINDOW_SECONDS"])
+    old = LeadLookupAttempt(
+        at=utcnow() - window - timedelta(minutes=1), submitter_hash="a" * 64, code_hash="b" * 64
+    )
+    db.add(old)
+    db.flush()
+    assert purge_lookup_attempts() == 1
+    assert len(db.scalars(select(LeadLookupAttempt)).all()) == 1
