@@ -23,7 +23,7 @@ from api.casework.leads.schemas import (
     LeadListSchema,
     LeadQuerySchema,
     LeadSchema,
-    LinkHouseholdSchema,
+    LeadUpdateSchema,
     LookupSchema,
     PublicAreaSchema,
     PublicCreatedSchema,
@@ -143,12 +143,17 @@ class HelpRequestById(MethodView):
         """One help request, with its contacts"""
         return services.get_lead(g.actor, lead_id)
 
-    @blp.arguments(LinkHouseholdSchema)
+    @blp.arguments(LeadUpdateSchema)
     @blp.response(200, LeadSchema)
     def patch(self, data, lead_id):
-        """Link the request to a register household (null unlinks)"""
+        """Link the request to a register household (null unlinks); a supervisor also
+        re-routes it to another place"""
         lead = services.get_lead(g.actor, lead_id)
-        return services.link_household(lead, data["household_id"])
+        if "area_id" in data:
+            services.reroute(g.actor, lead, data["area_id"])
+        if "household_id" in data:
+            services.link_household(lead, data["household_id"])
+        return lead
 
 
 @blp.route("/<int:lead_id>/contacts")

@@ -172,8 +172,14 @@ class LeadQuerySchema(Schema):
     created_to = _moment()
 
 
-class LinkHouseholdSchema(Schema):
-    household_id = _id(required=True, allow_none=True)
+class LeadUpdateSchema(Schema):
+    household_id = _id(allow_none=True, metadata={"description": "Link (null: unlink)"})
+    area_id = _id(metadata={"description": "Re-route to this place (supervisors)"})
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give household_id or area_id.")
 
 
 class CloseSchema(Schema):

@@ -27,7 +27,7 @@ from api.casework.leads.models import (
 )
 from api.common import county_time
 from api.db import session, utcnow
-from api.errors import Conflict, Invalid, NotFound, TooManyRequests
+from api.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests
 from api.jobs.services import schedule_job
 
 # Crockford's base32 without look-alikes (no I, L, O, U): 12 characters are 60 bits.
@@ -293,11 +293,58 @@ def record_contact(actor: Actor, lead: Lead, data: dict[str, Any]) -> LeadContac
     return contact
 
 
+def _end_task(lead: Lead, actor: Actor, status: str, note: str) -> None:
+    """The request's follow-up task, if still active, ends with it."""
+    from api.casework.tasks.models import ACTIVE_STATUSES, Task, TaskHistory
+
+    if lead.task_id is None:
+        return
+    task = session.scalar(
+        select(Task).where(Task.id == lead.task_id).execution_options(skip_scope=True)
+    )
+    if task is None or task.status not in ACTIVE_STATUSES:
+        return
+    old = task.status
+    task.status = status
+    task.closed_at = utcnow()
+    task.outcome_note = note
+    session.add(
+        TaskHistory(
+            task_id=task.id,
+            actor_id=actor.user_id,
+            action="closed",
+            changes={"status": {"old": old, "new": status}},
+            note=f"help request #{lead.id}",
+        )
+    )
+
+
+def reroute(actor: Actor, lead: Lead, area_id: int) -> Lead:
+    """Supervisors send a request to another place (the county's queue dispatching to a
+    town, say): routed again from that place; the old task is cancelled and the new
+    place gets its own (the job, through the outbox)."""
+    if actor.role not in ("supervisor", "admin"):
+        raise Forbidden("Only supervisors re-route a help request.")
+    _open(lead)
+    reported = visible_area(area_id)
+    routed = route_lead(_county_id(reported), reported, lead.address, lead.about_street_person)
+    lead.reported_area_id = reported.id
+    if (routed.area_id, routed.queue) == (lead.area_id, lead.queue):
+        session.flush()
+        return lead
+    _end_task(lead, actor, "cancelled", f"Help request #{lead.id} re-routed to {reported.name}.")
+    lead.area_id, lead.queue = routed.area_id, routed.queue
+    lead.task_id = None
+    if lead.status == "assigned":
+        lead.status, lead.assigned_at = "received", None
+    session.flush()
+    schedule_job("workers.followup.lead_received", lead.id)
+    return lead
+
+
 def close_lead(actor: Actor, lead: Lead, data: dict[str, Any]) -> Lead:
     """Closed with an outcome; ``referred`` names the department, ``not_eligible`` why.
     The follow-up task closes with it."""
-    from api.casework.tasks.models import ACTIVE_STATUSES, Task, TaskHistory
-
     _open(lead)
     outcome = data["outcome"]
     detail = (data.get("outcome_detail") or "").strip() or None
@@ -311,24 +358,7 @@ def close_lead(actor: Actor, lead: Lead, data: dict[str, Any]) -> Lead:
     lead.outcome_note = data.get("outcome_note")
     lead.closed_at = now
     lead.closed_by_id = actor.user_id
-    if lead.task_id is not None:
-        task = session.scalar(
-            select(Task).where(Task.id == lead.task_id).execution_options(skip_scope=True)
-        )
-        if task is not None and task.status in ACTIVE_STATUSES:
-            old = task.status
-            task.status = "done"
-            task.closed_at = now
-            task.outcome_note = f"Help request #{lead.id} closed: {outcome}."
-            session.add(
-                TaskHistory(
-                    task_id=task.id,
-                    actor_id=actor.user_id,
-                    action="closed",
-                    changes={"status": {"old": old, "new": "done"}},
-                    note=f"help request #{lead.id}",
-                )
-            )
+    _end_task(lead, actor, "done", f"Help request #{lead.id} closed: {outcome}.")
     session.flush()
     return lead
 

@@ -472,7 +472,8 @@ def help_request_followup(lead: LeadFacts, assignee_id: int | None) -> list[Task
         TaskSpec(
             kind="help_request",
             rule="help_request",
-            dedup_key=f"help_request:lead:{lead.id}",
+            # Per routed area: a request the county re-routes to a town gets the town's task.
+            dedup_key=f"help_request:lead:{lead.id}:area:{lead.area_id}",
             title=("急难求助 Urgent help request" if urgent else "求助 Help request")
             + f" #{lead.id}: 联系求助人 contact the person",
             reason=(

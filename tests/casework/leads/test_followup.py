@@ -155,3 +155,46 @@ def test_closing_a_request_closes_its_task(client, db, areas, run_jobs):
     assert response.status_code == 200
     [task] = tasks_of(db, made)
     assert task.status == "done" and "temporary_assistance_given" in task.outcome_note
+
+
+def test_the_county_dispatches_a_request_from_its_queue_to_a_town(client, db, areas, run_jobs):
+    county_supervisor = factories.user("supervisor", areas.county)
+    town_worker = factories.user("outreach_worker", areas.town_b)
+    made = lf.lead(areas.county, address="不知道在哪", urgency="urgent")
+    commit_and_run(db, run_jobs)
+    [old_task] = tasks_of(db, made)
+    assert old_task.assignee_id == county_supervisor.id
+
+    refused = client.patch(
+        f"/api/v1/help-requests/{made.id}",
+        json={"area_id": areas.village_b1.id},
+        headers=factories.headers_for(factories.user("outreach_worker", areas.county)),
+    )
+    assert refused.status_code == 403
+    response = client.patch(
+        f"/api/v1/help-requests/{made.id}",
+        json={"area_id": areas.village_b1.id},
+        headers=factories.headers_for(county_supervisor),
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["area_id"] == areas.town_b.id and response.json["queue"] == "town"
+    assert response.json["status"] == "received" and response.json["task_id"] is None
+    commit_and_run(db, run_jobs)
+    made = db.get(Lead, made.id)
+    tasks = {task.id: task for task in tasks_of(db, made)}
+    assert tasks[old_task.id].status == "cancelled"
+    new_task = tasks[made.task_id]
+    assert new_task.area_id == areas.town_b.id and new_task.assignee_id == town_worker.id
+    assert made.status == "assigned" and made.respond_by - made.created_at == timedelta(hours=24)
+
+
+def test_a_town_supervisor_cannot_send_a_request_to_another_town(client, db, areas):
+    supervisor = factories.user("supervisor", areas.town_a)
+    made = lf.lead(areas.village_a1)
+    headers = factories.headers_for(supervisor)
+    path = f"/api/v1/help-requests/{made.id}"
+    response = client.patch(path, json={"area_id": areas.village_b1.id}, headers=headers)
+    assert response.status_code == 422 and "area_id" in response.json["errors"]
+    assert client.patch(path, json={}, headers=headers).status_code == 422
+    same = client.patch(path, json={"area_id": areas.village_a2.id}, headers=headers)
+    assert same.status_code == 200 and same.json["reported_area_id"] == areas.village_a2.id
