@@ -221,6 +221,64 @@ SETTINGS: list[Setting] = [
         int,
         "Days past due after which an open task escalates to the assignee's supervisor.",
     ),
+    # Help requests (api.casework.leads)
+    Setting(
+        "HELP_URGENT_CONTACT_HOURS",
+        24,
+        int,
+        "An urgent help request must be contacted within this many hours.",
+    ),
+    Setting(
+        "HELP_NORMAL_CONTACT_HOURS",
+        120,
+        int,
+        "A normal help request must be contacted within this many hours (5 days).",
+    ),
+    Setting(
+        "HELP_PUBLIC_MAX_BYTES", 16384, int, "Largest body the public help form accepts (413)."
+    ),
+    Setting(
+        "HELP_PUBLIC_WINDOW_SECONDS",
+        3600,
+        int,
+        "Window (seconds) in which public help-form submissions are counted.",
+    ),
+    Setting(
+        "HELP_PUBLIC_MAX_PER_ADDRESS",
+        5,
+        int,
+        "Public help requests from one client address within the window before 429.",
+    ),
+    Setting(
+        "HELP_PUBLIC_MAX_PER_PHONE",
+        3,
+        int,
+        "Public help requests giving one phone number within the window before 429.",
+    ),
+    Setting(
+        "HELP_PUBLIC_MAX_SAME_TEXT",
+        2,
+        int,
+        "Public help requests with the same text within the window before 429 (bulk).",
+    ),
+    Setting(
+        "HELP_PUBLIC_MAX_TOTAL",
+        300,
+        int,
+        "Public help requests county-wide within the window before 429 (a flood).",
+    ),
+    Setting(
+        "HELP_LOOKUP_WINDOW_SECONDS",
+        900,
+        int,
+        "Window (seconds) in which failed status lookups are counted.",
+    ),
+    Setting(
+        "HELP_LOOKUP_MAX_FAILURES",
+        10,
+        int,
+        "Failed status lookups from one address, or for one code, within the window before 429.",
+    ),
     Setting(
         "OUTBOX_RETRY_AFTER_SECONDS",
         300,

@@ -4,6 +4,7 @@ tests use this). A domain that adds a models module lists it here."""
 from api.areas import models as areas_models  # noqa: F401
 from api.audit import models as audit_models  # noqa: F401
 from api.auth import models as auth_models  # noqa: F401
+from api.casework.leads import models as leads_models  # noqa: F401
 from api.casework.tasks import models as tasks_models  # noqa: F401
 from api.casework.tracing import models as tracing_models  # noqa: F401
 from api.jobs import models as jobs_models  # noqa: F401

@@ -23,10 +23,11 @@ from flask import current_app, has_app_context
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
+from api.casework.leads.models import Lead, realm_of_queue
 from api.casework.tasks import rules, services
 from api.casework.tasks.models import ACTIVE_STATUSES, Task
 from api.common import county_time
-from api.db import session
+from api.db import session, utcnow
 from workers.app import get_app
 
 if TYPE_CHECKING:
@@ -376,4 +377,80 @@ def escalate_overdue() -> int:
             household_id=task.household_id,
         )
         created += len(services.create_all(rules.escalation(facts, supervisor, today, after)))
+    return created
+
+
+# -- help requests (api.casework.leads) ------------------------------------------------------
+
+
+def _lead_facts(lead: Any) -> rules.LeadFacts:
+    return rules.LeadFacts(
+        id=lead.id,
+        area_id=lead.area_id,
+        queue=lead.queue,
+        realm=realm_of_queue(lead.queue),
+        urgency=lead.urgency,
+        channel=lead.channel,
+        respond_by_on=county_time.local_date(lead.respond_by),
+        household_id=lead.household_id,
+    )
+
+
+def lead_received(lead_id: int) -> int:
+    """A help request was received: a follow-up task to contact the person, for the town's
+    least-loaded worker (the rescue centre's staff for a person on the street, the
+    county's supervisor for the county's queue). The lead is then ``assigned``."""
+    lead = session.get(Lead, lead_id)
+    # Gone, handled already, or closed before the job ran (nothing left to follow up).
+    if lead is None or lead.task_id is not None or lead.status == "closed":
+        return 0
+    if lead.queue == "rescue_centre":
+        assignee = rules.pick_worker(services.centre_staff(lead.area_id))
+    elif lead.queue == "county":
+        assignee = services.supervisor_for(lead.area_id)
+    else:
+        assignee = rules.pick_worker(services.town_workers(lead.area_id))
+    specs = rules.help_request_followup(_lead_facts(lead), assignee)
+    created = services.create_all(specs)
+    task = session.scalar(select(Task).where(Task.dedup_key == specs[0].dedup_key))
+    lead.task_id = task.id if task is not None else None
+    if task is not None and task.assignee_id is not None and lead.status == "received":
+        lead.status = "assigned"
+        lead.assigned_at = task.created_at
+    session.flush()
+    return len(created)
+
+
+def help_requests_breached() -> int:
+    """Help requests with no first contact by their respond-by time: their follow-up task
+    escalates to the supervisor, once (the key is the overdue escalation's)."""
+    escalated = aliased(Task)
+    rows = session.execute(
+        select(Lead, Task)
+        .join(Task, Task.id == Lead.task_id)
+        .where(
+            Lead.status != "closed",
+            Lead.first_contact_at.is_(None),
+            Lead.respond_by <= utcnow(),
+            ~exists().where(and_(escalated.parent_id == Task.id, escalated.kind == "escalation")),
+        )
+        .order_by(Lead.id)
+    ).all()
+    today = county_time.local_today()
+    created = 0
+    for lead, task in rows:
+        facts = rules.TaskFacts(
+            id=task.id,
+            kind=task.kind,
+            title=task.title,
+            area_id=task.area_id,
+            due_on=task.due_on,
+            status=task.status,
+            assignee_id=task.assignee_id,
+            realm=task.realm,
+            household_id=task.household_id,
+        )
+        supervisor = services.supervisor_for(task.area_id, exclude=task.assignee_id)
+        specs = rules.help_request_breach(_lead_facts(lead), facts, supervisor, today)
+        created += len(services.create_all(specs))
     return created

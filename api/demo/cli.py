@@ -22,6 +22,7 @@ DOMAIN_SEEDERS = (
     "api.rescue.patrols.demo",
     "api.rescue.centre.demo",
     "api.casework.tracing.demo",
+    "api.casework.leads.demo",
     "api.casework.tasks.demo",
 )
 

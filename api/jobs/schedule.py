@@ -26,6 +26,10 @@ RECURRING: list[tuple[str, int]] = [
     ("workers.followup.long_stay_without_case", 3600),
     ("workers.followup.stale_tracing_cases", 3600),
     ("workers.followup.escalate_overdue", 3600),
+    # Help requests answer in hours, not days: looked at every ten minutes.
+    ("workers.followup.help_requests_breached", 600),
+    # Failed help-form lookups, once past the window they count in.
+    ("api.casework.leads.services.purge_lookup_attempts", 3600),
 ]
 
 log = logging.getLogger(__name__)

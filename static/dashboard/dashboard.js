@@ -244,7 +244,7 @@
     ]);
     renderCoverage(coverage);
     renderWorkers(workers);
-    await Promise.all([loadMap(), loadFlagged()]);
+    await Promise.all([loadMap(), loadFlagged(), loadHelp()]);
     showStatus(`${coverage.area.name}：${coverage.from} 至 ${coverage.to}（${coverage.timezone}）`);
   }
 
@@ -334,6 +334,52 @@
       td.colSpan = 9;
       body.appendChild(tr);
     }
+  }
+
+  // ---------------------------------------------------------------- help requests
+
+  const CHANNEL_NAMES = {
+    hotline: "热线", town_office: "镇办", village_cadre: "村干部",
+    grid_worker: "网格员", online_form: "网上",
+  };
+
+  function hours(value) {
+    return value === null || value === undefined ? "—" : duration(value * 3600);
+  }
+
+  function helpCells(tr, row) {
+    cell(tr, row.total);
+    cell(tr, row.open);
+    cell(tr, row.by_response_status.at_risk);
+    cell(tr, row.by_response_status.breached, row.by_response_status.breached ? "rate-low" : "");
+    cell(tr, pct(row.breached_share));
+    cell(tr, hours(row.first_contact.median_hours));
+    cell(tr, hours(row.first_contact.p90_hours));
+    cell(tr, hours(row.closure.median_hours));
+  }
+
+  async function loadHelp() {
+    const report = await getJson("/help-requests/stats?" + query());
+    const channels = Object.entries(report.by_channel)
+      .filter(([, n]) => n > 0)
+      .map(([name, n]) => `${CHANNEL_NAMES[name] || name} ${n}`);
+    $("#help-summary").textContent =
+      `共 ${report.total} 件（紧急 ${report.by_urgency.urgent}）` +
+      (channels.length ? "：" + channels.join("，") : "");
+    const body = $("#help-table tbody");
+    body.textContent = "";
+    for (const row of report.by_town) {
+      const tr = document.createElement("tr");
+      cell(tr, row.name);
+      helpCells(tr, row);
+      body.appendChild(tr);
+    }
+    const foot = $("#help-table tfoot");
+    foot.textContent = "";
+    const tr = document.createElement("tr");
+    cell(tr, `${report.area.name} 合计`);
+    helpCells(tr, report);
+    foot.appendChild(tr);
   }
 
   // ---------------------------------------------------------------- map
@@ -497,7 +543,8 @@
       const format = button.dataset.format;
       showStatus("正在导出…");
       try {
-        const response = await call(`/exports/${kind}?` + query({ format }));
+        const path = button.dataset.exportPath || `/exports/${kind}`;
+        const response = await call(`${path}?` + query({ format }));
         const blob = await response.blob();
         const url = URL.createObjectURL(blob);
         const a = document.createElement("a");

@@ -38,6 +38,7 @@ TASK_KINDS = (
     "hospital_checkup",  # check on a person sent to hospital
     "tracing_start",  # a long-stay resident's tracing case was opened: work it
     "tracing_review",  # a tracing case with no action for too long
+    "help_request",  # contact a person who asked for help (api.casework.leads)
     "escalation",  # an overdue task, raised to the assignee's supervisor
     "duplicate_review",  # a possible duplicate across areas, for whoever sees both (rule-made)
     "other",  # made by hand
@@ -85,6 +86,7 @@ SUBJECT_KINDS = (
     "tracing_case",
     "task",
     "person",
+    "lead",
 )
 
 

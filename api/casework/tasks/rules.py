@@ -40,6 +40,7 @@ TRACING_START_DUE_DAYS = 7
 TRACING_REVIEW_DUE_DAYS = 7
 ESCALATION_DUE_DAYS = 2
 DUPLICATE_REVIEW_DUE_DAYS = 7
+HELP_REQUEST_QUEUE_LABELS = {"town": "镇", "county": "县", "rescue_centre": "救助站"}
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,19 @@ class DuplicateFacts:
     # The lowest area containing both households: whoever works there sees both.
     area_id: int
     flagged_on: date
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    id: int
+    area_id: int
+    queue: str
+    # The side of the role wall its queue lies on (api.casework.leads.models.realm_of_queue).
+    realm: str
+    urgency: str
+    channel: str | None
+    respond_by_on: date
+    household_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -473,6 +487,73 @@ def stale_tracing_case(case: TracingCaseFacts, today: date, stale_days: int) -> 
             source_id=case.id,
             details={"last_action_on": case.last_action_on.isoformat()},
             realm=RESCUE,
+        )
+    ]
+
+
+# -- help requests (leads) -----------------------------------------------------------------
+
+
+def help_request_followup(lead: LeadFacts, assignee_id: int | None) -> list[TaskSpec]:
+    """A help request was received: contact the person by its respond-by day (urgent: 24
+    hours, normal: 5 days), high priority when urgent."""
+    urgent = lead.urgency == "urgent"
+    return [
+        TaskSpec(
+            kind="help_request",
+            rule="help_request",
+            # Per routed area: a request the county re-routes to a town gets the town's task.
+            dedup_key=f"help_request:lead:{lead.id}:area:{lead.area_id}",
+            title=("急难求助 Urgent help request" if urgent else "求助 Help request")
+            + f" #{lead.id}: 联系求助人 contact the person",
+            reason=(
+                f"Help request #{lead.id} ({lead.channel or 'lead'}, {lead.urgency}) in the "
+                f"{HELP_REQUEST_QUEUE_LABELS[lead.queue]} queue: first contact due by "
+                f"{lead.respond_by_on.isoformat()}."
+            ),
+            area_id=lead.area_id,
+            due_on=lead.respond_by_on,
+            priority="high" if urgent else "normal",
+            assignee_id=assignee_id,
+            household_id=lead.household_id,
+            subject_kind="lead",
+            subject_id=lead.id,
+            source_kind="lead",
+            source_id=lead.id,
+            details={"queue": lead.queue, "urgency": lead.urgency, "channel": lead.channel},
+            realm=lead.realm,
+        )
+    ]
+
+
+def help_request_breach(
+    lead: LeadFacts, task: TaskFacts, supervisor_id: int | None, today: date
+) -> list[TaskSpec]:
+    """A help request not contacted by its respond-by time: the follow-up task escalates
+    to the supervisor, once. The key is the general escalation's, so the overdue-task
+    escalation never adds a second one for the same task."""
+    if task.kind == "escalation":
+        return []
+    return [
+        TaskSpec(
+            kind="escalation",
+            rule="help_request_breach",
+            dedup_key=f"escalation:task:{task.id}",
+            title=f"求助超时未联系 Help request not answered in time: #{lead.id}"[:200],
+            reason=f"Help request #{lead.id} ({lead.urgency}) had no first contact by its "
+            f"respond-by time (task #{task.id}, due {task.due_on.isoformat()}).",
+            area_id=task.area_id,
+            due_on=today + timedelta(days=1),
+            priority="high",
+            assignee_id=supervisor_id,
+            household_id=task.household_id,
+            subject_kind="task",
+            subject_id=task.id,
+            source_kind="lead",
+            source_id=lead.id,
+            parent_id=task.id,
+            details={"overdue_assignee_id": task.assignee_id, "lead_id": lead.id},
+            realm=task.realm,
         )
     ]
 

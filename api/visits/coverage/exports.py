@@ -56,6 +56,7 @@ TASK_KINDS = {
     "hospital_checkup": "就医跟进",
     "tracing_start": "寻亲启动",
     "tracing_review": "寻亲复核",
+    "help_request": "求助响应",
     "escalation": "逾期上报",
     "other": "其他",
 }

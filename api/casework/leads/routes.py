@@ -1,0 +1,238 @@
+"""Help requests: the staff API (``/api/v1/help-requests``), the public form's API
+(``/api/v1/help``, the only writes without sign-in) and the form itself (``/help/``)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, g, request, send_from_directory
+from flask.views import MethodView
+
+from api.areas.scope import SYSTEM, set_actor
+from api.auth.permissions import public, require_roles
+from api.casework.leads import services, stats
+from api.casework.leads.schemas import (
+    CloseSchema,
+    ContactSchema,
+    HelpStatsSchema,
+    LeadCreatedSchema,
+    LeadCreateSchema,
+    LeadListSchema,
+    LeadQuerySchema,
+    LeadSchema,
+    LeadUpdateSchema,
+    LookupSchema,
+    PublicAreaSchema,
+    PublicCreatedSchema,
+    PublicRequestSchema,
+    PublicStatusSchema,
+)
+from api.common import county_time
+from api.common.arguments import Blueprint
+from api.common.county_time import county_zone
+from api.common.pagination import PAGINATION, paginate
+from api.config import PROJECT_ROOT
+from api.db import utcnow
+from api.errors import TooLarge
+from api.visits.coverage import services as coverage
+from api.visits.coverage.routes import _EXPORT_DOC
+from api.visits.coverage.routes import _send as send_export
+from api.visits.coverage.schemas import ExportQuerySchema, PeriodQuerySchema
+
+FORM_DIR = PROJECT_ROOT / "static" / "help"
+ALL_ROLES = ("admin", "supervisor", "outreach_worker", "rescue_staff")
+SUPERVISING_ROLES = ("admin", "supervisor")
+
+blp = Blueprint(
+    "help_requests",
+    __name__,
+    url_prefix="/api/v1/help-requests",
+    description="Help requests (畅通求助渠道): staff intake, handling, statistics",
+)
+public_blp = Blueprint(
+    "help_public",
+    __name__,
+    url_prefix="/api/v1/help",
+    description="The public help form's API (no sign-in; rate-limited)",
+)
+page_blp = Blueprint("help_page", __name__, description="The public help form")
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def limit_body(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The public form's own body limit, however the body arrives (a declared length is
+    refused at once; a chunked body stops being read at the limit)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        limit = current_app.config["HELP_PUBLIC_MAX_BYTES"]
+        too_large = TooLarge(f"The help form takes at most {limit} bytes.")
+        if (request.content_length or 0) > limit:
+            raise too_large
+        # A chunked body has no length: read (and cache) at most one byte past the limit
+        # here, so that going past it is a 413 and not a truncated-JSON 400 further on.
+        request.max_content_length = limit + 1
+        if len(request.get_data(cache=True)) > limit:
+            raise too_large
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# -- staff ---------------------------------------------------------------------------------
+
+
+@blp.route("")
+class HelpRequests(MethodView):
+    @blp.arguments(LeadQuerySchema, location="query")
+    @blp.response(200, LeadListSchema(many=True))
+    @blp.paginate(**PAGINATION)
+    def get(self, filters, pagination_parameters):
+        """List help requests the caller may see, newest first (phones masked)"""
+        return paginate(services.leads_query(filters, utcnow()), pagination_parameters)
+
+    @require_roles(*ALL_ROLES)
+    @blp.arguments(LeadCreateSchema)
+    @blp.response(201, LeadCreatedSchema)
+    def post(self, data):
+        """Record a help request taken by phone, at an office or by a cadre or grid worker"""
+        lead, code = services.staff_intake(g.actor, data, current_app.config)
+        lead.tracking_code = code
+        return lead
+
+
+def _scope(args: dict[str, Any]) -> tuple[Any, Any]:
+    area = coverage.visible_area(args.get("area_id"), g.actor.area_id)
+    period = coverage.default_period(county_zone(), args.get("from_date"), args.get("to_date"))
+    return area, period
+
+
+@blp.route("/stats")
+class HelpRequestStats(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @blp.arguments(PeriodQuerySchema, location="query")
+    @blp.response(200, HelpStatsSchema)
+    def get(self, args):
+        """Requests received in the period: by channel, town, urgency, status and outcome;
+        time to first contact and to closure (median, 90th percentile); breached share"""
+        area, period = _scope(args)
+        return stats.help_stats(area, period, utcnow())
+
+
+@blp.route("/stats/export")
+class HelpRequestStatsExport(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @blp.arguments(ExportQuerySchema, location="query")
+    @blp.doc(**_EXPORT_DOC)
+    def get(self, args):
+        """The statistics per town and the total, as CSV or XLSX"""
+        area, period = _scope(args)
+        export = stats.stats_export(area, period, utcnow())
+        return send_export(export, args["format"])
+
+
+@blp.route("/<int:lead_id>")
+class HelpRequestById(MethodView):
+    @blp.response(200, LeadSchema)
+    def get(self, lead_id):
+        """One help request, with its contacts"""
+        return services.get_lead(lead_id)
+
+    @blp.arguments(LeadUpdateSchema)
+    @blp.response(200, LeadSchema)
+    def patch(self, data, lead_id):
+        """Link the request to a register household (null unlinks); a supervisor also
+        re-routes it to another place"""
+        lead = services.get_lead(lead_id)
+        if "area_id" in data:
+            services.reroute(g.actor, lead, data["area_id"])
+        if "household_id" in data:
+            services.link_household(lead, data["household_id"])
+        return lead
+
+
+@blp.route("/<int:lead_id>/contacts")
+class HelpRequestContacts(MethodView):
+    @blp.arguments(ContactSchema)
+    @blp.response(201, ContactSchema)
+    def post(self, data, lead_id):
+        """Record a call or a visit (the first is the request's first contact)"""
+        return services.record_contact(g.actor, services.get_lead(lead_id), data)
+
+
+@blp.route("/<int:lead_id>/close")
+class HelpRequestClose(MethodView):
+    @blp.arguments(CloseSchema)
+    @blp.response(200, LeadSchema)
+    def post(self, data, lead_id):
+        """Close the request with its outcome (its follow-up task closes too)"""
+        return services.close_lead(g.actor, services.get_lead(lead_id), data)
+
+
+# -- public --------------------------------------------------------------------------------
+
+
+@public_blp.route("/areas")
+@public
+class PublicAreas(MethodView):
+    @public_blp.doc(security=[])
+    @public_blp.response(200, PublicAreaSchema(many=True))
+    def get(self):
+        """The county, towns and villages the form offers"""
+        set_actor(None, SYSTEM)
+        return services.public_areas()
+
+
+@public_blp.route("/requests")
+@public
+class PublicRequests(MethodView):
+    @public_blp.doc(security=[])
+    @limit_body
+    @public_blp.arguments(PublicRequestSchema)
+    @public_blp.response(201, PublicCreatedSchema)
+    def post(self, data):
+        """Ask for help without an account; answers only a tracking code"""
+        set_actor(None, SYSTEM)
+        lead, code = services.submit_public(data, _client_address(), current_app.config)
+        return {
+            "tracking_code": code,
+            "status": lead.status,
+            "received_on": county_time.local_date(lead.created_at),
+        }
+
+
+@public_blp.route("/status")
+@public
+class PublicStatus(MethodView):
+    @public_blp.doc(security=[])
+    @limit_body
+    @public_blp.arguments(LookupSchema)
+    @public_blp.response(200, PublicStatusSchema)
+    def post(self, data):
+        """A request's status and dates, for its tracking code and the phone's last four
+        digits (any miss: the same 404)"""
+        set_actor(None, SYSTEM)
+        # A failed lookup is kept: it counts towards the limits.
+        g.commit_on_error = True
+        return services.lookup_status(
+            data["tracking_code"], data["phone_last4"], _client_address(), current_app.config
+        )
+
+
+@page_blp.route("/help/")
+@public
+class HelpForm(MethodView):
+    @page_blp.doc(
+        security=[],
+        responses={"200": {"description": "The form (HTML)", "content": {"text/html": {}}}},
+    )
+    def get(self):
+        """The public help form (Chinese, for phones and WeChat)"""
+        response = send_from_directory(FORM_DIR, "index.html", max_age=0)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
