@@ -37,8 +37,7 @@ from api.config import PROJECT_ROOT
 from api.db import utcnow
 from api.errors import TooLarge
 from api.visits.coverage import services as coverage
-from api.visits.coverage.routes import _EXPORT_DOC
-from api.visits.coverage.routes import _send as send_export
+from api.visits.coverage.routes import EXPORT_DOC, send_export
 from api.visits.coverage.schemas import ExportQuerySchema, PeriodQuerySchema
 
 FORM_DIR = PROJECT_ROOT / "static" / "help"
@@ -128,12 +127,12 @@ class HelpRequestStats(MethodView):
 class HelpRequestStatsExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @blp.arguments(ExportQuerySchema, location="query")
-    @blp.doc(**_EXPORT_DOC)
+    @blp.doc(**EXPORT_DOC)
     def get(self, args):
         """The statistics per town and the total, as CSV or XLSX"""
         area, period = _scope(args)
         export = stats.stats_export(area, period, utcnow())
-        return send_export(export, args["format"])
+        return send_export(export, "leads", area.id, args)
 
 
 @blp.route("/<int:lead_id>")

@@ -138,7 +138,7 @@ class PatrolLayer(MethodView):
         return layer
 
 
-_EXPORT_DOC = {
+EXPORT_DOC = {
     "responses": {
         "200": {
             "description": "The file (CSV with a UTF-8 BOM, or XLSX), streamed",
@@ -153,7 +153,9 @@ _EXPORT_DOC = {
 }
 
 
-def _send(export: exports.Export, table_name: str, area_id: int, args: dict[str, Any]) -> Response:
+def send_export(
+    export: exports.Export, table_name: str, area_id: int, args: dict[str, Any]
+) -> Response:
     """Stream ``export``, audited: the entry (who, which filter) is written and committed
     now, before the first byte; the number of rows sent is added
     when the stream ends, also when the client goes away or a read fails (``complete``
@@ -193,30 +195,32 @@ def _send(export: exports.Export, table_name: str, area_id: int, args: dict[str,
 class CoverageExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @exports_blp.arguments(ExportQuerySchema, location="query")
-    @exports_blp.doc(**_EXPORT_DOC)
+    @exports_blp.doc(**EXPORT_DOC)
     def get(self, args):
         """Coverage per child area and the total, as CSV or XLSX"""
         area, period = _scope(args)
-        return _send(exports.coverage_export(area, period, _cadence()), "areas", area.id, args)
+        return send_export(
+            exports.coverage_export(area, period, _cadence()), "areas", area.id, args
+        )
 
 
 @exports_blp.route("/visits")
 class VisitsExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @exports_blp.arguments(ExportQuerySchema, location="query")
-    @exports_blp.doc(**_EXPORT_DOC)
+    @exports_blp.doc(**EXPORT_DOC)
     def get(self, args):
         """Visits in the area and period, as CSV or XLSX"""
         area, period = _scope(args)
-        return _send(exports.visits_export(area, period), "visits", area.id, args)
+        return send_export(exports.visits_export(area, period), "visits", area.id, args)
 
 
 @exports_blp.route("/tasks")
 class TasksExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @exports_blp.arguments(ExportQuerySchema, location="query")
-    @exports_blp.doc(**_EXPORT_DOC)
+    @exports_blp.doc(**EXPORT_DOC)
     def get(self, args):
         """Follow-up tasks due in the period in the area, as CSV or XLSX"""
         area, period = _scope(args)
-        return _send(exports.tasks_export(area, period), "tasks", area.id, args)
+        return send_export(exports.tasks_export(area, period), "tasks", area.id, args)
