@@ -31,6 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from rq.job import Job
+from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select, text, update
 
 from api import create_app
@@ -53,12 +55,13 @@ from tests.live import TINY_JPEG
 from tests.rescue.centre import factories as centre_factories
 from tests.rescue.patrols import factories as patrol_factories
 from tests.visits import factories as visit_factories
+from workers.queue import queue_for
 
 ROLES = ("admin", "supervisor", "outreach_worker", "rescue_staff")
 COUNTY_ROLES = ("admin", "supervisor", "rescue_staff")
 # The ID number of a person registered in both towns.
 SHARED_ID = visit_factories.valid_id_number("440229198001011230")
-AREA_KEYS = ("county", "town_a", "town_b", "village_a1", "village_a2", "village_b1")
+AREA_KEYS = ("county", "town_a", "town_b", "village_a1", "village_a2", "village_b1", "village_b2")
 _AREA_IDS: dict[int, str] = {}
 
 
@@ -236,6 +239,25 @@ def flag_twins(records: dict[str, dict[str, dict[str, Any]]], users: dict[str, A
         records[town]["duplicate_flag"] = {"id": flag.id, "area": _area_key(flag.area_id)}
 
 
+def fail_in_rq(app: Any, records: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Move each town's seeded jobs to RQ's failed registry too (``/jobs/rq-failed``), as
+    if their retries had run out: ``rq_failed_job`` records, by RQ job id."""
+    queue = queue_for(app)
+    registry = FailedJobRegistry(queue=queue)
+    for made in records.values():
+        job_ids = [f"outbox-{queue.name}-{outbox_id}" for outbox_id in made["failed_job"]["all"]]
+        for job in Job.fetch_many(job_ids, connection=queue.connection):
+            if job is None:
+                raise RuntimeError("a seeded job never reached the RQ queue")
+            queue.remove(job)
+            registry.add(job, ttl=3600, exc_string="RuntimeError: seeded failure")
+        made["rq_failed_job"] = {
+            "id": job_ids[0],
+            "area": made["failed_job"]["area"],
+            "all": job_ids,
+        }
+
+
 def main() -> None:
     app = create_app({"TESTING": True})
     engine = app.extensions["doudi.engine"]
@@ -254,7 +276,8 @@ def main() -> None:
         session.commit()
         records = {town: seed_town(town, tree, users) for town in ("a", "b")}
         flag_twins(records, users)
-        session.commit()
+        session.commit()  # pushes the seeded jobs to this run's RQ queue
+        fail_in_rq(app, records)
         tokens = {key: factories.token_for(user, f"live-{key}") for key, user in users.items()}
         session.commit()
         areas = {key: getattr(tree, key).id for key in AREA_KEYS}

@@ -107,6 +107,7 @@ REALM: dict[str, frozenset[str]] = {
     "open_day_event": EVERYONE,
     "photo_open_day": RESCUE,
     "failed_job": ADMIN,  # a job names its record: admins, and only their subtree's jobs
+    "rq_failed_job": ADMIN,  # the same jobs in RQ's failed registry
 }
 
 # The seeded kinds a path parameter takes (tried in town A and in town B).
@@ -164,7 +165,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/dashboard/config": Op(EVERYONE),
     # Jobs (docs/workers.md): admins only; outbox rows carry the area of their record.
     "GET /api/v1/jobs/failed": Op(ADMIN, ("failed_job",)),
-    "GET /api/v1/jobs/rq-failed": Op(ADMIN),
+    "GET /api/v1/jobs/rq-failed": Op(ADMIN, ("rq_failed_job",)),
     # Households, visits, photos, screening (docs/visits.md): FIELD roles; reviews and
     # programme standards are supervisors' (standards are set by admins).
     "GET /api/v1/households": Op(FIELD, HOUSEHOLDS),
