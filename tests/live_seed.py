@@ -91,8 +91,20 @@ def _photo(owner_kind: str, owner_id: int, area_id: int) -> Photo:
     return row
 
 
-def _task(area_id: int, assignee: Any, kind: str, rule: str, subject: tuple[str, int] | None,
-          household_id: int | None = None, parent_id: int | None = None) -> Task:  # fmt: skip
+def _task(
+    area_id: int,
+    assignee: Any,
+    kind: str,
+    rule: str,
+    subject: tuple[str, int] | None,
+    realm: str,
+    household_id: int | None = None,
+    parent_id: int | None = None,
+) -> Task:
+    """A task row as a rule leaves it, assigned as given (even to a role that may not read
+    it: rows from before the walls, or a path that forgot them). ``realm`` (who reads it:
+    its subject's side of the role wall, ``households`` or ``rescue``) is stored where the
+    tasks table has the column (issue 12's task walls add it)."""
     subject_kind, subject_id = subject or (None, None)
     row = Task(
         kind=kind,
@@ -108,6 +120,7 @@ def _task(area_id: int, assignee: Any, kind: str, rule: str, subject: tuple[str,
         household_id=household_id,
         parent_id=parent_id,
         details={},
+        **({"realm": realm} if hasattr(Task, "realm") else {}),  # drop the guard once merged
     )
     session.add(row)
     session.flush()
@@ -138,21 +151,37 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
     put("photo_visit", _photo("visit", visit.id, village.id), at_village)
     household_task = put(
         "task_household",
-        _task(village.id, rescue, "revisit", "revisit", ("household", household.id), household.id),
+        _task(
+            village.id,
+            rescue,
+            "revisit",
+            "revisit",
+            ("household", household.id),
+            "households",
+            household.id,
+        ),
         at_village,
     )
     put(
         "task_visit",
-        _task(village.id, rescue, "presence_review", "presence", ("visit", visit.id), household.id),
+        _task(
+            village.id,
+            rescue,
+            "presence_review",
+            "presence",
+            ("visit", visit.id),
+            "households",
+            household.id,
+        ),
         at_village,
     )
     put(
         "task_escalation_household",
         _task(village.id, rescue, "escalation", "escalation", ("task", household_task.id),
-              household.id, parent_id=household_task.id),
+              "households", household.id, parent_id=household_task.id),
         at_village,
     )  # fmt: skip
-    put("task_other", _task(village.id, worker, "other", "manual", None), at_village)
+    put("task_other", _task(village.id, worker, "other", "manual", None, "households"), at_village)
     put("programme_standard", visit_factories.standard(town_area, 600.0), at_town)
     # The same person on both towns' rolls: flag_twins() flags the pair once both exist.
     put(
@@ -173,7 +202,9 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
     put("photo_encounter", _photo("encounter", encounter.id, town_area.id), at_town)
     put(
         "task_encounter",
-        _task(town_area.id, worker, "return_visit", "encounter", ("encounter", encounter.id)),
+        _task(
+            town_area.id, worker, "return_visit", "encounter", ("encounter", encounter.id), "rescue"
+        ),
         at_town,
     )
 
@@ -182,19 +213,21 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
     put("photo_resident", _photo("resident", resident.id, town_area.id), at_town)
     resident_task = put(
         "task_resident",
-        _task(town_area.id, worker, "other", "manual", ("resident", resident.id)),
+        _task(town_area.id, worker, "other", "manual", ("resident", resident.id), "rescue"),
         at_town,
     )
     put(
         "task_escalation_resident",
         _task(town_area.id, worker, "escalation", "escalation", ("task", resident_task.id),
-              parent_id=resident_task.id),
+              "rescue", parent_id=resident_task.id),
         at_town,
     )  # fmt: skip
     case = put("tracing_case", tracing_factories.case(resident), at_town)
     put(
         "task_tracing",
-        _task(town_area.id, worker, "tracing_review", "tracing", ("tracing_case", case.id)),
+        _task(
+            town_area.id, worker, "tracing_review", "tracing", ("tracing_case", case.id), "rescue"
+        ),
         at_town,
     )
     put(
