@@ -88,7 +88,9 @@ REALM: dict[str, frozenset[str]] = {
     "task_escalation_household": FIELD,  # an escalation is about its task's subject
     "duplicate_flag": FIELD,  # names households: the household's realm
     "programme_standard": SUPERVISING,  # read by supervisors, set by admins
-    "task_other": EVERYONE,  # a task about nothing: area only
+    # A task about no record lies on its assignee's side of the wall (an outreach worker's
+    # here), so naming nothing does not carry a task past the wall.
+    "task_other": FIELD,
     "campaign": RESCUE,
     "patrol": RESCUE,
     "street_person": RESCUE,
