@@ -136,6 +136,7 @@ NO_RECORD = {
     "POST /api/v1/auth/login",  # before sign-in: there is no caller yet
     "POST /api/v1/auth/refresh",  # a refresh token, bound to its own device session
     "POST /api/v1/auth/logout",  # ends the caller's own session
+    "POST /api/v1/me/password",  # the caller's own password (and it would end the tokens)
     "GET /healthz",  # process liveness, public
     "GET /readyz",  # database and queue readiness, public
     "GET /",  # the supervisors' static page: it holds no data
