@@ -46,6 +46,7 @@ CALLERS = (
 )
 CALLER_AREA = {"a": "town_a", "a1": "village_a1", "county": "county"}
 MISSING_ID = 987654
+PAGE_SIZE = 500  # lists are asked for in one page (the seed is small)
 PARAM = re.compile(r"\{(\w+)\}")
 
 # --- the expectation table ----------------------------------------------------------------
@@ -281,7 +282,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/patrols/{patrol_id}/encounters": {
         "client_uuid": "<uuid>",
         "location": {"type": "Point", "coordinates": [114.2, 24.2]},
-        "occurred_at": "2026-07-06T20:30:00+08:00",
+        "occurred_at": "2026-07-06T20:30:00Z",  # during the seeded patrols
         "outcome": "accepted_aid",
     },
     "POST /api/v1/residents/{resident_id}/discharge": {"reason": "returned_home"},
@@ -289,6 +290,69 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/tracing-cases/{case_id}/outcome": {"outcome": "settled_locally"},
     "POST /api/v1/tracing-cases/{case_id}/actions": {"kind": "phone_call", "details": "called"},
     "POST /api/v1/tracing-cases/{case_id}/leads": {"description": "a lead"},
+}
+
+# Body fields of writes that name a record, by seeded kind: another town's record named
+# there must be refused exactly like one that does not exist (the tasks side door was a
+# household_id). A writable ``*_id`` field of the spec that is not here fails the test.
+REF_FIELDS: dict[str, str] = {
+    "area_id": "area",
+    "parent_id": "area",  # a new area's parent
+    "household_id": "household",
+    "campaign_id": "campaign",
+    "street_person_id": "street_person",
+    "encounter_id": "encounter",
+    "resident_id": "resident",
+    "assignee_id": "user",
+    "team": "user",  # a patrol's team: a list of user ids
+}
+NOT_REF_FIELDS = {
+    "subject_id",  # its kind is subject_kind's: HIDDEN_TASK_TARGETS tries each
+    "device_id",  # the phone's own id at sign-in, not a record
+}
+# A valid body for each write that takes a body reference, in town A; the reference under
+# test is put in (``<uuid>``, ``<digits>``: fresh values per request). Writes not here send
+# only the reference (their other fields are optional).
+REF_BODIES: dict[str, dict[str, Any]] = {
+    "POST /api/v1/users": {
+        "username": "u<digits>",
+        "display_name": "新用户",
+        "password": "a long enough password",
+        "role": "outreach_worker",
+    },
+    "POST /api/v1/areas": {"code": "<digits>", "level": "village", "name": "新村"},
+    "POST /api/v1/households": {
+        "address": "新路1号",
+        "head_name": "新户主",
+        "urban_rural": "rural",
+    },
+    "POST /api/v1/visits": {
+        "channel": "phone",
+        "client_uuid": "<uuid>",
+        "visited_at": "2026-11-01T10:00:00+08:00",
+    },
+    "POST /api/v1/programme-standards": {
+        "monthly_amount": 600,
+        "programme": "dibao",
+        "urban_rural": "rural",
+        "valid_from": "2027-01-01",
+    },
+    "POST /api/v1/campaigns": {
+        "kind": "summer_cooling",
+        "name": "新行动",
+        "starts_on": "2026-07-01",
+        "ends_on": "2026-08-31",
+    },
+    "POST /api/v1/patrols": {
+        "client_uuid": "<uuid>",
+        "mode": "on_foot",
+        "started_at": "2026-07-06T20:00:00+08:00",
+    },
+    "POST /api/v1/patrols/{patrol_id}/encounters": BODIES[
+        "POST /api/v1/patrols/{patrol_id}/encounters"
+    ],
+    "POST /api/v1/street-people": {"alias": "新无名氏"},
+    "POST /api/v1/tasks": {"title": "by hand", "due_on": "2030-06-01"},
 }
 
 # Keys of an answer that name a record of a seeded kind: an invisible one must not appear.
@@ -446,7 +510,7 @@ def fill(template: str, params: list[str], world: World, kind: str | None, town:
 
 def list_query(operation: dict[str, Any]) -> str:
     names = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
-    return "?page_size=500" if "page_size" in names else ""
+    return f"?page_size={PAGE_SIZE}" if "page_size" in names else ""
 
 
 def own_area_query(op: str, operation: dict[str, Any], caller: str, world: World) -> str:
@@ -456,7 +520,7 @@ def own_area_query(op: str, operation: dict[str, Any], caller: str, world: World
     if "area_id" not in names or caller.split("@")[0] not in area_filter:
         return ""
     area = world.seed["areas"][CALLER_AREA[caller.split("@")[1]]]
-    return f"?area_id={area}" + ("&page_size=500" if "page_size" in names else "")
+    return f"?area_id={area}" + (f"&page_size={PAGE_SIZE}" if "page_size" in names else "")
 
 
 def send(live: Live, probe: Probe) -> None:
@@ -471,8 +535,7 @@ def send(live: Live, probe: Probe) -> None:
             live, probe.method, probe.path, token, data=data, content_type=content_type
         )
     else:
-        body = BODIES.get(probe.op, {}) if probe.body is None else probe.body
-        body = {k: str(uuid.uuid4()) if v == "<uuid>" else v for k, v in body.items()}
+        body = expand(BODIES.get(probe.op, {}) if probe.body is None else probe.body)
         probe.answer = request(live, probe.method, probe.path, token, body=body)
 
 
@@ -549,6 +612,11 @@ def leaks(world: World, probe: Probe) -> list[str]:
                 walk(value, top_row=False if key != "items" else top_row)
 
     walk(document, True)
+    # A count is a list too: X-Total-Count of a list that fits one page is its length.
+    total = {k.lower(): v for k, v in headers.items()}.get("x-total-count")
+    fits = isinstance(document, list) and len(document) < PAGE_SIZE
+    if total is not None and fits and int(total) != len(document):
+        found.append(f"X-Total-Count {total} for {len(document)} rows")
     return found
 
 
@@ -717,3 +785,104 @@ def test_tasks_and_households_made_by_hand_respect_the_walls(live: Live) -> None
         if 200 <= status < 300 and (shown := leaks(world, probe)):
             problems.append(f"{where}: shows " + "; ".join(sorted(set(shown))))
     assert not problems, "\n".join(problems)
+
+
+# Who tries a body reference: the first of these who may use the operation on town A's
+# record (supervisors and admins may name others as assignees).
+REF_CALLERS = ("admin@a", "supervisor@a", "rescue_staff@a", "outreach_worker@a")
+
+
+def body_fields(operation: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """The writable fields of an operation's JSON body."""
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if not content:
+        return []
+    schema = content["schema"]
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return [k for k, v in schema.get("properties", {}).items() if not v.get("readOnly")]
+
+
+def expand(body: dict[str, Any]) -> dict[str, Any]:
+    """Fresh values for the placeholders of a body."""
+    fresh = uuid.uuid4()
+    return {
+        k: v.replace("<uuid>", str(fresh)).replace("<digits>", str(fresh.int)[:10])
+        if isinstance(v, str)
+        else v
+        for k, v in body.items()
+    }
+
+
+def echoed(raw: bytes, value: Any) -> str:
+    """An answer less its request id, with the id it was given ("No such user: 17.") as
+    ``<id>``: echoing what the caller sent tells nothing."""
+    value = value[0] if isinstance(value, list) else value
+    text = json.dumps(normalised(raw), ensure_ascii=False, sort_keys=True)
+    return re.sub(rf"\b{value}\b", "<id>", text)
+
+
+def test_records_named_in_a_body_are_behind_the_walls(live: Live) -> None:
+    world = World(live.seed)
+    status, raw, _ = request(live, "GET", "/api/v1/openapi.json")
+    assert status == 200
+    spec = json.loads(raw)
+    gaps, pairs = [], []
+    for op, operation in spec_operations(live).items():
+        method, template = op.split(" ", 1)
+        if op in NO_RECORD or method not in ("POST", "PATCH", "PUT"):
+            continue
+        fields = body_fields(operation, spec)
+        refs = [f for f in fields if f in REF_FIELDS or f.endswith(("_id", "_ids"))]
+        for name in refs:
+            if name in NOT_REF_FIELDS:
+                continue
+            if name not in REF_FIELDS:
+                gaps.append(f"{op}: body field {name} names no seeded kind (add to REF_FIELDS)")
+                continue
+            params = PARAM.findall(template)
+            caller = next(
+                (
+                    c
+                    for c in REF_CALLERS
+                    if c.split("@")[0] in OPERATIONS[op].roles
+                    and all(world.visible(c, PARAM_KINDS[p][0], "a") for p in params)
+                ),
+                None,
+            )
+            if caller is None:
+                gaps.append(f"{op}: no caller in REF_CALLERS may use it on town A's record")
+                continue
+            path = (
+                fill(template, params, world, PARAM_KINDS[params[-1]][0], "a")
+                if params
+                else template
+            )
+            base = dict(REF_BODIES.get(op, {}))
+            if "area_id" in fields and name != "area_id" and method == "POST":
+                base["area_id"] = world.seed["areas"][CALLER_AREA[caller.split("@")[1]]]
+            other_town = world.record(REF_FIELDS[name], "b")["id"]
+            made = []
+            for value in (MISSING_ID, other_town):
+                probe = Probe(caller, method, path, op, REF_FIELDS[name], "b")
+                probe.body = {**base, name: [value] if name == "team" else value}
+                made.append(probe)
+            pairs.append((name, made[0], made[1]))
+    assert not gaps, "body references the matrix cannot try:\n" + "\n".join(gaps)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda p: send(live, p), [p for _, *two in pairs for p in two]))
+    problems = []
+    for name, missing, other in pairs:
+        where = f"{other.caller} {other.op} {name}"
+        (status, body, _), (status_b, body_b, _) = missing.answer, other.answer
+        errors = normalised(body).get("errors", {}) if status == 422 else {}
+        if 200 <= status < 300:
+            problems.append(f"{where}: a missing record was accepted: {status} {body[:150]!r}")
+        elif status == 422 and any(not k.startswith(name) for k in errors):
+            problems.append(f"{where}: REF_BODIES lacks a valid body; refused: {errors}")
+        elif echoed(body, MISSING_ID) != echoed(body_b, other.body[name]):
+            problems.append(
+                f"{where}: town B's answers {status_b} {body_b[:150]!r}, "
+                f"a missing one {status} {body[:150]!r}"
+            )
+    assert not problems, f"{len(problems)} of {len(pairs)} references:\n" + "\n".join(problems)
