@@ -31,6 +31,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from redis import Redis
+from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select, text, update
@@ -55,7 +57,6 @@ from tests.live import TINY_JPEG
 from tests.rescue.centre import factories as centre_factories
 from tests.rescue.patrols import factories as patrol_factories
 from tests.visits import factories as visit_factories
-from workers.queue import queue_for
 
 ROLES = ("admin", "supervisor", "outreach_worker", "rescue_staff")
 COUNTY_ROLES = ("admin", "supervisor", "rescue_staff")
@@ -275,7 +276,7 @@ def flag_twins(records: dict[str, dict[str, dict[str, Any]]], users: dict[str, A
 def fail_in_rq(app: Any, records: dict[str, dict[str, dict[str, Any]]]) -> None:
     """Move each town's seeded jobs to RQ's failed registry too (``/jobs/rq-failed``), as
     if their retries had run out: ``rq_failed_job`` records, by RQ job id."""
-    queue = queue_for(app)
+    queue = Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
     registry = FailedJobRegistry(queue=queue)
     for made in records.values():
         job_ids = [f"outbox-{queue.name}-{outbox_id}" for outbox_id in made["failed_job"]["all"]]
