@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 from rq.registry import FailedJobRegistry
+from shapely.geometry import Point
 from sqlalchemy import func, select, text, update
 
 from api import create_app
@@ -43,6 +45,7 @@ from api.auth.services import actor_for
 from api.casework.tasks.models import Task, TaskHistory
 from api.casework.tracing import services as tracing_services
 from api.common.county_time import local_today
+from api.common.fields import to_db_geometry
 from api.db import session
 from api.jobs.models import OutboxJob
 from api.migrate import upgrade
@@ -62,6 +65,7 @@ ROLES = ("admin", "supervisor", "outreach_worker", "rescue_staff")
 COUNTY_ROLES = ("admin", "supervisor", "rescue_staff")
 # The ID number of a person registered in both towns.
 SHARED_ID = visit_factories.valid_id_number("440229198001011230")
+VILLAGE_POINT = {"a": (114.10, 24.35), "b": (114.19, 24.21)}
 AREA_KEYS = ("county", "town_a", "town_b", "village_a1", "village_a2", "village_b1", "village_b2")
 _AREA_IDS: dict[int, str] = {}
 
@@ -149,6 +153,8 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
     # Outreach: a household, its visit and photo, tasks about them, a duplicate flag.
     household = put("household", visit_factories.household(village), at_village)
     visit = put("visit", task_factories.visit(household, worker), at_village)
+    # Placed inside its village (tests.factories.area_tree's boxes): the map layer shows it.
+    visit.location = to_db_geometry(Point(*VILLAGE_POINT[town]))
     put("photo_visit", _photo("visit", visit.id, village.id), at_village)
     household_task = put(
         "task_household",
@@ -210,7 +216,9 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
     )
 
     # Rescue centre: a resident admitted with the town's area, tracing, open day.
-    resident = put("resident", centre_factories.resident(town_area), at_town)
+    # Admitted a month ago: a long stay past a threshold of a few days.
+    admitted = datetime.now(UTC) - timedelta(days=30)
+    resident = put("resident", centre_factories.resident(town_area, admitted), at_town)
     put("photo_resident", _photo("resident", resident.id, town_area.id), at_town)
     resident_task = put(
         "task_resident",

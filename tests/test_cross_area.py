@@ -201,7 +201,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/maps/visits": Op(SUPERVISING, ("visit",)),
     "GET /api/v1/maps/households": Op(SUPERVISING, HOUSEHOLDS),
     "GET /api/v1/maps/areas": Op(SUPERVISING, ("area",)),
-    "GET /api/v1/maps/patrols": Op(SUPERVISING, ("patrol",)),
+    "GET /api/v1/maps/patrols": Op(SUPERVISING),  # features "encounter-1": REFERENCES check
     "GET /api/v1/exports/coverage": Op(SUPERVISING),
     "GET /api/v1/exports/visits": Op(SUPERVISING, ("visit",)),
     "GET /api/v1/exports/tasks": Op(SUPERVISING, TASKS),
@@ -237,7 +237,8 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/residents/{resident_id}": Op(RESCUE),
     "PATCH /api/v1/residents/{resident_id}": Op(RESCUE),
     "POST /api/v1/residents/{resident_id}/discharge": Op(RESCUE),
-    "GET /api/v1/residents/long-stay": Op(RESCUE, ("resident",)),
+    # Rows wrap the record ({"resident": {...}}): NESTED checks it.
+    "GET /api/v1/residents/long-stay": Op(RESCUE),
     "GET /api/v1/residents/{resident_id}/photos": Op(RESCUE, PHOTOS),
     "POST /api/v1/residents/{resident_id}/photos": Op(RESCUE),
     "GET /api/v1/open-day-events": Op(EVERYONE, ("open_day_event",)),
@@ -268,6 +269,17 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/tasks/{task_id}": Op(EVERYONE),
     "PATCH /api/v1/tasks/{task_id}": Op(EVERYONE),
     "GET /api/v1/tasks/{task_id}/history": Op(EVERYONE),
+}
+
+# Query parameters a list needs to show the seeded rows (their dates, thresholds).
+LIST_QUERIES: dict[str, str] = {
+    "GET /api/v1/maps/patrols": "from=2026-07-01&to=2026-07-31",  # the seeded patrols' month
+    "GET /api/v1/patrols": "from=2026-07-01&to=2026-07-31",
+    "GET /api/v1/patrols/map": "from=2026-07-01&to=2026-07-31",
+    "GET /api/v1/encounters": "from=2026-07-01&to=2026-07-31",
+    "GET /api/v1/encounters/map": "from=2026-07-01&to=2026-07-31",
+    "GET /api/v1/residents/long-stay": "threshold_days=7",  # admitted 30 days ago
+    "GET /api/v1/tracing-cases/stale": "as_of=2027-06-01",  # no action since it opened
 }
 
 # The smallest valid body of writes whose schema refuses {}: the record must be looked up
@@ -367,6 +379,16 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "person_id": ("street_person",),
     "resident_id": ("resident",),
     "case_id": ("tracing_case",),
+}
+# Columns of the CSV exports (Chinese headers) that carry ids: a row's own, a household's.
+CSV_COLUMNS = {"走访编号": "id", "任务编号": "id", "户编号": "household_id"}
+# Keys of an answer that hold a whole record of a seeded kind ({"resident": {...}}).
+NESTED: dict[str, tuple[str, ...]] = {
+    "resident": ("resident",),
+    "household": HOUSEHOLDS,
+    "visit": ("visit",),
+    "encounter": ("encounter",),
+    "task": TASKS,
 }
 # A task's ``subject`` ({kind, id}) by subject kind.
 SUBJECTS: dict[str, tuple[str, ...]] = {
@@ -472,7 +494,7 @@ def plan(live: Live, world: World) -> tuple[list[Probe], list[str]]:
         if missing_kinds:
             gaps.append(f"{op}: the seed made no record of {missing_kinds} in both towns")
             continue
-        query = list_query(operation)
+        query = list_query(op, operation)
         for caller in CALLERS:
             if not params:
                 probes.append(Probe(caller, method, template + query, op))
@@ -508,9 +530,11 @@ def fill(template: str, params: list[str], world: World, kind: str | None, town:
     return path
 
 
-def list_query(operation: dict[str, Any]) -> str:
+def list_query(op: str, operation: dict[str, Any]) -> str:
     names = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
-    return f"?page_size={PAGE_SIZE}" if "page_size" in names else ""
+    query = [f"page_size={PAGE_SIZE}"] if "page_size" in names else []
+    query += [LIST_QUERIES[op]] if op in LIST_QUERIES else []
+    return "?" + "&".join(query) if query else ""
 
 
 def own_area_query(op: str, operation: dict[str, Any], caller: str, world: World) -> str:
@@ -520,7 +544,8 @@ def own_area_query(op: str, operation: dict[str, Any], caller: str, world: World
     if "area_id" not in names or caller.split("@")[0] not in area_filter:
         return ""
     area = world.seed["areas"][CALLER_AREA[caller.split("@")[1]]]
-    return f"?area_id={area}" + (f"&page_size={PAGE_SIZE}" if "page_size" in names else "")
+    query = list_query(op, operation)
+    return f"{query}&area_id={area}" if query else f"?area_id={area}"
 
 
 def send(live: Live, probe: Probe) -> None:
@@ -554,7 +579,7 @@ def parsed(body: bytes, headers: dict[str, str]) -> Any:
     if "csv" in content_type:
         text = body.decode("utf-8-sig")
         return [
-            {k: int(v) if v and v.isdigit() else v for k, v in row.items()}
+            {CSV_COLUMNS.get(k, k): int(v) if v and v.isdigit() else v for k, v in row.items()}
             for row in csv.DictReader(io.StringIO(text))
         ]
     if "json" in content_type:
@@ -571,7 +596,7 @@ def leaks(world: World, probe: Probe) -> list[str]:
     own_path = world.path(CALLER_AREA[probe.caller.split("@")[1]])
     area_paths = {world.seed["areas"][key]: path for key, path in world.seed["paths"].items()}
     found: list[str] = []
-    row_kinds = OPERATIONS[probe.op].rows if probe.kind is None else ()
+    row_kinds = OPERATIONS[probe.op].rows
     hidden_rows = world.invisible_ids(probe.caller, row_kinds)
 
     def walk(node: Any, top_row: bool) -> None:
@@ -602,16 +627,30 @@ def leaks(world: World, probe: Probe) -> list[str]:
             value = node.get(key)
             if isinstance(value, int) and value in world.invisible_ids(probe.caller, kinds):
                 found.append(f"{key}={value} names an invisible {kinds} record")
+        for key, kinds in NESTED.items():
+            record = node.get(key)
+            if isinstance(record, dict) and record.get("id") in world.invisible_ids(
+                probe.caller, kinds
+            ):
+                found.append(f"{key} {record['id']} is an invisible record")
         subject = node.get("subject")
         if isinstance(subject, dict) and subject.get("kind") in SUBJECTS:
             kinds = SUBJECTS[subject["kind"]]
             if subject.get("id") in world.invisible_ids(probe.caller, kinds):
                 found.append(f"subject {subject} is an invisible record")
-        for key, value in node.items():
+        for value in node.values():
             if isinstance(value, (dict, list)):
-                walk(value, top_row=False if key != "items" else top_row)
+                walk(value, top_row=False)
 
-    walk(document, True)
+    # The rows of a list: the list itself, a FeatureCollection's features, or the list
+    # inside a report ({"residents": [...]}); every other node is walked as a non-row.
+    if isinstance(document, dict) and document.get("type") != "FeatureCollection":
+        for value in document.values():
+            if isinstance(value, list):
+                walk(value, top_row=True)
+        walk({k: v for k, v in document.items() if not isinstance(v, list)}, top_row=False)
+    else:
+        walk(document, top_row=True)
     # A count is a list too: X-Total-Count of a list that fits one page is its length.
     total = {k.lower(): v for k, v in headers.items()}.get("x-total-count")
     fits = isinstance(document, list) and len(document) < PAGE_SIZE
@@ -670,7 +709,28 @@ def test_every_operation_for_every_role_and_area(live: Live) -> None:
         if problem:
             what = f"{probe.kind}@{probe.town}" if probe.kind else probe.path
             problems.append(f"{probe.caller} {probe.op} [{what}]: {problem}")
+    # A list whose rows nobody saw proves nothing about its rows: each shows a seeded row.
+    for op, rows in seen_rows(world, probes).items():
+        if not rows:
+            problems.append(f"{op}: showed no seeded row to anyone (seed one it shows)")
     assert not problems, f"{len(problems)} of {len(probes)} answers:\n" + "\n".join(problems)
+
+
+def seen_rows(world: World, probes: list[Probe]) -> dict[str, set[Any]]:
+    """For each list with row kinds: the seeded row ids any caller was shown."""
+    seen: dict[str, set[Any]] = {}
+    for probe in probes:
+        rows = OPERATIONS[probe.op].rows
+        if not rows:
+            continue
+        seeded = {i for kind in rows for town in ("a", "b") for i in world.ids(kind, town)}
+        status, body, headers = probe.answer
+        document = parsed(body, headers) if 200 <= status < 300 else None
+        if isinstance(document, dict):
+            document = [row for v in document.values() if isinstance(v, list) for row in v]
+        shown = {row.get("id") for row in document or [] if isinstance(row, dict)}
+        seen.setdefault(probe.op, set()).update(shown & seeded)
+    return seen
 
 
 # --- records made by hand that point at other records ---------------------------------------
