@@ -63,7 +63,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def live_server(workers: int = 1, threads: int = 4) -> Iterator[Live]:
+def live_server(workers: int = 1, threads: int = 4, failed_jobs: bool = False) -> Iterator[Live]:
+    """``failed_jobs``: the seed's jobs are left failed (in the outbox and in RQ's failed
+    registry) rather than queued for a worker."""
     admin_url = make_url(os.environ["TEST_DATABASE_URL"])
     name = f"doudi_live_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -83,6 +85,7 @@ def live_server(workers: int = 1, threads: int = 4) -> Iterator[Live]:
         LOG_LEVEL="WARNING",
         ACCESS_TOKEN_TTL="3600",
         PYTHONPATH=str(ROOT),
+        LIVE_SEED_FAILED_JOBS="1" if failed_jobs else "0",
     )
     log = Path(tempfile.mkstemp(prefix="doudi-live-", suffix=".log")[1])
     server = None

@@ -249,16 +249,12 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
     put("photo_open_day", _photo("open_day_event", event.id, town_area.id), at_town)
     session.flush()
 
-    # Every job the records above scheduled (an encounter's follow-up...) has failed.
+    # The jobs the records above scheduled (an encounter's follow-up...): fail_jobs() may
+    # make them failed jobs.
     jobs = list(session.scalars(select(OutboxJob.id).where(OutboxJob.id > first_job)))
     if not jobs:
-        raise RuntimeError(f"town {town}: seeding scheduled no job to fail")
-    session.execute(
-        update(OutboxJob)
-        .where(OutboxJob.id.in_(jobs))
-        .values(attempts=1, last_error="seeded failure")
-    )
-    out["failed_job"] = {"id": jobs[0], "area": at_town, "all": jobs}
+        raise RuntimeError(f"town {town}: seeding scheduled no job")
+    out["job"] = {"id": jobs[0], "area": at_town, "all": jobs}
     return out
 
 
@@ -281,23 +277,29 @@ def flag_twins(records: dict[str, dict[str, dict[str, Any]]], users: dict[str, A
         records[town]["duplicate_flag"] = {"id": flag.id, "area": _area_key(flag.area_id)}
 
 
-def fail_in_rq(app: Any, records: dict[str, dict[str, dict[str, Any]]]) -> None:
-    """Move each town's seeded jobs to RQ's failed registry too (``/jobs/rq-failed``), as
-    if their retries had run out: ``rq_failed_job`` records, by RQ job id."""
+def fail_jobs(app: Any, records: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Make each town's seeded jobs failed ones: in the outbox (``failed_job``, for
+    ``/jobs/failed``) and in RQ's failed registry as if their retries had run out
+    (``rq_failed_job``, by RQ job id, for ``/jobs/rq-failed``). Only on request: a failed
+    job never finishes, and the tests that run a worker wait for every job to finish."""
     queue = Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(app.config["REDIS_URL"]))
     registry = FailedJobRegistry(queue=queue)
     for made in records.values():
-        job_ids = [f"outbox-{queue.name}-{outbox_id}" for outbox_id in made["failed_job"]["all"]]
+        outbox_ids, area = made["job"]["all"], made["job"]["area"]
+        session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id.in_(outbox_ids))
+            .values(attempts=1, last_error="seeded failure")
+        )
+        job_ids = [f"outbox-{queue.name}-{outbox_id}" for outbox_id in outbox_ids]
         for job in Job.fetch_many(job_ids, connection=queue.connection):
             if job is None:
                 raise RuntimeError("a seeded job never reached the RQ queue")
             queue.remove(job)
             registry.add(job, ttl=3600, exc_string="RuntimeError: seeded failure")
-        made["rq_failed_job"] = {
-            "id": job_ids[0],
-            "area": made["failed_job"]["area"],
-            "all": job_ids,
-        }
+        made["failed_job"] = {"id": outbox_ids[0], "area": area, "all": outbox_ids}
+        made["rq_failed_job"] = {"id": job_ids[0], "area": area, "all": job_ids}
+    session.commit()
 
 
 def main() -> None:
@@ -319,7 +321,8 @@ def main() -> None:
         records = {town: seed_town(town, tree, users) for town in ("a", "b")}
         flag_twins(records, users)
         session.commit()  # pushes the seeded jobs to this run's RQ queue
-        fail_in_rq(app, records)
+        if os.environ.get("LIVE_SEED_FAILED_JOBS") == "1":
+            fail_jobs(app, records)
         tokens = {key: factories.token_for(user, f"live-{key}") for key, user in users.items()}
         session.commit()
         areas = {key: getattr(tree, key).id for key in AREA_KEYS}

@@ -451,7 +451,7 @@ class Probe:
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[Live]:
-    with live_server(workers=2, threads=4) as server:
+    with live_server(workers=2, threads=4, failed_jobs=True) as server:
         yield server
 
 
