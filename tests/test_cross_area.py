@@ -6,17 +6,22 @@ and town B (tests/live_seed.py), checked against ONE expectation table.
   kinds its rows are. An operation in the spec that is missing here fails the test, as
   does a path parameter with no seeded kind (``PARAM_KINDS``): a new endpoint is covered
   the day it appears, or the test says what to add. Only ``NO_RECORD`` operations (sign-in,
-  health, the static page) are left out, each with its reason.
+  health, the static page, one's own password) are left out, each with its reason.
 - ``REALM``: which roles may see each kind of record, derived records included (a task, a
   photo, a duplicate flag or a failed job inherits the walls of the record it is about).
 - A record is *visible* to a caller when the caller's role is in its realm and its area
   lies in the caller's subtree. A record that is not visible must answer exactly like an id
   that does not exist (status and body, less the request id); a visible one must not.
-- Every 2xx answer is scanned (JSON, CSV): no ``area_id`` outside the caller's subtree,
-  no row id of a list that names an invisible seeded record, and no reference
-  (``household_id``, ``other_household_id``, ``subject``...) to an invisible record.
+- Every 2xx answer is scanned (JSON, GeoJSON, CSV): no ``area_id`` outside the caller's
+  subtree, no list row, reference (``household_id``, ``other_household_id``,
+  ``subject``...) or nested record naming an invisible seeded record, and X-Total-Count
+  equal to the rows; a list that shows no seeded row to anyone fails (its check is void).
+- Records named in bodies: tasks made by hand (``HIDDEN_TASK_TARGETS``, rule-only kinds)
+  and every writable ``*_id`` field of a write (``REF_FIELDS``): another town's record is
+  refused exactly like a missing one.
 
-The requests run in a small thread pool against one live gunicorn (about a minute).
+About 3,000 requests run in a thread pool against one live gunicorn; the module takes one
+to two and a half minutes, seeding and server start included.
 """
 
 from __future__ import annotations
