@@ -766,8 +766,16 @@ VISIBLE_TASK_TARGETS = (
     ("supervisor@county", "subject", "resident", "b"),
     ("admin@a", "subject", "encounter", "a"),
 )
-# Kinds no role makes by hand: an escalation is the escalation rule's alone.
-RULE_ONLY_KINDS = ("escalation",)
+# Kinds no role makes by hand: only their rules know when they are due (an escalation of
+# an overdue task, a flagged visit's review, a long stay's or a stale case's tracing, a
+# duplicate across areas).
+RULE_ONLY_KINDS = (
+    "escalation",
+    "presence_review",
+    "tracing_start",
+    "tracing_review",
+    "duplicate_review",
+)
 SUBJECT_KIND = {"task_resident": "task"}
 
 
