@@ -12,7 +12,9 @@ Migrates DATABASE_URL to all heads, then, as SYSTEM, makes the miniature county 
   their parent's walls: tasks about a household, a visit, an encounter, a resident and a
   tracing case, escalations of a household task and of a resident task, photos of a visit,
   an encounter, a resident and an open day, a duplicate flag naming the other town's
-  household, and failed jobs. Tasks are assigned to the role that must NOT see them (a
+  household, and the jobs the records scheduled (failed ones, in the outbox and in RQ's
+  registry, when LIVE_SEED_FAILED_JOBS=1: ``live_server(failed_jobs=True)``). Tasks are
+  assigned to the role that must NOT see them (a
   resident's task to an outreach worker, a household's to rescue staff), so a wall that
   goes by assignee shows;
 - ``made`` (town B's ids by kind) for the older black-box tests.
