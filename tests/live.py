@@ -30,6 +30,17 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "live-test-secret"
+# A 1×1 JPEG: the seed's photo files and the uploads of the black-box tests.
+TINY_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c"
+    "1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0"
+    "000b080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc4"
+    "00b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1"
+    "c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a"
+    "636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5"
+    "b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda00"
+    "08010100003f00fbd3ffd9"
+)
 
 
 @dataclass
@@ -52,7 +63,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def live_server(workers: int = 1, threads: int = 4) -> Iterator[Live]:
+def live_server(workers: int = 1, threads: int = 4, failed_jobs: bool = False) -> Iterator[Live]:
+    """``failed_jobs``: the seed's jobs are left failed (in the outbox and in RQ's failed
+    registry) rather than queued for a worker."""
     admin_url = make_url(os.environ["TEST_DATABASE_URL"])
     name = f"doudi_live_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -72,6 +85,7 @@ def live_server(workers: int = 1, threads: int = 4) -> Iterator[Live]:
         LOG_LEVEL="WARNING",
         ACCESS_TOKEN_TTL="3600",
         PYTHONPATH=str(ROOT),
+        LIVE_SEED_FAILED_JOBS="1" if failed_jobs else "0",
     )
     log = Path(tempfile.mkstemp(prefix="doudi-live-", suffix=".log")[1])
     server = None
