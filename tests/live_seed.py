@@ -56,6 +56,7 @@ from api.photos.models import Photo
 from api.visits import services as visit_services
 from api.visits.models import DuplicateFlag, Household
 from tests import factories
+from tests.casework.leads import factories as lead_factories
 from tests.casework.tasks import factories as task_factories
 from tests.casework.tracing import factories as tracing_factories
 from tests.live import TINY_JPEG
@@ -127,7 +128,7 @@ def _task(
         household_id=household_id,
         parent_id=parent_id,
         details={},
-        **({"realm": realm} if hasattr(Task, "realm") else {}),  # drop the guard once merged
+        realm=realm,
     )
     session.add(row)
     session.flush()
@@ -247,6 +248,8 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
         at_town,
         case=case.id,
     )
+    # A help request reported in the village: routed to the town's queue, with its task.
+    put("help_request", lead_factories.lead(village), at_town)
     event = put("open_day_event", centre_factories.open_day_event(town_area), at_town)
     put("photo_open_day", _photo("open_day_event", event.id, town_area.id), at_town)
     session.flush()

@@ -114,6 +114,9 @@ REALM: dict[str, frozenset[str]] = {
     # event); its photos (visitors' faces, residents) follow the centre's walls.
     "open_day_event": EVERYONE,
     "photo_open_day": RESCUE,
+    # A help request in a town's queue is the households side's (docs/help-requests.md);
+    # one about a person on the street sits in the rescue centre's queue at the county.
+    "help_request": FIELD,
     "failed_job": ADMIN,  # a job names its record: admins, and only their subtree's jobs
     "rq_failed_job": ADMIN,  # the same jobs in RQ's failed registry
 }
@@ -135,6 +138,7 @@ PARAM_KINDS: dict[str, tuple[str, ...]] = {
     "case_id": ("tracing_case",),
     "lead_id": ("tracing_lead",),
     "task_id": TASKS,
+    "help_request_id": ("help_request",),
 }
 
 # Operations that take no record, so no jurisdiction applies (each says why).
@@ -147,6 +151,12 @@ NO_RECORD = {
     "GET /readyz",  # database and queue readiness, public
     "GET /",  # the supervisors' static page: it holds no data
     "GET /dashboard",  # the same page
+    # The public help form (docs/help-requests.md): no sign-in, so no caller to wall in;
+    # its own tests prove it answers nothing about anyone (tests/casework/leads).
+    "GET /help/",
+    "GET /api/v1/help/areas",  # the county's town and village names for the form
+    "POST /api/v1/help/requests",
+    "POST /api/v1/help/status",
 }
 
 
@@ -274,6 +284,16 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/tasks/{task_id}": Op(EVERYONE),
     "PATCH /api/v1/tasks/{task_id}": Op(EVERYONE),
     "GET /api/v1/tasks/{task_id}/history": Op(EVERYONE),
+    # Help requests (docs/help-requests.md): every role takes and works them; which ones is
+    # the REALM of their queue. Figures and exports are supervisors'.
+    "GET /api/v1/help-requests": Op(EVERYONE, ("help_request",)),
+    "POST /api/v1/help-requests": Op(EVERYONE),
+    "GET /api/v1/help-requests/stats": Op(SUPERVISING),
+    "GET /api/v1/help-requests/stats/export": Op(SUPERVISING),
+    "GET /api/v1/help-requests/{help_request_id}": Op(EVERYONE),
+    "PATCH /api/v1/help-requests/{help_request_id}": Op(EVERYONE),
+    "POST /api/v1/help-requests/{help_request_id}/contacts": Op(EVERYONE),
+    "POST /api/v1/help-requests/{help_request_id}/close": Op(EVERYONE),
 }
 
 # Query parameters a list needs to show the seeded rows (their dates, thresholds).
@@ -307,6 +327,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/tracing-cases/{case_id}/outcome": {"outcome": "settled_locally"},
     "POST /api/v1/tracing-cases/{case_id}/actions": {"kind": "phone_call", "details": "called"},
     "POST /api/v1/tracing-cases/{case_id}/leads": {"description": "a lead"},
+    "PATCH /api/v1/help-requests/{help_request_id}": {"household_id": None},
+    "POST /api/v1/help-requests/{help_request_id}/contacts": {"kind": "phone"},
+    "POST /api/v1/help-requests/{help_request_id}/close": {"outcome": "unreachable"},
 }
 
 # Body fields of writes that name a record, by seeded kind: another town's record named
@@ -321,6 +344,7 @@ REF_FIELDS: dict[str, str] = {
     "encounter_id": "encounter",
     "resident_id": "resident",
     "assignee_id": "user",
+    "visit_id": "visit",  # a help request's contact names the visit it was
     "team": "user",  # a patrol's team: a list of user ids
 }
 NOT_REF_FIELDS = {
@@ -370,6 +394,15 @@ REF_BODIES: dict[str, dict[str, Any]] = {
     ],
     "POST /api/v1/street-people": {"alias": "新无名氏"},
     "POST /api/v1/tasks": {"title": "by hand", "due_on": "2030-06-01"},
+    "POST /api/v1/help-requests": {
+        "channel": "hotline",
+        "requester_name": "李四",
+        "requester_phone": "13812345678",
+        "about": "self",
+        "description": "家里断粮两天了",
+        "urgency": "normal",
+    },
+    "POST /api/v1/help-requests/{help_request_id}/contacts": {"kind": "phone"},
 }
 
 # Keys of an answer that name a record of a seeded kind: an invisible one must not appear.

@@ -365,19 +365,23 @@ def escalate_overdue() -> int:
                 or area_id
             )
         supervisor = services.supervisor_for(area_id, exclude=task.assignee_id)
-        facts = rules.TaskFacts(
-            id=task.id,
-            kind=task.kind,
-            title=task.title,
-            area_id=task.area_id,
-            due_on=task.due_on,
-            status=task.status,
-            assignee_id=task.assignee_id,
-            realm=task.realm,
-            household_id=task.household_id,
-        )
+        facts = _task_facts(task)
         created += len(services.create_all(rules.escalation(facts, supervisor, today, after)))
     return created
+
+
+def _task_facts(task: Task) -> rules.TaskFacts:
+    return rules.TaskFacts(
+        id=task.id,
+        kind=task.kind,
+        title=task.title,
+        area_id=task.area_id,
+        due_on=task.due_on,
+        status=task.status,
+        assignee_id=task.assignee_id,
+        realm=task.realm,
+        household_id=task.household_id,
+    )
 
 
 # -- help requests (api.casework.leads) ------------------------------------------------------
@@ -439,17 +443,7 @@ def help_requests_breached() -> int:
     today = county_time.local_today()
     created = 0
     for lead, task in rows:
-        facts = rules.TaskFacts(
-            id=task.id,
-            kind=task.kind,
-            title=task.title,
-            area_id=task.area_id,
-            due_on=task.due_on,
-            status=task.status,
-            assignee_id=task.assignee_id,
-            realm=task.realm,
-            household_id=task.household_id,
-        )
+        facts = _task_facts(task)
         supervisor = services.supervisor_for(task.area_id, exclude=task.assignee_id)
         specs = rules.help_request_breach(_lead_facts(lead), facts, supervisor, today)
         created += len(services.create_all(specs))

@@ -135,19 +135,19 @@ class HelpRequestStatsExport(MethodView):
         return send_export(export, "leads", area.id, args)
 
 
-@blp.route("/<int:lead_id>")
+@blp.route("/<int:help_request_id>")
 class HelpRequestById(MethodView):
     @blp.response(200, LeadSchema)
-    def get(self, lead_id):
+    def get(self, help_request_id):
         """One help request, with its contacts"""
-        return services.get_lead(lead_id)
+        return services.get_lead(help_request_id)
 
     @blp.arguments(LeadUpdateSchema)
     @blp.response(200, LeadSchema)
-    def patch(self, data, lead_id):
+    def patch(self, data, help_request_id):
         """Link the request to a register household (null unlinks); a supervisor also
         re-routes it to another place"""
-        lead = services.get_lead(lead_id)
+        lead = services.get_lead(help_request_id)
         if "area_id" in data:
             services.reroute(g.actor, lead, data["area_id"])
         if "household_id" in data:
@@ -155,22 +155,22 @@ class HelpRequestById(MethodView):
         return lead
 
 
-@blp.route("/<int:lead_id>/contacts")
+@blp.route("/<int:help_request_id>/contacts")
 class HelpRequestContacts(MethodView):
     @blp.arguments(ContactSchema)
     @blp.response(201, ContactSchema)
-    def post(self, data, lead_id):
+    def post(self, data, help_request_id):
         """Record a call or a visit (the first is the request's first contact)"""
-        return services.record_contact(g.actor, services.get_lead(lead_id), data)
+        return services.record_contact(g.actor, services.get_lead(help_request_id), data)
 
 
-@blp.route("/<int:lead_id>/close")
+@blp.route("/<int:help_request_id>/close")
 class HelpRequestClose(MethodView):
     @blp.arguments(CloseSchema)
     @blp.response(200, LeadSchema)
-    def post(self, data, lead_id):
+    def post(self, data, help_request_id):
         """Close the request with its outcome (its follow-up task closes too)"""
-        return services.close_lead(g.actor, services.get_lead(lead_id), data)
+        return services.close_lead(g.actor, services.get_lead(help_request_id), data)
 
 
 # -- public --------------------------------------------------------------------------------

@@ -535,25 +535,16 @@ def help_request_breach(
     if task.kind == "escalation":
         return []
     return [
-        TaskSpec(
-            kind="escalation",
+        _escalation_of(
+            task,
+            supervisor_id,
             rule="help_request_breach",
-            dedup_key=f"escalation:task:{task.id}",
-            title=f"求助超时未联系 Help request not answered in time: #{lead.id}"[:200],
+            title=f"求助超时未联系 Help request not answered in time: #{lead.id}",
             reason=f"Help request #{lead.id} ({lead.urgency}) had no first contact by its "
             f"respond-by time (task #{task.id}, due {task.due_on.isoformat()}).",
-            area_id=task.area_id,
             due_on=today + timedelta(days=1),
-            priority="high",
-            assignee_id=supervisor_id,
-            household_id=task.household_id,
-            subject_kind="task",
-            subject_id=task.id,
-            source_kind="lead",
-            source_id=lead.id,
-            parent_id=task.id,
-            details={"overdue_assignee_id": task.assignee_id, "lead_id": lead.id},
-            realm=task.realm,
+            source=("lead", lead.id),
+            details={"lead_id": lead.id},
         )
     ]
 
@@ -576,28 +567,53 @@ def escalation(
     if days_late <= after_days:
         return []
     return [
-        TaskSpec(
-            kind="escalation",
+        _escalation_of(
+            task,
+            supervisor_id,
             rule="escalation",
-            dedup_key=f"escalation:task:{task.id}",
-            title=f"逾期督办 Overdue: {task.title}"[:200],
+            title=f"逾期督办 Overdue: {task.title}",
             reason=f"Task #{task.id} ({task.kind}) was due {task.due_on.isoformat()}, "
             f"{days_late} days ago.",
-            area_id=task.area_id,
             due_on=today + timedelta(days=ESCALATION_DUE_DAYS),
-            priority="high",
-            assignee_id=supervisor_id,
-            household_id=task.household_id,
-            subject_kind="task",
-            subject_id=task.id,
-            source_kind="task",
-            source_id=task.id,
-            parent_id=task.id,
-            details={"overdue_assignee_id": task.assignee_id, "days_late": days_late},
-            # An escalation is read by whoever reads the task it escalates.
-            realm=task.realm,
+            source=("task", task.id),
+            details={"days_late": days_late},
         )
     ]
+
+
+def _escalation_of(
+    task: TaskFacts,
+    supervisor_id: int | None,
+    *,
+    rule: str,
+    title: str,
+    reason: str,
+    due_on: date,
+    source: tuple[str, int],
+    details: dict[str, Any],
+) -> TaskSpec:
+    """The one escalation of ``task``: its key is the task's, whatever rule raised it, so a
+    task escalates once in all."""
+    return TaskSpec(
+        kind="escalation",
+        rule=rule,
+        dedup_key=f"escalation:task:{task.id}",
+        title=title[:200],
+        reason=reason,
+        area_id=task.area_id,
+        due_on=due_on,
+        priority="high",
+        assignee_id=supervisor_id,
+        household_id=task.household_id,
+        subject_kind="task",
+        subject_id=task.id,
+        source_kind=source[0],
+        source_id=source[1],
+        parent_id=task.id,
+        details={"overdue_assignee_id": task.assignee_id, **details},
+        # An escalation is read by whoever reads the task it escalates.
+        realm=task.realm,
+    )
 
 
 # -- duplicates across areas ----------------------------------------------------------------
