@@ -282,15 +282,16 @@ def record_bulk_read(
     return BulkRead(entry.id, changes)
 
 
-def finish_bulk_read(read: BulkRead, rows: int, complete: bool) -> None:
+def finish_bulk_read(read: BulkRead, rows: int, complete: bool, failed: bool = False) -> None:
     """Complete a streamed read's entry once the stream has ended, to the last row or not
-    (the client went away, a read failed): ``rows`` sent so far.
+    (the client went away, a read ``failed``): ``rows`` sent so far.
 
-    Runs in a short transaction of its own, after the stream's reads (their transaction is
-    ended first, whatever state a failed read left it in): the entry itself was committed
-    with the request, before the first byte, so it exists however the stream ends.
+    The entry itself was committed before the first byte, so it exists however the stream
+    ends; this commits the count on the stream's session (after a failed read, once its
+    unusable transaction is rolled back).
     """
-    session.rollback()
+    if failed:
+        session.rollback()
     session.execute(
         update(AuditEntry)
         .where(AuditEntry.id == read.entry_id)

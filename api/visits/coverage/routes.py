@@ -176,13 +176,16 @@ def send_export(
             sent += 1
 
     def chunks() -> Iterator[bytes]:
-        complete = False
+        complete = failed = False
         try:
             yield from writer(replace(export, rows=counted_rows))
             complete = True
+        except Exception:
+            failed = True
+            raise
         finally:
             # Also on GeneratorExit: the server closes the stream when the client is gone.
-            finish_bulk_read(audit, sent, complete)
+            finish_bulk_read(audit, sent, complete, failed)
 
     response = Response(streamed(chunks()), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
