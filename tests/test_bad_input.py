@@ -155,7 +155,9 @@ def test_every_path_id_out_of_range_is_not_found(caller):
 
 def test_every_json_body_refuses_deep_nesting_and_unstorable_strings(caller):
     failures, tried = [], 0
-    deep = "[" * 100_000 + "]" * 100_000
+    # Deep enough to break a recursive decoder's habits, small enough for every body
+    # limit (the public help form takes 16 KB): the depth check must answer, not the size.
+    deep = "[" * 8_000 + "]" * 8_000
     for method, url, op, _params in caller.operations("POST", "PUT", "PATCH"):
         if caller.body_schema(op) is None:
             continue
@@ -175,6 +177,14 @@ def test_every_json_body_refuses_deep_nesting_and_unstorable_strings(caller):
                     failures.append(f"{method} {url} {body!r}: {problem}")
     assert tried > 25
     assert not failures, "\n".join(failures)
+
+
+def test_a_body_nested_a_hundred_thousand_deep_is_refused(caller):
+    """The review's own body: 100,000 levels, on an endpoint whose limit lets it in."""
+    deep = "[" * 100_000 + "]" * 100_000
+    response = caller.call("POST", "/api/v1/visits", data=deep, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["title"] == "JSON nested too deep"
 
 
 def test_every_json_body_refuses_ids_and_dates_out_of_range(caller):
