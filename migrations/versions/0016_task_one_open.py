@@ -36,9 +36,7 @@ MERGED = f"{ONE_OPEN_WHERE} AND household_id IS NOT NULL AND id <> {KEPT}"
 
 def upgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
-    changes = (
-        "'{\"status\": {\"old\": \"' || status || '\", \"new\": \"cancelled\"}}'"
-    )
+    changes = '\'{"status": {"old": "\' || status || \'", "new": "cancelled"}}\''
     if postgresql:
         changes = f"CAST({changes} AS JSONB)"
     op.execute(

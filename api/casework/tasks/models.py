@@ -97,9 +97,7 @@ ACTIVE_STATUSES = ("open", "in_progress")
 # per cadence period by its key and is closed by the visit it asked for.
 ONE_OPEN_PER_HOUSEHOLD_RULES = ("visit_screening", "urgent_need")
 # The rows the partial UNIQUE index covers (the same text in migration 0016).
-ONE_OPEN_WHERE = (
-    "status IN ('open', 'in_progress') AND rule IN ('visit_screening', 'urgent_need')"
-)
+ONE_OPEN_WHERE = "status IN ('open', 'in_progress') AND rule IN ('visit_screening', 'urgent_need')"
 PRIORITIES = ("low", "normal", "high")
 SUBJECT_KINDS = (
     "household",
