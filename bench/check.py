@@ -10,8 +10,10 @@ Checks, each printed with its counts (exit 1 if any fails):
 2. the same for photos; and no photo is left ``pending`` (no hung cleaning job);
 3. every job of the outbox finished (none lost to a killed worker or a Redis outage);
 4. for every stored visit of the run, the follow-up rules (api.casework.tasks.rules, run
-   here on the stored visit) ask for tasks that exist exactly once (by dedup key), and no
-   two tasks share a rule and source.
+   here on the stored visit) ask for tasks that exist exactly once (by dedup key; for the
+   rules with one open task per household, the visit is that task's source or among the
+   visits noted on it, ``details.visit_ids``), no two tasks share a rule and source, and
+   no household has two active tasks of one such rule.
 """
 
 from __future__ import annotations
@@ -91,6 +93,16 @@ def main() -> None:
             duplicates == 0,
             f"{duplicates} repeated",
         )
+        twice_open = conn.execute(
+            "SELECT count(*) FROM (SELECT kind, household_id FROM tasks "
+            "WHERE rule IN ('visit_screening', 'urgent_need') "
+            "AND status IN ('open', 'in_progress') GROUP BY 1, 2 HAVING count(*) > 1) d"
+        ).fetchone()[0]
+        verdict(
+            "one active help-to-apply / assistance task per household",
+            twice_open == 0,
+            f"{twice_open} households with two",
+        )
         visit_ids = sorted(set(ledger["visits_acked"].values()))
     expected, found = expected_tasks(args.url, visit_ids)
     absent = sorted(expected - found)
@@ -104,7 +116,8 @@ def main() -> None:
 
 
 def expected_tasks(url: str, visit_ids: list[int]) -> tuple[set[str], set[str]]:
-    """Dedup keys the per-visit rules ask for, and those stored, over the given visits."""
+    """Dedup keys the per-visit rules ask for, and those stored (or, for the rules with one
+    open task per household, noted on a stored task), over the given visits."""
     import os
 
     os.environ["DATABASE_URL"] = url.replace("postgresql://", "postgresql+psycopg://")
@@ -115,7 +128,7 @@ def expected_tasks(url: str, visit_ids: list[int]) -> tuple[set[str], set[str]]:
     from api import create_app
     from api.areas.scope import SYSTEM, set_actor
     from api.casework.tasks import rules, services
-    from api.casework.tasks.models import Task
+    from api.casework.tasks.models import ONE_OPEN_PER_HOUSEHOLD_RULES, Task
     from api.db import session
     from api.visits.models import Visit
     from workers.app import use_app
@@ -124,6 +137,7 @@ def expected_tasks(url: str, visit_ids: list[int]) -> tuple[set[str], set[str]]:
     app = create_app({})
     use_app(app)
     expected: set[str] = set()
+    households: set[int] = set()
     with app.app_context():
         set_actor(None, SYSTEM)
         for start in range(0, len(visit_ids), 1000):
@@ -136,6 +150,7 @@ def expected_tasks(url: str, visit_ids: list[int]) -> tuple[set[str], set[str]]:
                         facts, services.supervisor_for(facts.area_id)
                     )
                 expected.update(spec.dedup_key for spec in specs)
+                households.add(facts.household_id)
         found = set()
         keys = sorted(expected)
         for start in range(0, len(keys), 1000):
@@ -144,6 +159,15 @@ def expected_tasks(url: str, visit_ids: list[int]) -> tuple[set[str], set[str]]:
                     select(Task.dedup_key).where(Task.dedup_key.in_(keys[start : start + 1000]))
                 )
             )
+        ids = sorted(households)
+        for start in range(0, len(ids), 1000):
+            for rule, details in session.execute(
+                select(Task.rule, Task.details).where(
+                    Task.rule.in_(ONE_OPEN_PER_HOUSEHOLD_RULES),
+                    Task.household_id.in_(ids[start : start + 1000]),
+                )
+            ):
+                found.update(f"{rule}:visit:{i}" for i in (details or {}).get("visit_ids", ()))
         session.rollback()
     return expected, found
 

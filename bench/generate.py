@@ -74,6 +74,9 @@ PROGRAMMES = ("dibao", "extreme_poverty", "marginal", "expenditure_hardship")
 CIRCUMSTANCES = ("unemployed", "serious_illness", "disability", "elderly_alone", "student")
 NEEDS = ("medical", "temporary_assistance", "employment", "education", "housing")
 TASK_KINDS = ("assist_application", "temporary_assistance", "revisit", "presence_review")
+# The rules that make these kinds with one active task per household (the partial UNIQUE
+# index of migration 0016): a household drawn again gets a closed one instead.
+ONE_OPEN_RULES = {"assist_application": "visit_screening", "temporary_assistance": "urgent_need"}
 RELATIONS = ("spouse", "child", "parent", "grandchild", "sibling")
 
 
@@ -469,17 +472,23 @@ def write_tasks(
             town_workers: dict[int, list[int]] = {}
             for user_id, town_id in county.workers:
                 town_workers.setdefault(town_id, []).append(user_id)
+            active: set[tuple[str, int]] = set()
             for n in range(PER_COUNTY["tasks"]):
                 hid = rng.randint(county.households.start, county.households.stop - 1)
                 info = infos[hid - 1]
                 created = START + timedelta(seconds=rng.random() * (END - START).total_seconds())
                 status = rng.choice(("open", "open", "in_progress", "done", "done", "cancelled"))
                 kind = rng.choice(TASK_KINDS)
+                rule = ONE_OPEN_RULES.get(kind, "bench")
+                if status in ("open", "in_progress") and kind in ONE_OPEN_RULES:
+                    if (kind, hid) in active:
+                        status = "done"
+                    active.add((kind, hid))
                 yield (
                     ids.next("tasks"),
                     kind,
                     f"跟进任务 {n + 1}",
-                    "bench",
+                    rule,
                     "household",
                     hid,
                     "household",
@@ -491,6 +500,7 @@ def write_tasks(
                     "normal",
                     status,
                     "{}",
+                    "households",
                     f"bench:{county.index}:{n}",
                     created,
                     created,
@@ -516,6 +526,7 @@ def write_tasks(
             "priority",
             "status",
             "details",
+            "realm",
             "dedup_key",
             "created_at",
             "updated_at",

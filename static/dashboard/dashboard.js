@@ -267,6 +267,7 @@
     cell(tr, row.visited_in_person);
     cell(tr, row.overdue);
     cell(tr, row.never_visited);
+    cell(tr, row.up_to_date);
     cell(tr, row.visits);
     cell(tr, row.flagged_visits);
     cell(tr, row.flagged_pending_review);
@@ -298,6 +299,15 @@
     }
     const foot = $("#coverage-table tfoot");
     foot.textContent = "";
+    // What lies in the area itself, in no child area (tasks at the county): the rows then
+    // add up to the total.
+    const own = report.own;
+    if (own && (own.focus_households || own.visits || own.open_tasks)) {
+      const ownRow = document.createElement("tr");
+      cell(ownRow, `${own.name}本级（不属任何下级）`);
+      coverageCells(ownRow, own);
+      foot.appendChild(ownRow);
+    }
     const tr = document.createElement("tr");
     cell(tr, `${report.total.name} 合计`);
     coverageCells(tr, report.total);

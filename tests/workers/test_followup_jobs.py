@@ -308,13 +308,91 @@ def test_tasks_stored_meanwhile_by_another_worker_are_not_made_twice(db, areas, 
     the unique key refuses the set-wise insert and each task is then stored on its own."""
     from api.casework.tasks import services
 
-    household = tf.household(areas.village_a1)
-    first = tf.visit(household, screening_result="likely_dibao")
-    second = tf.visit(household, screening_result="likely_dibao")
+    first = tf.visit(tf.household(areas.village_a1), screening_result="likely_dibao")
+    second = tf.visit(tf.household(areas.village_a1), screening_result="likely_dibao")
     assert followup.visit_recorded(first.id) == 1
     monkeypatch.setattr(services, "_stored_keys", lambda keys: set())
     assert followup.visit_recorded(first.id, second.id) == 1
     assert [t.source_id for t in tasks_for(db, source_kind="visit")] == [first.id, second.id]
+
+
+def test_household_task_opened_meanwhile_by_another_worker_is_noted_on(db, areas, monkeypatch):
+    """Another worker opens the household's task between the look for it and the insert:
+    the partial UNIQUE index refuses the insert, and the visit is noted on that task."""
+    from api.casework.tasks import services
+
+    household = tf.household(areas.village_a1)
+    first = tf.visit(household, screening_result="likely_dibao")
+    second = tf.visit(household, screening_result="likely_dibao")
+    assert followup.visit_recorded(first.id) == 1
+    real = services._note_on_open
+    calls = []
+
+    def missed_once(specs):
+        calls.append(specs)
+        return (specs, []) if len(calls) == 1 else real(specs)
+
+    monkeypatch.setattr(services, "_note_on_open", missed_once)
+    assert followup.visit_recorded(second.id) == 0
+    [task] = tasks_for(db, kind="assist_application")
+    assert task.details["visit_ids"] == [first.id, second.id]
+    assert [h.action for h in task.history] == ["created", "noted"]
+
+
+def test_later_visits_are_noted_on_the_households_open_task(db, areas):
+    worker = factories.user("outreach_worker", areas.town_a)
+    household = tf.household(areas.village_a1)
+    first = tf.visit(household, worker, visited_at=tf.at(3), screening_result="likely_dibao")
+    assert followup.visit_recorded(first.id) == 1
+    second = tf.visit(household, worker, visited_at=tf.at(1), screening_result="likely_marginal")
+    assert followup.visit_recorded(second.id) == 0
+    assert followup.visit_recorded(second.id) == 0  # noted once, however often it runs
+    [task] = tasks_for(db, household_id=household.id)
+    assert task.source_id == first.id and task.status == "open"
+    assert task.details == {
+        "screening_result": "likely_marginal",
+        "programme": "marginal",
+        "visit_ids": [first.id, second.id],
+    }
+    assert "marginal" in task.title
+    created, noted = task.history
+    assert (created.action, noted.action) == ("created", "noted")
+    assert noted.changes["details.screening_result"] == {
+        "old": "likely_dibao",
+        "new": "likely_marginal",
+    }
+    assert f"Visit #{second.id}" in noted.note
+
+
+def test_a_visit_after_the_households_task_was_closed_opens_a_new_one(db, areas):
+    household = tf.household(areas.village_a1)
+    first = tf.visit(household, needs=("temporary_assistance",))
+    assert followup.visit_recorded(first.id) == 1
+    [task] = tasks_for(db, household_id=household.id)
+    task.status, task.outcome_note = "done", "Granted."
+    db.flush()
+    second = tf.visit(household, circumstances=("no_food",))
+    assert followup.visit_recorded(second.id) == 1
+    assert [(t.source_id, t.status) for t in tasks_for(db, household_id=household.id)] == [
+        (first.id, "done"),
+        (second.id, "open"),
+    ]
+
+
+def test_visits_of_one_household_in_one_batch_open_one_task(db, areas):
+    household = tf.household(areas.village_a1)
+    visits = [tf.visit(household, screening_result="likely_dibao") for _ in range(3)]
+    assert followup.visit_recorded(*(v.id for v in visits)) == 1
+    [task] = tasks_for(db, household_id=household.id)
+    assert task.source_id == visits[0].id
+    assert task.details["visit_ids"] == [v.id for v in visits]
+    assert [h.action for h in task.history] == ["created", "noted", "noted"]
+
+
+def test_presence_reviews_stay_one_per_flagged_visit(db, areas):
+    household = tf.household(areas.village_a1)
+    visits = [tf.visit(household, presence_flagged=True) for _ in range(2)]
+    assert followup.visit_recorded(*(v.id for v in visits)) == 2
 
 
 def test_of_two_visits_in_one_job_the_first_that_satisfies_closes_the_revisit(db, areas):

@@ -96,6 +96,37 @@ def test_two_workers_racing_over_duplicated_jobs_create_each_task_once(live):
     assert [visit_tasks(v.id) for v in visits] == [2] * len(visits)
 
 
+def test_two_workers_racing_over_visits_of_one_household_open_one_task_of_each_kind(live):
+    """Twelve visits of one household, each job twice, two workers: one open task of each
+    kind, every visit noted on it once (the partial UNIQUE index decides the race)."""
+    areas = factories.area_tree()
+    household = tf.household(areas.village_a1)
+    visits = [
+        tf.visit(household, screening_result="likely_dibao", needs=("temporary_assistance",))
+        for _ in range(12)
+    ]
+    outbox = [
+        schedule_job("workers.followup.visit_recorded", visit.id).id
+        for visit in visits
+        for _ in "ab"
+    ]
+    session.commit()
+    live.run_workers(count=2)
+    assert outbox_unfinished(outbox) == 0
+    session.rollback()  # read what the workers committed
+    set_actor(None, SYSTEM)
+    tasks = session.scalars(
+        select(Task).where(Task.household_id == household.id).order_by(Task.kind)
+    ).all()
+    assert [(t.kind, t.status) for t in tasks] == [
+        ("assist_application", "open"),
+        ("temporary_assistance", "open"),
+    ]
+    for task in tasks:
+        assert sorted(task.details["visit_ids"]) == sorted(v.id for v in visits)
+        assert [h.action for h in task.history].count("noted") == len(visits) - 1
+
+
 def test_visit_saved_while_redis_is_down_gets_its_task_when_redis_returns(make_live, private_redis):
     live = make_live(private_redis.url)  # nothing listens on that port yet
     areas = factories.area_tree()

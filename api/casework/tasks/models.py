@@ -15,6 +15,12 @@ task it escalates. Every path that makes a task sets it; the jurisdiction hook f
 ``dedup_key`` (rule + subject + occurrence, e.g. ``revisit:household:42:2026-03-15``) is
 UNIQUE: a job that runs twice, or two workers racing, cannot create a task twice. Tasks
 made by hand have no key.
+
+The rules in ``ONE_OPEN_PER_HOUSEHOLD_RULES`` are about a household's need, not about one
+visit: while such a task is open (or in progress) for a household, a later visit is noted
+on it (``services.create_all``) instead of opening another. A partial UNIQUE index on
+``(kind, household_id)`` over the active tasks of those rules keeps that true when two
+workers race on visits of the same household.
 """
 
 from __future__ import annotations
@@ -22,7 +28,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ColumnElement, Date, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.auth.realms import realms_readable_by
@@ -76,6 +91,13 @@ MANUAL_KIND_SUBJECTS: dict[str, frozenset[str]] = {
 }
 TASK_STATUSES = ("open", "in_progress", "done", "cancelled")
 ACTIVE_STATUSES = ("open", "in_progress")
+# Rules whose task stands for a household's need (help to apply, temporary assistance):
+# one active task per household and kind, which later visits are noted on. A presence
+# review stays one per flagged visit (each visit is judged on its own); a revisit is one
+# per cadence period by its key and is closed by the visit it asked for.
+ONE_OPEN_PER_HOUSEHOLD_RULES = ("visit_screening", "urgent_need")
+# The rows the partial UNIQUE index covers (the same text in migration 0016).
+ONE_OPEN_WHERE = "status IN ('open', 'in_progress') AND rule IN ('visit_screening', 'urgent_need')"
 PRIORITIES = ("low", "normal", "high")
 SUBJECT_KINDS = (
     "household",
@@ -100,6 +122,14 @@ class Task(AreaScoped, RowRoleRestricted, Audited, Base):
         Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_on"),
         Index("ix_tasks_area_status_due", "area_id", "status", "due_on"),
         Index("ix_tasks_subject", "subject_kind", "subject_id"),
+        Index(
+            "uq_tasks_one_open_per_household",
+            "kind",
+            "household_id",
+            unique=True,
+            postgresql_where=text(ONE_OPEN_WHERE),
+            sqlite_where=text(ONE_OPEN_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,9 +3,11 @@
 Each rule is a plain function over plain values (the ``*Facts`` dataclasses below, dates,
 numbers) that returns task specs; it reads no database and knows no HTTP, so it is tested
 on its own. The job functions in ``workers.followup`` gather the facts, run the rules and
-store the specs (``services.create_from_spec``), where the spec's ``dedup_key`` (rule +
+store the specs (``services.create_all``), where the spec's ``dedup_key`` (rule +
 subject + occurrence) is UNIQUE in the database: running a rule twice over the same facts
-yields the same keys, so it creates nothing the second time.
+yields the same keys, so it creates nothing the second time. The rules about a
+household's need (``models.ONE_OPEN_PER_HOUSEHOLD_RULES``) ask for a task per visit, but a
+visit whose household has one open already is noted on it instead.
 """
 
 from __future__ import annotations
@@ -177,7 +179,8 @@ class TaskFacts:
 
 
 def application_help(visit: VisitFacts) -> list[TaskSpec]:
-    """A visit screened likely eligible: help the household apply, due in 7 days."""
+    """A visit screened likely eligible: help the household apply, due in 7 days (one
+    open task per household: a later visit is noted on it, ``services.create_all``)."""
     programme = APPLICATION_SCREENINGS.get(visit.screening_result or "")
     if programme is None:
         return []
@@ -204,14 +207,20 @@ def application_help(visit: VisitFacts) -> list[TaskSpec]:
             subject_id=visit.household_id,
             source_kind="visit",
             source_id=visit.id,
-            details={"screening_result": visit.screening_result, "programme": code},
+            # Every visit the task stands for: later ones are noted on it while it is open.
+            details={
+                "screening_result": visit.screening_result,
+                "programme": code,
+                "visit_ids": [visit.id],
+            },
             realm=HOUSEHOLDS,
         )
     ]
 
 
 def urgent_need(visit: VisitFacts) -> list[TaskSpec]:
-    """A visit recording urgent need: temporary assistance, due in 2 days, high priority."""
+    """A visit recording urgent need: temporary assistance, due in 2 days, high priority
+    (one open task per household, as ``application_help``)."""
     found = [m for m in URGENT_MARKERS if m in visit.needs or m in visit.circumstances]
     if not found:
         return []
@@ -233,7 +242,7 @@ def urgent_need(visit: VisitFacts) -> list[TaskSpec]:
             subject_id=visit.household_id,
             source_kind="visit",
             source_id=visit.id,
-            details={"markers": found},
+            details={"markers": found, "visit_ids": [visit.id]},
             realm=HOUSEHOLDS,
         )
     ]

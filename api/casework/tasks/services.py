@@ -35,6 +35,7 @@ from api.casework.tasks.models import (
     ACTIVE_STATUSES,
     MANUAL_KIND_SUBJECTS,
     MANUAL_KINDS_BY_ROLE,
+    ONE_OPEN_PER_HOUSEHOLD_RULES,
     Task,
     TaskHistory,
 )
@@ -87,11 +88,12 @@ def _task_values(spec: TaskSpec) -> dict[str, Any]:
 
 
 def create_from_spec(spec: TaskSpec) -> Task | None:
-    """Store a rule's task once: None if its ``dedup_key`` is stored already.
+    """Store a rule's task once: None if its ``dedup_key`` is stored already, or if its
+    household has an open task of the rule's kind (then the spec is noted on that one).
 
-    The UNIQUE constraint on ``dedup_key`` decides, not a Python check: the insert runs in
-    a savepoint, and a unique violation on that key (a second run, or a concurrent worker
-    that got there first) rolls back only the savepoint.
+    The UNIQUE constraints decide, not a Python check: the insert runs in a savepoint, and
+    a violation (a second run, or a concurrent worker that got there first) rolls back
+    only the savepoint.
     """
     task = Task(**_task_values(spec))
     _begin_sqlite_transaction()
@@ -102,7 +104,12 @@ def create_from_spec(spec: TaskSpec) -> Task | None:
             session.add(TaskHistory(task_id=task.id, action="created", note=f"rule {spec.rule}"))
             session.flush()
     except IntegrityError as exc:
-        if "dedup_key" not in str(exc.orig):
+        if _refused_by(exc) == "one_open":
+            # A concurrent worker opened the household's task first (and committed):
+            # this visit is a note on it (or, if that task was closed since, a new task).
+            retry, _ = _note_on_open([spec])
+            return create_from_spec(retry[0]) if retry else None
+        if _refused_by(exc) != "dedup_key":
             raise
         return None
     return task
@@ -112,9 +119,11 @@ def create_all(specs: list[TaskSpec]) -> list[TaskSpec]:
     """Store rules' tasks, each once; returns the specs of those stored now.
 
     Set-wise, because a phone's sync batch brings a hundred visits to one job: one query
-    leaves out the keys stored already, one insert stores the tasks, one their history. If
-    a concurrent worker stores one of the same keys in between, the UNIQUE constraint
-    refuses that insert and each task is stored on its own (``create_from_spec``).
+    leaves out the keys stored already, one finds the households' open tasks that specs
+    of ``ONE_OPEN_PER_HOUSEHOLD_RULES`` are noted on instead, one insert stores the tasks,
+    one their history. If a concurrent worker stores one of the same keys (or opens one
+    of the same households' tasks) in between, a UNIQUE constraint refuses that insert
+    and each task is stored on its own (``create_from_spec``).
     """
     if not specs:
         return []
@@ -125,17 +134,117 @@ def create_all(specs: list[TaskSpec]) -> list[TaskSpec]:
         if spec.dedup_key not in stored:
             stored.add(spec.dedup_key)  # the first spec of a key wins
             new.append(spec)
-    if not new:
-        return []
+    new, later = _note_on_open(new)
+    if new:
+        new = _insert_all(new)
+    if later:
+        # Further visits of a household whose task this batch opened: notes on it.
+        _note_on_open(later)
+    return new
+
+
+def _insert_all(specs: list[TaskSpec]) -> list[TaskSpec]:
     _begin_sqlite_transaction()
     try:
         with session.begin_nested():
-            _insert_tasks(new)
-            return new
+            _insert_tasks(specs)
+            return specs
     except IntegrityError as exc:
-        if "dedup_key" not in str(exc.orig):
+        if _refused_by(exc) is None:
             raise
-    return [spec for spec in new if create_from_spec(spec) is not None]
+    return [spec for spec in specs if create_from_spec(spec) is not None]
+
+
+def _refused_by(exc: IntegrityError) -> str | None:
+    """Which of the tasks' UNIQUE constraints refused an insert, if one of them did."""
+    text = str(exc.orig)
+    if "dedup_key" in text:
+        return "dedup_key"
+    # PostgreSQL names the index, SQLite its columns.
+    if "uq_tasks_one_open_per_household" in text or "tasks.kind, tasks.household_id" in text:
+        return "one_open"
+    return None
+
+
+def _one_open(spec: TaskSpec) -> tuple[str, int] | None:
+    """The (kind, household) a spec shares its one open task with, if its rule has one."""
+    if spec.rule not in ONE_OPEN_PER_HOUSEHOLD_RULES or spec.household_id is None:
+        return None
+    return spec.kind, spec.household_id
+
+
+def _note_on_open(specs: list[TaskSpec]) -> tuple[list[TaskSpec], list[TaskSpec]]:
+    """Note each spec of ``ONE_OPEN_PER_HOUSEHOLD_RULES`` whose household has an open task
+    of its kind on that task. Returns the specs still to store, and those that wait for a
+    task an earlier spec of the same list opens (to be noted once it is stored)."""
+    pairs = {pair for pair in map(_one_open, specs) if pair is not None}
+    if not pairs:
+        return specs, []
+    open_tasks = session.scalars(
+        select(Task)
+        .where(
+            Task.rule.in_(ONE_OPEN_PER_HOUSEHOLD_RULES),
+            Task.status.in_(ACTIVE_STATUSES),
+            Task.kind.in_({kind for kind, _ in pairs}),
+            Task.household_id.in_({household for _, household in pairs}),
+        )
+        .order_by(Task.id)
+        # Two jobs noting on the same task take turns (PostgreSQL; SQLite has one writer).
+        .with_for_update()
+        # As keys, a household's open task counts wherever the rule placed it.
+        .execution_options(skip_scope=True)
+    ).all()
+    by_pair: dict[tuple[str, int], Task | None] = {
+        (task.kind, task.household_id): task  # type: ignore[misc]
+        for task in open_tasks
+    }
+    to_store: list[TaskSpec] = []
+    later: list[TaskSpec] = []
+    for spec in specs:
+        pair = _one_open(spec)
+        if pair is None:
+            to_store.append(spec)
+        elif pair not in by_pair:
+            by_pair[pair] = None  # this spec opens it
+            to_store.append(spec)
+        elif by_pair[pair] is None:
+            later.append(spec)
+        else:
+            _note(by_pair[pair], spec)  # type: ignore[arg-type]
+    session.flush()
+    return to_store, later
+
+
+def _note(task: Task, spec: TaskSpec) -> None:
+    """A later visit on the household's open task: in its history, and in its details
+    (the latest screening result or markers, and the visit among those it stands for);
+    a task with no assignee goes to the visit's worker. Its due date stays: the household
+    has waited since the first visit. A visit noted already (a job run twice) adds nothing."""
+    details = dict(task.details or {})
+    visit_ids = list(details.get("visit_ids") or [task.source_id])
+    if spec.source_id in visit_ids:
+        return
+    new_details = {**details, **spec.details, "visit_ids": [*visit_ids, spec.source_id]}
+    changes = {
+        f"details.{key}": {"old": details.get(key), "new": value}
+        for key, value in spec.details.items()
+        if key != "visit_ids" and details.get(key) != value
+    }
+    task.details = new_details
+    if task.title != spec.title:
+        changes["title"] = {"old": task.title, "new": spec.title}
+        task.title = spec.title
+    if task.assignee_id is None and spec.assignee_id is not None:
+        changes["assignee_id"] = {"old": None, "new": spec.assignee_id}
+        task.assignee_id = spec.assignee_id
+    session.add(
+        TaskHistory(
+            task_id=task.id,
+            action="noted",
+            changes=changes,
+            note=spec.reason,
+        )
+    )
 
 
 def _readable_assignees(specs: list[TaskSpec]) -> list[TaskSpec]:

@@ -91,6 +91,7 @@ COVERAGE_COLUMNS = [
     ("in_person_rate", "上门覆盖率"),
     ("overdue", "超期未回访户数"),
     ("never_visited", "从未走访户数"),
+    ("up_to_date", "未到回访期户数"),
     ("visits", "走访次数"),
     ("visits_in_person", "上门走访次数"),
     ("flagged_visits", "位置核验异常次数"),
@@ -100,12 +101,25 @@ COVERAGE_COLUMNS = [
 ]
 
 
+def _counts(row: dict[str, Any]) -> bool:
+    return any(
+        row[key] for key in (*services.HOUSEHOLD_KEYS, *services.VISIT_KEYS, *services.TASK_KEYS)
+    )
+
+
 def coverage_export(
     area: Area, period: Period, cadence: Cadence, now: datetime | None = None
 ) -> Export:
     def rows() -> Iterator[list[Any]]:
         report = services.coverage(area, period, cadence, now)
-        for row in [*report["areas"], {**report["total"], "name": f"{area.name}（合计）"}]:
+        own = report["own"]
+        # The area's own row only when something lies there: the rows then add up.
+        own_rows = [{**own, "name": f"{area.name}本级（不属任何下级区域）"}] if _counts(own) else []
+        for row in [
+            *report["areas"],
+            *own_rows,
+            {**report["total"], "name": f"{area.name}（合计）"},
+        ]:
             yield [
                 LEVELS.get(row[key], row[key]) if key == "level" else row[key]
                 for key, _ in COVERAGE_COLUMNS

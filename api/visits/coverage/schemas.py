@@ -75,8 +75,16 @@ class CoverageRowSchema(Schema):
     visited_in_person = fields.Integer()
     coverage_rate = fields.Float(allow_none=True, metadata={"description": "visited / focus"})
     in_person_rate = fields.Float(allow_none=True)
-    overdue = fields.Integer(metadata={"description": "Last visit older than the cadence"})
+    overdue = fields.Integer(
+        metadata={"description": "Not visited in the period, last visit older than the cadence"}
+    )
     never_visited = fields.Integer()
+    up_to_date = fields.Integer(
+        metadata={
+            "description": "Not yet due: not visited in the period, last visit within the "
+            "cadence. visited + overdue + never_visited + up_to_date = focus_households"
+        }
+    )
     visits = fields.Integer(metadata={"description": "Visits made here in the period"})
     visits_in_person = fields.Integer()
     flagged_visits = fields.Integer(metadata={"description": "Flagged by the presence checks"})
@@ -92,6 +100,13 @@ class CoverageSchema(Schema):
     timezone = fields.String()
     as_of = AwareDateTime()
     areas = fields.List(fields.Nested(CoverageRowSchema))
+    own = fields.Nested(
+        CoverageRowSchema,
+        metadata={
+            "description": "What lies in the area itself, in none of its child areas "
+            "(a task placed at the county): total = the sum of areas + own"
+        },
+    )
     total = fields.Nested(CoverageRowSchema)
 
 

@@ -10,10 +10,17 @@ Definitions (docs/supervisors.md explains them for supervisors):
 - *Visited* (in the period): at least one visit of the household in the period, any
   channel; *visited in person*: at least one in person.
 - *As of*: the end of the period, or now if the period has not ended.
-- *Overdue*: visited before, but the last visit up to the period's end is older than the
-  household's cadence before *as of* (``REVISIT_DAYS_POVERTY_RETURN_MONITORING`` for a
-  household under anti-poverty-return monitoring, ``REVISIT_DAYS_DEFAULT`` otherwise).
-  *Never visited*: no visit at all up to the period's end.
+- Each focus household has one *status*, so the four counts add up to the focus
+  households: *visited* (in the period); else *overdue*: visited before, but the last
+  visit up to the period's end is older than the household's cadence before *as of*
+  (``REVISIT_DAYS_POVERTY_RETURN_MONITORING`` for a household under anti-poverty-return
+  monitoring, ``REVISIT_DAYS_DEFAULT`` otherwise); else *never visited*: no visit at all
+  up to the period's end; else *up to date* (not yet due). A household visited in the
+  period counts as visited even if, in a period longer than its cadence, that visit is
+  older than the cadence by *as of*.
+- Every figure is a count, and each row counts what lies in one child area; what lies in
+  the area itself (not in any child: a task placed at the county, say) is the ``own``
+  row, so the total is the sum of the child rows and ``own``.
 - Visit counts (visits, in person, flagged by the presence checks) count a visit where it
   happened (``Visit.area_id``, the household's village at the time), whoever made it.
 - Tasks: *open* = open or in progress; *overdue* = open and due before today (local).
@@ -169,12 +176,14 @@ def household_status(
         ),
         else_=as_of - timedelta(days=cadence.default_days),
     )
-    # A household never visited has no last visit: neither comparison holds.
-    overdue = last < cutoff
-    never = last.is_(None)
     # The last visit up to the end falls in the period exactly when the household was
     # visited in it.
     visited = last >= period.start
+    # A household never visited has no last visit: neither comparison holds. Visited in
+    # the period comes first, so the four statuses are a partition (their counts add up).
+    overdue = and_(last < cutoff, last < period.start)
+    never = last.is_(None)
+    up_to_date = and_(last < period.start, last >= cutoff)
     return select(
         households.c.household_id,
         households.c.area_id,
@@ -184,10 +193,11 @@ def household_status(
         households.c.in_person,
         case((overdue, 1), else_=0).label("overdue"),
         case((never, 1), else_=0).label("never_visited"),
+        case((up_to_date, 1), else_=0).label("up_to_date"),
         case(
+            (visited, literal("visited")),
             (overdue, literal("overdue")),
             (never, literal("never_visited")),
-            (visited, literal("visited")),
             else_=literal("up_to_date"),
         ).label("status"),
     ).subquery("household_status")
@@ -200,6 +210,7 @@ def _household_figures(status: Subquery) -> list[Any]:
         func.coalesce(func.sum(status.c.in_person), 0).label("visited_in_person"),
         func.coalesce(func.sum(status.c.overdue), 0).label("overdue"),
         func.coalesce(func.sum(status.c.never_visited), 0).label("never_visited"),
+        func.coalesce(func.sum(status.c.up_to_date), 0).label("up_to_date"),
     ]
 
 
@@ -225,7 +236,14 @@ def _open_task_figures(today: date) -> list[Any]:
     ]
 
 
-HOUSEHOLD_KEYS = ("focus_households", "visited", "visited_in_person", "overdue", "never_visited")
+HOUSEHOLD_KEYS = (
+    "focus_households",
+    "visited",
+    "visited_in_person",
+    "overdue",
+    "never_visited",
+    "up_to_date",
+)
 VISIT_KEYS = ("visits", "visits_in_person", "flagged_visits", "flagged_pending_review")
 TASK_KEYS = ("open_tasks", "overdue_tasks")
 
@@ -301,6 +319,9 @@ def coverage(
         "timezone": period.zone.key,
         "as_of": period.as_of(now),
         "areas": [_row(c, figures[c.id]) for c in children],
+        # What lies in the area itself, in none of its children (zeros when nothing does;
+        # for a village, which has no children, everything).
+        "own": _row(area, figures.get(None, {})),
         "total": _row(area, total),
     }
 
