@@ -162,7 +162,7 @@ def read_clock(connection: Connection) -> Token:
             )
         ).one()
         return Token(int(highest), _seen_own_writes(snapshot, own))
-    return Token(int(connection.scalar(text(_sqlite_highest()))))
+    return Token(int(connection.scalar(text(f"SELECT {_sqlite_highest()}"))))
 
 
 def _seen_own_writes(snapshot: str, own: str | None) -> str:
