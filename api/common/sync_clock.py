@@ -29,8 +29,8 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Connection,
     ColumnElement,
+    Connection,
     Sequence,
     Text,
     and_,
