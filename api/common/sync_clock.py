@@ -49,7 +49,10 @@ from api.db import Base, session
 SYNC_SEQUENCE = Sequence("sync_version_seq", metadata=Base.metadata)
 # A PostgreSQL snapshot as text: xmin:xmax:xip,xip,... (64-bit transaction ids).
 _SNAPSHOT = re.compile(r"^(\d{1,18}):(\d{1,18}):((?:\d{1,18}(?:,\d{1,18})*)?)$")
-_MAX_IN_PROGRESS = 10_000
+# At most this many in-progress ids in a token, so that a cursor fits in a URL: a longer
+# list is cut by lowering xmax to the first id left out, which counts more transactions as
+# unseen (their rows come again), never fewer.
+MAX_IN_PROGRESS = 20
 
 
 class next_sync_version(FunctionElement):
@@ -161,7 +164,7 @@ def read_clock(connection: Connection) -> Token:
                 "CAST(pg_current_xact_id_if_assigned() AS TEXT) FROM sync_version_seq"
             )
         ).one()
-        return Token(int(highest), _seen_own_writes(snapshot, own))
+        return Token(int(highest), _bounded(_seen_own_writes(snapshot, own)))
     return Token(int(connection.scalar(text(f"SELECT {_sqlite_highest()}"))))
 
 
@@ -180,6 +183,16 @@ def _seen_own_writes(snapshot: str, own: str | None) -> str:
         xmax = str(own_xid + 1)
     others = sorted(set(in_progress) - {own_xid})
     return f"{xmin}:{xmax}:{','.join(str(xid) for xid in others)}"
+
+
+def _bounded(snapshot: str) -> str:
+    """The snapshot with at most MAX_IN_PROGRESS in-progress ids (see there)."""
+    xmin, _xmax, listed = snapshot.split(":")
+    in_progress = listed.split(",") if listed else []
+    if len(in_progress) <= MAX_IN_PROGRESS:
+        return snapshot
+    kept = in_progress[:MAX_IN_PROGRESS]
+    return f"{xmin}:{in_progress[MAX_IN_PROGRESS]}:{','.join(kept)}"
 
 
 def token_from(value: Any) -> Token | None:
@@ -206,7 +219,7 @@ def _valid_snapshot(snapshot: str) -> bool:
     in_progress = [int(xid) for xid in match[3].split(",")] if match[3] else []
     return (
         0 < xmin <= xmax
-        and len(in_progress) <= _MAX_IN_PROGRESS
+        and len(in_progress) <= MAX_IN_PROGRESS
         and all(xmin <= xid < xmax for xid in in_progress)
         and in_progress == sorted(set(in_progress))
     )

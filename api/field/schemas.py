@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from api.casework.tasks.schemas import TaskSchema
+from api.field.sync import CURSOR_MAX_CHARS
 from api.visits.schemas import HouseholdSchema
 
 SYNC_PAGE_DEFAULT = 500
@@ -14,7 +15,7 @@ class SyncQuerySchema(Schema):
         unknown = EXCLUDE
 
     cursor = fields.String(
-        validate=validate.Length(max=200_000),
+        validate=validate.Length(max=CURSOR_MAX_CHARS),
         metadata={"description": "the cursor of the last answer; none: a first download"},
     )
     limit = fields.Integer(

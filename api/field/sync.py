@@ -37,7 +37,8 @@ from api.visits import services as household_services
 from api.visits.models import Household
 
 RECORDS, TOMBSTONES = "records", "tombstones"
-_CURSOR_MAX_CHARS = 200_000
+# Two tokens of at most MAX_IN_PROGRESS ids each fit; gunicorn takes URLs up to 4094 bytes.
+CURSOR_MAX_CHARS = 2000
 _INT_MAX = 2**31 - 1
 
 
@@ -79,7 +80,7 @@ def read_cursor(stream: str, text: str | None) -> Cursor:
     one of ours, or is of another stream, is a 422 on ``cursor``."""
     if not text:
         return Cursor(stream, None, sync_clock.now())
-    if len(text) > _CURSOR_MAX_CHARS:
+    if len(text) > CURSOR_MAX_CHARS:
         raise _bad("Not a sync cursor.")
     try:
         value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))

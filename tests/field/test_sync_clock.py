@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, column, select, values
 
 from api.common import sync_clock
 from api.common.sync_clock import current_sync_xid, next_sync_version
+from api.field.sync import CURSOR_MAX_CHARS, Cursor
 
 
 def _stamp(connection):
@@ -40,7 +41,16 @@ def test_a_stamp_committed_after_a_later_one_comes_next_time(app):
         assert _changed_since(reader, [slow_stamp, fast_stamp], later) == []
 
 
-def test_a_timestamp_or_counter_token_alone_is_not_what_is_stored():
-    # The token keeps the reader's snapshot on PostgreSQL (see the module's docstring).
-    token = sync_clock.Token(5, "10:12:11")
-    assert token.as_dict() == {"h": 5, "s": "10:12:11"}
+def test_a_long_snapshot_is_cut_conservatively_and_the_cursor_fits_a_url():
+    first = 10**17
+    busy = f"{first}:{first + 100}:" + ",".join(str(first + i) for i in range(0, 60, 2))
+    cut = sync_clock._bounded(busy)
+    _xmin, xmax, listed = cut.split(":")
+    kept = [int(xid) for xid in listed.split(",")]
+    assert len(kept) == sync_clock.MAX_IN_PROGRESS
+    # Every id the full snapshot counted unseen is still unseen (in the list or >= xmax).
+    unseen = [first + i for i in range(0, 60, 2)]
+    assert all(xid in kept or xid >= int(xmax) for xid in unseen)
+    token = sync_clock.Token(2**61, cut)
+    cursor = Cursor("households", token, token, "tombstones", 2**31 - 1).encode()
+    assert len(cursor) <= CURSOR_MAX_CHARS
