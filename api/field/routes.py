@@ -68,18 +68,19 @@ class SyncTasks(MethodView):
 
 def _form(name: str) -> Response | dict:
     definition = forms.FORMS[name]()
-    if request.if_none_match.contains(definition["version"]):
-        return Response(status=304, headers={"ETag": f'"{definition["version"]}"'})
     g.form_etag = definition["version"]
+    if request.if_none_match.contains_weak(definition["version"]):
+        return Response(status=304)
     return definition
 
 
 @forms_blp.after_request
 def _cacheable(response: Response) -> Response:
-    # A form holds no personal data: the phone may keep it and revalidate by ETag.
+    # A form holds no personal data: the phone may keep it and revalidate by ETag (weak:
+    # the same definition is sent plain or gzip-compressed).
     etag = g.pop("form_etag", None)
     if etag is not None:
-        response.set_etag(etag)
+        response.set_etag(etag, weak=True)
     if response.status_code in (200, 304):
         response.headers["Cache-Control"] = "private, no-cache"
     return response

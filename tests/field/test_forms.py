@@ -90,10 +90,13 @@ def test_values_within_the_forms_limits_are_accepted_and_beyond_refused(client, 
 def test_the_form_is_cached_by_its_version(client, worker):
     headers = factories.headers_for(worker)
     first = client.get(VISIT_FORM, headers=headers)
-    assert first.headers["ETag"] == f'"{first.json["version"]}"'
+    assert first.headers["ETag"] == f'W/"{first.json["version"]}"'
     assert first.headers["Cache-Control"] == "private, no-cache"
     again = client.get(VISIT_FORM, headers={**headers, "If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == first.headers["ETag"]
+    stale = client.get(VISIT_FORM, headers={**headers, "If-None-Match": '"0000"'})
+    assert stale.status_code == 200
 
 
 def test_rescue_staff_get_no_household_forms(client, areas):
