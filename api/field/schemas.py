@@ -15,7 +15,11 @@ class SyncQuerySchema(Schema):
         unknown = EXCLUDE
 
     cursor = fields.String(
-        validate=validate.Length(max=CURSOR_MAX_CHARS),
+        # base64url: a cursor fits in a URL as it is.
+        validate=[
+            validate.Length(max=CURSOR_MAX_CHARS),
+            validate.Regexp(r"^[A-Za-z0-9_-]*$", error="Not a sync cursor."),
+        ],
         metadata={"description": "the cursor of the last answer; none: a first download"},
     )
     limit = fields.Integer(
