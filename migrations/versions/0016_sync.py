@@ -8,10 +8,13 @@ a phone's first download reads them all. ``sync_tombstones`` records a household
 its area and a task that left its assignee.
 
 Revision ID: 0016_sync
-Revises: 0001
+Revises: 0012_task_realm
 Create Date: 2026-11-29 23:55:00
 
-Its own branch; it needs the households and tasks tables (and tasks' realm).
+Its own branch label, on top of the tasks line (``0012_task_realm``) and depending on the
+visits line (``0011_name_statistics``): it stamps both lines' tables. (Branching from 0001
+with both as ``depends_on`` makes Alembic lose track of its heads when a database stands at
+one of them.)
 """
 
 from collections.abc import Sequence
@@ -20,9 +23,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_sync"
-down_revision: str | None = "0001"
+down_revision: str | None = "0012_task_realm"
 branch_labels: str | Sequence[str] | None = ("sync",)
-depends_on: str | Sequence[str] | None = ("0011_name_statistics", "0012_task_realm")
+depends_on: str | Sequence[str] | None = ("0011_name_statistics",)
 
 STAMPED = ("households", "tasks")
 
