@@ -51,6 +51,7 @@ DOMAINS = (
     "api.photos",
     "api.rescue",
     "api.casework",
+    "api.field",
     "api.dashboard",
     "api.demo",
 )

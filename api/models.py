@@ -7,6 +7,7 @@ from api.auth import models as auth_models  # noqa: F401
 from api.casework.leads import models as leads_models  # noqa: F401
 from api.casework.tasks import models as tasks_models  # noqa: F401
 from api.casework.tracing import models as tracing_models  # noqa: F401
+from api.field import models as field_models  # noqa: F401
 from api.jobs import models as jobs_models  # noqa: F401
 from api.photos import models as photos_models  # noqa: F401
 from api.rescue.centre import models as centre_models  # noqa: F401

@@ -191,6 +191,12 @@ OPERATIONS: dict[str, Op] = {
     # Households, visits, photos, screening (docs/visits.md): FIELD roles; reviews and
     # programme standards are supervisors' (standards are set by admins).
     "GET /api/v1/households": Op(FIELD, HOUSEHOLDS),
+    # The field app's delta sync and forms (docs/field-app.md): the sync pages wrap their
+    # rows ({"records": [...], "tombstones": [...]}), each list scanned as rows.
+    "GET /api/v1/sync/households": Op(FIELD, HOUSEHOLDS),
+    "GET /api/v1/sync/tasks": Op(EVERYONE, TASKS),
+    "GET /api/v1/forms/visit": Op(FIELD),
+    "GET /api/v1/forms/household": Op(FIELD),
     "POST /api/v1/households": Op(FIELD),
     "GET /api/v1/households/duplicates": Op(FIELD, ("duplicate_flag",)),
     "GET /api/v1/households/{household_id}": Op(FIELD),

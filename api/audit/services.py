@@ -110,7 +110,14 @@ def _changes(obj: Audited, action: str) -> dict[str, Any]:
     if action == "create":
         return {
             **_created(
-                {a.key: getattr(obj, a.key) for a in state.mapper.column_attrs}, obj.audit_exclude
+                {
+                    # Excluded columns are not read: a stamp computed by the database
+                    # (api.common.sync_clock) is not loaded yet after the flush.
+                    a.key: getattr(obj, a.key)
+                    for a in state.mapper.column_attrs
+                    if a.key not in obj.audit_exclude
+                },
+                obj.audit_exclude,
             ),
             **mask_personal(_collections(obj, action)),
         }

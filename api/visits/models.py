@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from api.common.sync_clock import SyncStamped
 from api.db import Base, utcnow
 from api.mixins import AreaScoped, Audited
 
@@ -110,10 +111,11 @@ class HouseholdMember(Base):
     work_status: Mapped[str | None] = mapped_column(String(100))
 
 
-class Household(AreaScoped, Audited, Base):
-    """A household on the register (户)."""
+class Household(AreaScoped, SyncStamped, Audited, Base):
+    """A household on the register (户). Stamped for the phones' delta sync (``api.field``)."""
 
     __tablename__ = "households"
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"sync_version", "sync_xid"})
     audit_collections: ClassVar[dict[str, str]] = {
         "members": "members",
         "focus_group_rows": "focus_groups",

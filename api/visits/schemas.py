@@ -23,6 +23,9 @@ from api.visits.models import (
     URBAN_RURAL,
 )
 
+# The channels whose visit carries its GPS point and accuracy (``location``, ``accuracy_m``);
+# the others carry neither. The phone's form reads this rule from GET /forms/visit.
+LOCATED_CHANNELS = ("in_person",)
 MAX_MONEY = 100_000_000  # a month's figure beyond this is a typing error, not a household
 _text = validate.Length(max=200)
 
@@ -241,12 +244,12 @@ class VisitInSchema(Schema):
         if has_id == has_new:
             errors["household_id"] = ["Name exactly one of household_id and new_household."]
         channel = data.get("channel")
-        if channel == "in_person":
+        if channel in LOCATED_CHANNELS:
             if data.get("location") is None:
                 errors["location"] = ["An in_person visit needs its GPS point."]
             if data.get("accuracy_m") is None:
                 errors["accuracy_m"] = ["An in_person visit needs the GPS accuracy in metres."]
-        elif channel in ("phone", "video"):
+        elif channel is not None:
             if data.get("location") is not None:
                 errors["location"] = [f"A {channel} visit carries no location."]
             if data.get("accuracy_m") is not None:

@@ -26,7 +26,7 @@ workers race on visits of the same household.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.auth.realms import realms_readable_by
+from api.common.sync_clock import SyncStamped
 from api.db import Base, utcnow
 from api.mixins import AreaScoped, Audited, RowRoleRestricted
 
@@ -112,10 +113,12 @@ SUBJECT_KINDS = (
 )
 
 
-class Task(AreaScoped, RowRoleRestricted, Audited, Base):
-    """A follow-up task: the next step after something was recorded."""
+class Task(AreaScoped, RowRoleRestricted, SyncStamped, Audited, Base):
+    """A follow-up task: the next step after something was recorded. Stamped for the
+    phones' delta sync (``api.field``)."""
 
     __tablename__ = "tasks"
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"sync_version", "sync_xid"})
     __table_args__ = (
         CheckConstraint("status IN ('open', 'in_progress', 'done', 'cancelled')", name="status"),
         CheckConstraint("priority IN ('low', 'normal', 'high')", name="priority"),

@@ -14,7 +14,8 @@ from api.casework.tasks.rules import TaskSpec
 from api.db import utcnow
 
 # Differ between the two copies of a task, or are the time it was stored.
-PER_COPY = {"id", "dedup_key", "source_id", "created_at", "updated_at"}
+# sync_version: each write takes its own stamp (api/common/sync_clock.py).
+PER_COPY = {"id", "dedup_key", "source_id", "created_at", "updated_at", "sync_version"}
 
 
 def spec(area_id: int, n: int) -> TaskSpec:

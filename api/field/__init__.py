@@ -1,0 +1,10 @@
+"""The server side of the field app (phones, offline): delta sync and form definitions."""
+
+from flask_smorest import Api
+
+
+def register(api: Api) -> None:
+    from api.field.routes import forms_blp, sync_blp
+
+    api.register_blueprint(sync_blp)
+    api.register_blueprint(forms_blp)

@@ -1,0 +1,193 @@
+"""Form definitions for the field app, generated from the schemas the server validates with.
+
+``GET /api/v1/forms/visit`` and ``/forms/household`` describe each field a phone fills in:
+its type, whether it is required or may be null, its choices and limits (lengths, ranges,
+list sizes), read from the marshmallow field objects and their validators, with Chinese
+labels. So a form rule changes in one place (the schema) and the phone follows. The labels
+are the only hand-written part; ``tests/field/test_forms.py`` fails if a field or choice
+has none. ``version`` is a hash of the definition (also the ETag): the phone caches the
+form and asks again with If-None-Match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from api.common.county_time import local_today
+from api.common.fields import AwareDateTime, BirthYear, GeoJSONPoint, IdNumber
+from api.visits.models import CHANNELS
+from api.visits.schemas import LOCATED_CHANNELS, HouseholdSchema, VisitInSchema
+
+LABELS: dict[str, str] = {
+    # The visit.
+    "client_uuid": "记录编号",
+    "household_id": "走访户",
+    "new_household": "新登记户",
+    "channel": "走访方式",
+    "visited_at": "走访时间",
+    "location": "位置",
+    "crs": "坐标系",
+    "accuracy_m": "定位精度（米）",
+    "findings": "走访发现",
+    "household_size": "家庭人口",
+    "monthly_income_total": "家庭月总收入（元）",
+    "rigid_expenses_monthly": "每月刚性支出（元）",
+    "circumstances": "家庭困难情况",
+    "needs": "需求",
+    "notes": "备注",
+    # The household.
+    "area_id": "所在村（社区）",
+    "address": "住址",
+    "urban_rural": "城乡类别",
+    "head_name": "户主姓名",
+    "head_id_number": "户主身份证号",
+    "members": "家庭成员",
+    "name": "姓名",
+    "relation": "与户主关系",
+    "sex": "性别",
+    "birth_year": "出生年份",
+    "id_number": "身份证号",
+    "health": "健康状况",
+    "work_status": "就业状况",
+    "focus_groups": "重点人群",
+    "programmes": "已享受救助",
+}
+
+CHOICE_LABELS: dict[str, str] = {
+    "in_person": "入户走访",
+    "phone": "电话访问",
+    "video": "视频访问",
+    "wgs84": "WGS-84（GPS）",
+    "gcj02": "GCJ-02（国测局）",
+    "bd09": "BD-09（百度）",
+    "urban": "城镇",
+    "rural": "农村",
+    "male": "男",
+    "female": "女",
+    "unemployed": "失业人员",
+    "flexible_employment": "灵活就业人员",
+    "low_income_marginal": "低收入边缘人员",
+    "poverty_return_monitoring": "防止返贫监测对象",
+    "not_yet_eligible_in_difficulty": "暂不符合条件但生活困难",
+    "insufficient_after_aid": "救助后生活仍困难",
+    "dibao": "最低生活保障",
+    "extreme_poverty": "特困人员供养",
+    "marginal": "低保边缘",
+    "expenditure_hardship": "刚性支出困难",
+    "temporary_assistance": "临时救助",
+}
+
+# Field classes by the type a phone's form uses (most specific first).
+_TYPES: tuple[tuple[type[fields.Field], str], ...] = (
+    (IdNumber, "id_number"),
+    (GeoJSONPoint, "point"),
+    (AwareDateTime, "datetime"),
+    (fields.UUID, "uuid"),
+    (fields.Integer, "integer"),
+    (fields.Float, "number"),
+    (fields.Boolean, "boolean"),
+    (fields.Date, "date"),
+    (fields.String, "string"),
+    (fields.List, "list"),
+    (fields.Nested, "object"),
+)
+
+
+def _type(field: fields.Field) -> str:
+    for cls, name in _TYPES:
+        if isinstance(field, cls):
+            return name
+    raise TypeError(f"no form type for {type(field).__name__}")
+
+
+def _limits(field: fields.Field, is_list: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    validators = list(field.validators)
+    for rule in validators:
+        if isinstance(rule, validate.OneOf):
+            out["choices"] = [
+                {"value": value, "label": CHOICE_LABELS.get(value)} for value in rule.choices
+            ]
+        elif isinstance(rule, validate.Length):
+            prefix = "items" if is_list else "length"
+            if rule.min is not None:
+                out[f"min_{prefix}"] = rule.min
+            if rule.max is not None:
+                out[f"max_{prefix}"] = rule.max
+        elif isinstance(rule, validate.Range):
+            if rule.min is not None:
+                out["minimum"] = rule.min
+                out["minimum_inclusive"] = rule.min_inclusive
+            if rule.max is not None:
+                out["maximum"] = rule.max
+                out["maximum_inclusive"] = rule.max_inclusive
+    if isinstance(field, BirthYear):
+        out["maximum"] = local_today().year  # checked per load (api.common.fields)
+        out["maximum_inclusive"] = True
+    return out
+
+
+def describe_field(name: str, field: fields.Field) -> dict[str, Any]:
+    kind = _type(field)
+    out: dict[str, Any] = {
+        "name": name,
+        "label": LABELS.get(name),
+        "type": kind,
+        "required": field.required,
+        "nullable": field.allow_none,
+    }
+    if isinstance(field.load_default, str | int | float | bool):
+        out["default"] = field.load_default
+    description = field.metadata.get("description")
+    if description:
+        out["description"] = description
+    out.update(_limits(field, is_list=kind == "list"))
+    if isinstance(field, fields.List):
+        inner = field.inner
+        items = describe_field(name, inner)
+        del items["name"], items["label"]
+        out["items"] = items
+    elif kind == "object":
+        out["fields"] = describe_schema(field.schema)
+    return out
+
+
+def describe_schema(schema: Schema) -> list[dict[str, Any]]:
+    """The fields a client sends (load fields), in the schema's order."""
+    return [
+        describe_field(field.data_key or name, field)
+        for name, field in schema.fields.items()
+        if not field.dump_only
+    ]
+
+
+def _visit_rules() -> list[dict[str, Any]]:
+    # The cross-field rules of VisitInSchema._rules, from the same constants.
+    others = [channel for channel in CHANNELS if channel not in LOCATED_CHANNELS]
+    located = ["location", "accuracy_m"]
+    return [
+        {"rule": "exactly_one_of", "fields": ["household_id", "new_household"]},
+        {"rule": "required_when", "when": {"channel": list(LOCATED_CHANNELS)}, "fields": located},
+        {"rule": "absent_when", "when": {"channel": others}, "fields": located},
+    ]
+
+
+def _finish(form: str, body: dict[str, Any]) -> dict[str, Any]:
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+    version = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return {"form": form, "version": version, **body}
+
+
+def visit_form() -> dict[str, Any]:
+    return _finish("visit", {"fields": describe_schema(VisitInSchema()), "rules": _visit_rules()})
+
+
+def household_form() -> dict[str, Any]:
+    return _finish("household", {"fields": describe_schema(HouseholdSchema()), "rules": []})
+
+
+FORMS = {"visit": visit_form, "household": household_form}
