@@ -7,11 +7,11 @@ the models (``api.common.sync_clock``). Existing rows are stamped 0, older than 
 a phone's first download reads them all. ``sync_tombstones`` records a household that left
 its area and a task that left its assignee.
 
-Revision ID: 0016_sync
-Revises: 0012_task_realm
+Revision ID: 0017_sync
+Revises: 0016_task_one_open
 Create Date: 2026-11-29 23:55:00
 
-Its own branch label, on top of the tasks line (``0012_task_realm``) and depending on the
+Its own branch label, on top of the tasks line (``0016_task_one_open``) and depending on the
 visits line (``0011_name_statistics``): it stamps both lines' tables. (Branching from 0001
 with both as ``depends_on`` makes Alembic lose track of its heads when a database stands at
 one of them.)
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_sync"
-down_revision: str | None = "0012_task_realm"
+revision: str = "0017_sync"
+down_revision: str | None = "0016_task_one_open"
 branch_labels: str | Sequence[str] | None = ("sync",)
 depends_on: str | Sequence[str] | None = ("0011_name_statistics",)
 
