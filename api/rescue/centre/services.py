@@ -206,7 +206,7 @@ def discharge_resident(
     notes: str | None = None,
 ) -> Resident:
     """Record how and when the resident left. Does not look at tracing cases: callers that
-    are not the tracing outcome use ``discharge`` below."""
+    are not the tracing outcome use ``api.casework.tracing.services.discharge``."""
     at = at or utcnow()
     if resident.discharged_at is not None:
         raise Conflict("This resident has already been discharged.")
