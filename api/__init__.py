@@ -169,6 +169,9 @@ def _install_request_hooks(app: Flask) -> None:
         is_json = request.mimetype == "application/json"
         limit = app.config["JSON_MAX_BYTES" if is_json else "MAX_CONTENT_LENGTH"]
         what = "JSON bodies" if is_json else "Bodies"
+        own_limit = getattr(method, "body_limit_setting", None)
+        if own_limit is not None and app.config[own_limit] < limit:
+            limit, what = app.config[own_limit], "Bodies here"
         if (request.content_length or 0) > limit:
             raise TooLarge(f"{what} are limited to {limit} bytes.")
         if request.content_length is None:

@@ -53,6 +53,22 @@ def accepts(*media_types: str) -> Callable[[F], F]:
     return decorator
 
 
+def body_limit(setting: str) -> Callable[[F], F]:
+    """A view that takes smaller bodies than the general limit (the public help form):
+    ``app.config[setting]`` bytes, held by the same check as every body, chunked or not."""
+
+    def decorator(view: F) -> F:
+        view.body_limit_setting = setting  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def client_address() -> str:
+    """The caller's address (behind ``TRUSTED_PROXIES``, what they forwarded)."""
+    return request.remote_addr or "unknown"
+
+
 def current_view_method() -> Any:
     view = current_app.view_functions.get(request.endpoint or "")
     view_class = getattr(view, "view_class", None)

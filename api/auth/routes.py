@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, g
 from flask.views import MethodView
 
 from api.auth import services
-from api.auth.permissions import public, require_roles
+from api.auth.permissions import client_address, public, require_roles
 from api.auth.schemas import (
     LoginSchema,
     PasswordChangeSchema,
@@ -42,10 +42,6 @@ def _throttle_settings() -> ThrottleSettings:
     )
 
 
-def _client_address() -> str:
-    return request.remote_addr or "unknown"
-
-
 @blp.route("/auth/login")
 @public
 class Login(MethodView):
@@ -66,7 +62,7 @@ class Login(MethodView):
             credentials["username"],
             credentials["password"],
             credentials.get("device_id"),
-            _client_address(),
+            client_address(),
             _token_settings(),
             _throttle_settings(),
         )
@@ -119,7 +115,7 @@ class MyPassword(MethodView):
             g.device_session_id,
             body["current_password"],
             body["new_password"],
-            _client_address(),
+            client_address(),
             _throttle_settings(),
         )
 

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, request, send_from_directory
+from flask import current_app, g, send_from_directory
 from flask.views import MethodView
 
 from api.areas.scope import SYSTEM, set_actor
-from api.auth.permissions import public, require_roles
+from api.auth.permissions import body_limit, client_address, public, require_roles
 from api.casework.leads import services, stats
 from api.casework.leads.schemas import (
     CloseSchema,
@@ -35,7 +33,6 @@ from api.common.county_time import county_zone
 from api.common.pagination import PAGINATION, paginate
 from api.config import PROJECT_ROOT
 from api.db import utcnow
-from api.errors import TooLarge
 from api.visits.coverage import services as coverage
 from api.visits.coverage.routes import EXPORT_DOC, send_export
 from api.visits.coverage.schemas import ExportQuerySchema, PeriodQuerySchema
@@ -57,30 +54,6 @@ public_blp = Blueprint(
     description="The public help form's API (no sign-in; rate-limited)",
 )
 page_blp = Blueprint("help_page", __name__, description="The public help form")
-
-
-def _client_address() -> str:
-    return request.remote_addr or "unknown"
-
-
-def limit_body(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The public form's own body limit, however the body arrives (a declared length is
-    refused at once; a chunked body stops being read at the limit)."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        limit = current_app.config["HELP_PUBLIC_MAX_BYTES"]
-        too_large = TooLarge(f"The help form takes at most {limit} bytes.")
-        if (request.content_length or 0) > limit:
-            raise too_large
-        # A chunked body has no length: read (and cache) at most one byte past the limit
-        # here, so that going past it is a 413 and not a truncated-JSON 400 further on.
-        request.max_content_length = limit + 1
-        if len(request.get_data(cache=True)) > limit:
-            raise too_large
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 # -- staff ---------------------------------------------------------------------------------
@@ -191,13 +164,13 @@ class PublicAreas(MethodView):
 @public
 class PublicRequests(MethodView):
     @public_blp.doc(security=[])
-    @limit_body
+    @body_limit("HELP_PUBLIC_MAX_BYTES")
     @public_blp.arguments(PublicRequestSchema)
     @public_blp.response(201, PublicCreatedSchema)
     def post(self, data):
         """Ask for help without an account; answers only a tracking code"""
         set_actor(None, SYSTEM)
-        lead, code = services.submit_public(data, _client_address(), current_app.config)
+        lead, code = services.submit_public(data, client_address(), current_app.config)
         return {
             "tracking_code": code,
             "status": lead.status,
@@ -209,7 +182,7 @@ class PublicRequests(MethodView):
 @public
 class PublicStatus(MethodView):
     @public_blp.doc(security=[])
-    @limit_body
+    @body_limit("HELP_PUBLIC_MAX_BYTES")
     @public_blp.arguments(LookupSchema)
     @public_blp.response(200, PublicStatusSchema)
     def post(self, data):
@@ -219,7 +192,7 @@ class PublicStatus(MethodView):
         # A failed lookup is kept: it counts towards the limits.
         g.commit_on_error = True
         return services.lookup_status(
-            data["tracking_code"], data["phone_last4"], _client_address(), current_app.config
+            data["tracking_code"], data["phone_last4"], client_address(), current_app.config
         )
 
 
