@@ -6,49 +6,38 @@ makes carries the signed-in user's token.
 
 from __future__ import annotations
 
-from flask import current_app, send_from_directory
+from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from api.auth.permissions import public
 from api.common.arguments import Blueprint
-from api.config import PROJECT_ROOT
+from api.common.pages import PAGE_DOC, STATIC_DIR, page_response
 
-PAGE_DIR = PROJECT_ROOT / "static" / "dashboard"
+PAGE_DIR = STATIC_DIR / "dashboard"
 
 page_blp = Blueprint("dashboard_page", __name__, description="The supervisors' page")
 blp = Blueprint(
     "dashboard", __name__, url_prefix="/api/v1/dashboard", description="Supervisors' page"
 )
 
-_HTML_DOC = {
-    "security": [],
-    "responses": {"200": {"description": "The page (HTML)", "content": {"text/html": {}}}},
-}
-
-
-def _page():
-    response = send_from_directory(PAGE_DIR, "index.html", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
-
 
 @page_blp.route("/")
 @public
 class Root(MethodView):
-    @page_blp.doc(**_HTML_DOC)
+    @page_blp.doc(**PAGE_DOC)
     def get(self):
         """The supervisors' page"""
-        return _page()
+        return page_response(PAGE_DIR)
 
 
 @page_blp.route("/dashboard")
 @public
 class Dashboard(MethodView):
-    @page_blp.doc(**_HTML_DOC)
+    @page_blp.doc(**PAGE_DOC)
     def get(self):
         """The supervisors' page (same as /)"""
-        return _page()
+        return page_response(PAGE_DIR)
 
 
 class DashboardConfigSchema(Schema):

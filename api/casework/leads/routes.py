@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, send_from_directory
+from flask import current_app, g
 from flask.views import MethodView
 
 from api.areas.scope import SYSTEM, set_actor
@@ -30,14 +30,14 @@ from api.casework.leads.schemas import (
 from api.common import county_time
 from api.common.arguments import Blueprint
 from api.common.county_time import county_zone
+from api.common.pages import PAGE_DOC, STATIC_DIR, page_response
 from api.common.pagination import PAGINATION, paginate
-from api.config import PROJECT_ROOT
 from api.db import utcnow
 from api.visits.coverage import services as coverage
 from api.visits.coverage.routes import EXPORT_DOC, send_export
 from api.visits.coverage.schemas import ExportQuerySchema, PeriodQuerySchema
 
-FORM_DIR = PROJECT_ROOT / "static" / "help"
+FORM_DIR = STATIC_DIR / "help"
 ALL_ROLES = ("admin", "supervisor", "outreach_worker", "rescue_staff")
 SUPERVISING_ROLES = ("admin", "supervisor")
 
@@ -199,12 +199,7 @@ class PublicStatus(MethodView):
 @page_blp.route("/help/")
 @public
 class HelpForm(MethodView):
-    @page_blp.doc(
-        security=[],
-        responses={"200": {"description": "The form (HTML)", "content": {"text/html": {}}}},
-    )
+    @page_blp.doc(**PAGE_DOC)
     def get(self):
         """The public help form (Chinese, for phones and WeChat)"""
-        response = send_from_directory(FORM_DIR, "index.html", max_age=0)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+        return page_response(FORM_DIR)

@@ -1,0 +1,135 @@
+/* Forms on every page: a 422's field errors shown next to the field they concern, in
+ * Chinese; long text fields show their limit as the user types.
+ *
+ * A field is found by its `name` (the server's field path, e.g. "findings.household_size"
+ * or "members.0.id_number"); an error for a path no field carries goes to the form's
+ * `[data-form-error]` element, so nothing the server says is dropped.
+ */
+(function (global) {
+  "use strict";
+
+  // The server's messages are marshmallow's English ones; the common ones read in Chinese.
+  const MESSAGES = [
+    [/^Missing data for required field\.?$/, "必填"],
+    [/^Field may not be null\.?$/, "必填"],
+    [/^Shorter than minimum length (\d+)\.?$/, "至少 $1 个字"],
+    [/^Longer than maximum length (\d+)\.?$/, "最多 $1 个字"],
+    [/^Length must be between (\d+) and (\d+)\.?$/, "长度须在 $1 到 $2 之间"],
+    [/^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.?$/, "须在 $1 到 $2 之间"],
+    [/^Must be greater than or equal to (\S+)\.?$/, "不能小于 $1"],
+    [/^Must be less than or equal to (\S+)\.?$/, "不能大于 $1"],
+    [/^Not a valid integer\.?$/, "请填写整数"],
+    [/^Not a valid number\.?$/, "请填写数字"],
+    [/^Not a valid date\.?$/, "日期格式不对"],
+    [/^Not a valid datetime\.?$/, "时间格式不对"],
+    [/^Not a valid email address\.?$/, "邮箱格式不对"],
+    [/^Must be one of: .*$/, "请从选项中选择"],
+    [/^Unknown field\.?$/, "无法识别的项目"],
+    [/^Invalid value\.?$/, "内容无效"],
+  ];
+
+  function translate(message) {
+    for (const [pattern, chinese] of MESSAGES) {
+      if (pattern.test(message)) return message.replace(pattern, chinese);
+    }
+    return message; // already Chinese (the project's own messages) or rare: shown as is
+  }
+
+  // Flatten marshmallow's nested error dict into {path: [messages]}.
+  function flatten(errors, prefix, out) {
+    out = out || {};
+    if (Array.isArray(errors)) {
+      if (errors.every((e) => typeof e === "string")) {
+        out[prefix] = (out[prefix] || []).concat(errors);
+        return out;
+      }
+      errors.forEach((e, i) => flatten(e, prefix ? prefix + "." + i : String(i), out));
+      return out;
+    }
+    if (errors && typeof errors === "object") {
+      for (const [key, value] of Object.entries(errors)) {
+        flatten(value, prefix ? prefix + "." + key : key, out);
+      }
+      return out;
+    }
+    if (errors !== undefined && errors !== null) out[prefix] = (out[prefix] || []).concat([String(errors)]);
+    return out;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field-error").forEach((el) => el.remove());
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    const general = form.querySelector("[data-form-error]");
+    if (general) general.textContent = "";
+  }
+
+  function fieldFor(form, path) {
+    // "json." / "query." / "form." / "files." are the locations flask-smorest nests under.
+    const bare = path.replace(/^(json|query|form|files|path)\./, "");
+    for (const candidate of [bare, path, bare.split(".")[0]]) {
+      const el = form.querySelector('[name="' + CSS.escape(candidate) + '"]');
+      if (el) return el;
+    }
+    return null;
+  }
+
+  // Show an error (ApiError, SignedOut, Offline, or any Error) on a form. Returns true when
+  // every message found its field.
+  function showErrors(form, error) {
+    clearErrors(form);
+    const general = form.querySelector("[data-form-error]");
+    const leftover = [];
+    const byPath = flatten(error.fieldErrors || {}, "");
+    for (const [path, messages] of Object.entries(byPath)) {
+      const el = fieldFor(form, path);
+      const text = messages.map(translate).join("；");
+      if (!el) {
+        leftover.push(text);
+        continue;
+      }
+      el.setAttribute("aria-invalid", "true");
+      const note = document.createElement("span");
+      note.className = "field-error";
+      note.setAttribute("role", "alert");
+      note.textContent = text;
+      (el.closest("label") || el).insertAdjacentElement("afterend", note);
+    }
+    const summary = [error.message].concat(leftover).filter(Boolean).join("：");
+    if (general) general.textContent = summary;
+    const first = form.querySelector("[aria-invalid]");
+    if (first) first.focus();
+    return leftover.length === 0;
+  }
+
+  // Every <textarea maxlength> and long <input maxlength> under root shows "12/500".
+  function showLimits(root) {
+    root.querySelectorAll("textarea[maxlength], input[maxlength][data-count]").forEach((el) => {
+      if (el.dataset.counted) return;
+      el.dataset.counted = "1";
+      const counter = document.createElement("span");
+      counter.className = "char-count";
+      const update = () => {
+        counter.textContent = el.value.length + "/" + el.maxLength;
+      };
+      el.addEventListener("input", update);
+      update();
+      el.insertAdjacentElement("afterend", counter);
+    });
+  }
+
+  // The form's named fields as a plain object (empty strings left out; numbers as numbers
+  // where the input is type=number).
+  function values(form) {
+    const out = {};
+    for (const el of form.elements) {
+      if (!el.name || el.disabled || (el.type === "checkbox" && !el.checked) || el.type === "radio" && !el.checked) continue;
+      if (el.value === "") continue;
+      out[el.name] = el.type === "number" ? Number(el.value) : el.value;
+    }
+    return out;
+  }
+
+  global.Doudi = Object.assign(global.Doudi || {}, {
+    forms: { showErrors, clearErrors, showLimits, translate, flatten, values },
+  });
+})(window);
