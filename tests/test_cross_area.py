@@ -184,6 +184,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/areas/{area_id}": Op(EVERYONE),
     "GET /api/v1/audit": Op(SUPERVISING),
     "GET /api/v1/dashboard/config": Op(EVERYONE),
+    "GET /api/v1/labels": Op(EVERYONE),
     # Jobs (docs/workers.md): admins only; outbox rows carry the area of their record.
     "GET /api/v1/jobs/failed": Op(ADMIN, ("failed_job",)),
     # RQ's own registry knows no areas: county admins only.

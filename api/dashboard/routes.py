@@ -12,6 +12,7 @@ from marshmallow import Schema, fields
 
 from api.auth.permissions import public
 from api.common.arguments import Blueprint
+from api.common.labels import VOCABULARIES
 from api.common.pages import PAGE_DOC, STATIC_DIR, page_response
 
 PAGE_DIR = STATIC_DIR / "dashboard"
@@ -63,3 +64,23 @@ class DashboardConfig(MethodView):
             ],
             "revisit_days_default": config["REVISIT_DAYS_DEFAULT"],
         }
+
+
+# {vocabulary: {code: label}}, one field per vocabulary so that the spec names them.
+LabelsSchema = Schema.from_dict(
+    {name: fields.Dict(keys=fields.String(), values=fields.String()) for name in VOCABULARIES},
+    name="LabelsSchema",
+)
+
+
+labels_blp = Blueprint(
+    "labels", __name__, url_prefix="/api/v1/labels", description="Chinese labels of codes"
+)
+
+
+@labels_blp.route("")
+class Labels(MethodView):
+    @labels_blp.response(200, LabelsSchema)
+    def get(self):
+        """Every vocabulary's Chinese labels: {vocabulary: {code: label}}"""
+        return VOCABULARIES

@@ -19,6 +19,7 @@ from marshmallow import Schema, fields, validate
 
 from api.common.county_time import local_today
 from api.common.fields import AwareDateTime, BirthYear, GeoJSONPoint, IdNumber
+from api.common.labels import VOCABULARIES
 from api.visits.models import CHANNELS
 from api.visits.schemas import LOCATED_CHANNELS, HouseholdSchema, VisitInSchema
 
@@ -57,28 +58,11 @@ LABELS: dict[str, str] = {
     "programmes": "已享受救助",
 }
 
+# A choice's label: the one table every page and export reads (api.common.labels).
 CHOICE_LABELS: dict[str, str] = {
-    "in_person": "入户走访",
-    "phone": "电话访问",
-    "video": "视频访问",
-    "wgs84": "WGS-84（GPS）",
-    "gcj02": "GCJ-02（国测局）",
-    "bd09": "BD-09（百度）",
-    "urban": "城镇",
-    "rural": "农村",
-    "male": "男",
-    "female": "女",
-    "unemployed": "失业人员",
-    "flexible_employment": "灵活就业人员",
-    "low_income_marginal": "低收入边缘人员",
-    "poverty_return_monitoring": "防止返贫监测对象",
-    "not_yet_eligible_in_difficulty": "暂不符合条件但生活困难",
-    "insufficient_after_aid": "救助后生活仍困难",
-    "dibao": "最低生活保障",
-    "extreme_poverty": "特困人员供养",
-    "marginal": "低保边缘",
-    "expenditure_hardship": "刚性支出困难",
-    "temporary_assistance": "临时救助",
+    code: text
+    for vocabulary in ("channel", "crs", "urban_rural", "sex", "focus_group", "programme")
+    for code, text in VOCABULARIES[vocabulary].items()
 }
 
 # Field classes by the type a phone's form uses (most specific first).

@@ -30,6 +30,7 @@ from sqlalchemy.orm import aliased
 
 from api.areas.models import Area
 from api.casework.tasks.models import ACTIVE_STATUSES, Task
+from api.common.labels import label
 from api.db import session
 from api.visits.coverage import services
 from api.visits.coverage.services import Cadence, Period
@@ -38,33 +39,6 @@ from api.visits.models import Household, Visit
 BATCH = 500
 CHUNK = 64 * 1024
 RATE = object()  # marks a column holding a rate (a fraction) for formatting
-
-CHANNELS = {"in_person": "上门", "phone": "电话", "video": "视频"}
-REVIEW_STATES = {
-    "pending": "待审核",
-    "approved": "通过",
-    "has_issues": "有问题",
-    "rejected": "退回",
-}
-TASK_STATUSES = {"open": "待办", "in_progress": "办理中", "done": "已办结", "cancelled": "已取消"}
-TASK_KINDS = {
-    "assist_application": "协助申请",
-    "temporary_assistance": "临时救助",
-    "revisit": "回访",
-    "presence_review": "走访核验",
-    "return_visit": "再次走访",
-    "hospital_checkup": "就医跟进",
-    "tracing_start": "寻亲启动",
-    "tracing_review": "寻亲复核",
-    "help_request": "求助响应",
-    "escalation": "逾期上报",
-    "other": "其他",
-}
-LEVELS = {"county": "县", "town": "镇", "village": "村/社区"}
-PRESENCE_REASONS = {
-    "far_from_household": "距离住址过远",
-    "poor_accuracy": "定位精度差",
-}
 
 
 @dataclass
@@ -121,7 +95,7 @@ def coverage_export(
             {**report["total"], "name": f"{area.name}（合计）"},
         ]:
             yield [
-                LEVELS.get(row[key], row[key]) if key == "level" else row[key]
+                label("area_level", row[key]) if key == "level" else row[key]
                 for key, _ in COVERAGE_COLUMNS
             ]
 
@@ -215,13 +189,13 @@ def visits_export(area: Area, period: Period) -> Export:
                 row.household_id,
                 row.head_name or "",
                 row.address or "",
-                CHANNELS.get(row.channel, row.channel),
+                label("channel", row.channel),
                 who.get("display_name", ""),
                 who.get("area_name", ""),
                 "是" if row.presence_flagged else "否",
-                "；".join(PRESENCE_REASONS.get(r, str(r)) for r in row.presence_reasons or []),
+                "；".join(label("presence_reason", str(r)) for r in row.presence_reasons or []),
                 None if row.presence_distance_m is None else round(row.presence_distance_m),
-                REVIEW_STATES.get(row.review_state, row.review_state),
+                label("review_state", row.review_state),
                 row.review_comment or "",
                 row.screening_result or "",
             ]
@@ -293,9 +267,9 @@ def tasks_export(area: Area, period: Period, now: datetime | None = None) -> Exp
             overdue = row.status in ACTIVE_STATUSES and row.due_on < today
             yield [
                 row.id,
-                TASK_KINDS.get(row.kind, row.kind),
+                label("task_kind", row.kind),
                 row.title,
-                TASK_STATUSES.get(row.status, row.status),
+                label("task_status", row.status),
                 PRIORITIES.get(row.priority, row.priority),
                 row.due_on.isoformat(),
                 "是" if overdue else "否",
