@@ -26,6 +26,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api import logs
 from api.auth.permissions import current_view_method, install_request_auth
 from api.common.arguments import INT_MAX, INT_MIN, Blueprint, GuardedJSONProvider
+from api.common.replica import init_replica
 from api.config import PROJECT_ROOT, load_config
 from api.db import create_db_engine, init_db, session
 from api.errors import (
@@ -116,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     engine = create_db_engine(app.config["DATABASE_URL"], app.config["SPATIALITE_LIBRARY_PATH"])
     app.extensions["doudi.engine"] = engine
     init_db(engine)
+    init_replica(app)
 
     api = DoudiApi(
         app,
@@ -185,6 +187,8 @@ def _install_request_hooks(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        if "read_source" in g:
+            response.headers["X-Read-Source"] = g.read_source
         total = g.get("total_count")
         if total is not None:
             response.headers["X-Total-Count"] = str(total)

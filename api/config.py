@@ -57,6 +57,25 @@ SETTINGS: list[Setting] = [
         str,
         "Redis for the RQ job queue. Empty: jobs (and the recurring ones) run in-process.",
     ),
+    Setting(
+        "REPLICA_DATABASE_URL",
+        "",
+        str,
+        "A streaming replica of the PostgreSQL database. Set: reports, maps and exports read "
+        "from it (writes and read-after-write stay on the primary). Empty: all on the primary.",
+    ),
+    Setting(
+        "REPLICA_MAX_LAG_SECONDS",
+        30.0,
+        float,
+        "A replica further behind than this is left aside: reports read from the primary.",
+    ),
+    Setting(
+        "REPLICA_RECHECK_SECONDS",
+        5.0,
+        float,
+        "How often a process checks the replica's lag (and retries one that was down).",
+    ),
     Setting("RQ_QUEUE", "doudi", str, "Name of the RQ queue the API enqueues to."),
     Setting(
         "SECRET_KEY",

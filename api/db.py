@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from geoalchemy2 import load_spatialite
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -126,9 +126,49 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class RoutedSession(Session):
+    """A session whose plain reads may go to a replica (``api.common.replica``).
+
+    ``info["replica"]`` (an engine, set by a report view) sends SELECTs there until the
+    session writes: from its first write on, this transaction reads from the primary.
+    """
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, **kwargs: Any) -> Any:
+        replica = self.info.get("replica")
+        if (
+            replica is not None
+            and not self.info.get("wrote")
+            and isinstance(clause, Select)
+            and clause._for_update_arg is None
+        ):
+            return replica
+        return super().get_bind(mapper, clause=clause, **kwargs)
+
+
+@event.listens_for(RoutedSession, "after_flush")
+def _wrote_by_flush(routed: Session, _context: Any) -> None:
+    # A class marked ``reads_unaffected`` (the audit log) is written beside reads that never
+    # read it back: its rows alone keep a report on the replica.
+    flushed = (*routed.new, *routed.dirty, *routed.deleted)
+    if any(not getattr(obj, "reads_unaffected", False) for obj in flushed):
+        routed.info["wrote"] = True
+
+
+@event.listens_for(RoutedSession, "do_orm_execute")
+def _wrote_by_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(RoutedSession, "after_transaction_end")
+def _transaction_ended(routed: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        routed.info.pop("wrote", None)
+
+
 # One session per thread (a request, a job, the in-process worker thread). Bound to the
 # app's engine by ``init_db``; tests rebind it to a connection holding a savepoint.
-session = scoped_session(sessionmaker(expire_on_commit=False))
+session = scoped_session(sessionmaker(class_=RoutedSession, expire_on_commit=False))
 
 
 def init_db(engine: Engine) -> None:

@@ -17,9 +17,12 @@ from api.migrate import upgrade
 
 
 @contextmanager
-def scratch_database(prefix: str, migrate: bool = True) -> Iterator[str]:
-    """The URL of a new database named ``<prefix>_<random>``."""
-    admin_url = make_url(os.environ["TEST_DATABASE_URL"])
+def scratch_database(
+    prefix: str, migrate: bool = True, server_url: str | None = None
+) -> Iterator[str]:
+    """The URL of a new database named ``<prefix>_<random>`` on the test server (or on
+    ``server_url``'s)."""
+    admin_url = make_url(server_url or os.environ["TEST_DATABASE_URL"])
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -32,6 +32,7 @@ from api.common.arguments import Blueprint
 from api.common.county_time import county_zone
 from api.common.pages import PAGE_DOC, STATIC_DIR, page_response
 from api.common.pagination import PAGINATION, paginate
+from api.common.replica import reads_from_replica
 from api.db import utcnow
 from api.visits.coverage import services as coverage
 from api.visits.coverage.routes import EXPORT_DOC, send_export
@@ -89,6 +90,7 @@ class HelpRequestStats(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @blp.arguments(PeriodQuerySchema, location="query")
     @blp.response(200, HelpStatsSchema)
+    @reads_from_replica
     def get(self, args):
         """Requests received in the period: by channel, town, urgency, status and outcome;
         time to first contact and to closure (median, 90th percentile); breached share"""
@@ -101,6 +103,7 @@ class HelpRequestStatsExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @blp.arguments(ExportQuerySchema, location="query")
     @blp.doc(**EXPORT_DOC)
+    @reads_from_replica
     def get(self, args):
         """The statistics per town and the total, as CSV or XLSX"""
         area, period = _scope(args)

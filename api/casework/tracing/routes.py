@@ -26,6 +26,7 @@ from api.common.arguments import Blueprint
 from api.common.county_time import local_today
 from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update
+from api.common.replica import reads_from_replica
 from api.errors import Invalid
 from api.rescue.centre.models import RESIDENT_ROLES
 
@@ -164,6 +165,7 @@ class OpenCasesReport(MethodView):
     @require_roles(*ROLES)
     @blp.arguments(AsOfQuerySchema, location="query")
     @blp.response(200, OpenCasesReportSchema)
+    @reads_from_replica
     def get(self, query):
         """Cases open on a date, by status and by days open"""
         return reports.open_cases_report(query.get("as_of") or local_today())
@@ -174,6 +176,7 @@ class OutcomesReport(MethodView):
     @require_roles(*ROLES)
     @blp.arguments(OutcomesQuerySchema, location="query")
     @blp.response(200, OutcomesReportSchema)
+    @reads_from_replica
     def get(self, query):
         """Reunited and settled locally, per month and per campaign year"""
         today = local_today()

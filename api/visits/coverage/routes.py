@@ -14,6 +14,7 @@ from api.audit.services import finish_bulk_read, record_bulk_read
 from api.auth.permissions import require_roles
 from api.common.arguments import Blueprint
 from api.common.county_time import county_zone
+from api.common.replica import reads_from_replica
 from api.common.streaming import streamed
 from api.db import session
 from api.visits.coverage import exports, maps, services
@@ -60,6 +61,7 @@ class Coverage(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @coverage_blp.arguments(PeriodQuerySchema, location="query")
     @coverage_blp.response(200, CoverageSchema)
+    @reads_from_replica
     def get(self, args):
         """Coverage of focus households per child area, with the area's totals"""
         area, period = _scope(args)
@@ -71,6 +73,7 @@ class CoverageByWorker(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @coverage_blp.arguments(PeriodQuerySchema, location="query")
     @coverage_blp.response(200, WorkersSchema)
+    @reads_from_replica
     def get(self, args):
         """Per worker: visits, households reached, in-person and flagged shares, tasks"""
         area, period = _scope(args)
@@ -82,6 +85,7 @@ class VisitLayer(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @maps_blp.arguments(VisitMapQuerySchema, location="query")
     @maps_blp.response(200, FeatureCollectionSchema)
+    @reads_from_replica
     def get(self, args):
         """Visits (points) with review state and presence flags"""
         area, period = _scope(args)
@@ -104,6 +108,7 @@ class HouseholdLayer(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @maps_blp.arguments(HouseholdMapQuerySchema, location="query")
     @maps_blp.response(200, FeatureCollectionSchema)
+    @reads_from_replica
     def get(self, args):
         """Focus households coloured by visited in period / overdue / never visited"""
         area, period = _scope(args)
@@ -119,6 +124,7 @@ class AreaLayer(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @maps_blp.arguments(MapQuerySchema, location="query")
     @maps_blp.response(200, FeatureCollectionSchema)
+    @reads_from_replica
     def get(self, args):
         """Child areas' boundaries with their coverage figures (choropleth)"""
         area, period = _scope(args)
@@ -130,6 +136,7 @@ class PatrolLayer(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @maps_blp.arguments(MapQuerySchema, location="query")
     @maps_blp.response(200, FeatureCollectionSchema)
+    @reads_from_replica
     def get(self, args):
         """Patrol routes (lines) and encounters (points)"""
         area, period = _scope(args)
@@ -199,6 +206,7 @@ class CoverageExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @exports_blp.arguments(ExportQuerySchema, location="query")
     @exports_blp.doc(**EXPORT_DOC)
+    @reads_from_replica
     def get(self, args):
         """Coverage per child area and the total, as CSV or XLSX"""
         area, period = _scope(args)
@@ -212,6 +220,7 @@ class VisitsExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @exports_blp.arguments(ExportQuerySchema, location="query")
     @exports_blp.doc(**EXPORT_DOC)
+    @reads_from_replica
     def get(self, args):
         """Visits in the area and period, as CSV or XLSX"""
         area, period = _scope(args)
@@ -223,6 +232,7 @@ class TasksExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @exports_blp.arguments(ExportQuerySchema, location="query")
     @exports_blp.doc(**EXPORT_DOC)
+    @reads_from_replica
     def get(self, args):
         """Follow-up tasks due in the period in the area, as CSV or XLSX"""
         area, period = _scope(args)
