@@ -1,8 +1,9 @@
-"""`make bench`: the benchmarks of issue #8, each beside its reference in the same run.
+"""`make bench`: the benchmarks of issues #8 and #13, each beside its reference in the same run.
 
     .venv/bin/python bench/run.py                 # all, on the county data set
     .venv/bin/python bench/run.py --only 3,4,5    # some
     .venv/bin/python bench/run.py --database doudi_bench_province --only 3,4,5 --plans
+    .venv/bin/python bench/run.py --only 11,12    # the field app (issue #13, bench/field_sync.py)
 
 --plans adds benchmark 10's evidence: EXPLAIN ANALYZE of the SQL behind 3-5, a line per query
 naming the indexes it used (the full plans go to --out).
@@ -39,11 +40,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import field_sync
 from bench.common import (
     CST,
     PYTHON,
     ROOT,
     Client,
+    Row,
     Services,
     login,
     median,
@@ -51,6 +54,7 @@ from bench.common import (
     psycopg_url,
     services,
     timed_side_by_side,
+    verdict,
     visit_payload,
     worker_households,
 )
@@ -70,17 +74,6 @@ TRACKED = (
 
 
 @dataclass
-class Row:
-    number: str
-    name: str
-    figure: str
-    reference: str = ""
-    ratio: str = ""
-    target: str = ""
-    met: str = ""
-
-
-@dataclass
 class Run:
     database: str
     svc: Services
@@ -96,10 +89,6 @@ class Run:
     def sql(self, query: str, params: Any = None) -> list[tuple]:
         with psycopg.connect(psycopg_url(self.database)) as conn:
             return conn.execute(query, params).fetchall()
-
-
-def verdict(ok: bool) -> str:
-    return "yes" if ok else "NO"
 
 
 class RssSampler:
@@ -919,12 +908,15 @@ def cleanup(run: Run, start_ids: dict[str, int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmarks of issue #8")
     parser.add_argument("--database", default="doudi_bench")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9", help="benchmark numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,11,12", help="benchmark numbers")
     parser.add_argument("--repeat", type=int, default=7, help="timed repetitions (3-6)")
     parser.add_argument("--clients", type=int, default=8, help="parallel clients in 1")
     parser.add_argument("--batches", type=int, default=12, help="batches per client in 1")
     parser.add_argument("--followup-seconds", type=float, default=120)
     parser.add_argument("--export-seconds", type=float, default=600)
+    parser.add_argument(
+        "--field-syncs", type=int, default=200, help="later syncs timed in 11 (20 changes each)"
+    )
     parser.add_argument("--out", type=Path, help="also write the table here")
     parser.add_argument(
         "--plans", action="store_true", help="also EXPLAIN ANALYZE the SQL of 3-5 (10)"
@@ -969,6 +961,8 @@ def main() -> None:
                 ("7", lambda: bench_followup(run, args.followup_seconds)),
                 ("8", lambda: bench_track(run, 10)),
                 ("9", lambda: bench_export(run, args.export_seconds)),
+                ("11", lambda: field_sync.bench_field_sync(run, args.repeat, args.field_syncs)),
+                ("12", lambda: field_sync.bench_field_app_start(run, args.repeat)),
             ]
             for number, step in steps:
                 if number not in only:
