@@ -68,6 +68,10 @@ PHONE = {
     "service_workers": "allow",
 }
 READY = 'document.documentElement.dataset.ready === "1"'
+SERVICE_WORKER_ACTIVE = """() => Promise.race([
+  navigator.serviceWorker.ready.then(() => true),
+  new Promise((resolve) => setTimeout(() => resolve(false), 60000)),
+])"""
 # Notes the moment the app marks itself ready (performance.now(): ms since the navigation
 # started), so the figure does not include Playwright's polling.
 READY_WATCH = """
@@ -570,50 +574,66 @@ def _sign_in(page: Any, username: str, timeout_ms: float = 180_000) -> float | N
     return (time.perf_counter() - t0) * 1000 if len(done) == 2 else None
 
 
+@dataclass
+class AppStarts:
+    cold: list[float] = field(default_factory=list)  # ms
+    offline: list[float] = field(default_factory=list)
+    signed_in_offline: list[float] = field(default_factory=list)
+    sign_in: list[float] = field(default_factory=list)  # ms to the first download's end
+
+
+def app_starts(base_url: str, username: str, repeat: int) -> AppStarts:
+    """Starts of ``base_url``/field/ on the phone profile: ``repeat`` cold starts, each in
+    a fresh context (no cache, no service worker) followed by a start offline from the
+    service worker; then, once, a sign-in as ``username`` and ``repeat`` starts offline
+    signed in (the area kept on the phone)."""
+    from playwright.sync_api import sync_playwright
+
+    starts = AppStarts()
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            for n in range(repeat):
+                context = browser.new_context(**PHONE)
+                context.add_init_script(READY_WATCH)
+                page = context.new_page()
+                cdp = phone_profile(context, page)
+                page.goto(base_url + "/field/", wait_until="commit")
+                starts.cold.append(_ready_ms(page))
+                if not page.evaluate(SERVICE_WORKER_ACTIVE):
+                    raise RuntimeError("no service worker of /field/ was active within 60 s")
+                context.set_offline(True)
+                cdp.send("Network.emulateNetworkConditions", OFFLINE)
+                page.reload(wait_until="commit")
+                starts.offline.append(_ready_ms(page))
+                if n == 0:
+                    context.set_offline(False)
+                    cdp.send("Network.emulateNetworkConditions", FAST_3G)
+                    page.reload(wait_until="commit")
+                    _ready_ms(page)
+                    took = _sign_in(page, username)
+                    if took is not None:
+                        starts.sign_in.append(took)
+                        context.set_offline(True)
+                        cdp.send("Network.emulateNetworkConditions", OFFLINE)
+                        for _ in range(repeat):
+                            page.reload(wait_until="commit")
+                            starts.signed_in_offline.append(_ready_ms(page))
+                context.close()
+        finally:
+            browser.close()
+    return starts
+
+
 def bench_field_app_start(run: Run, repeat: int) -> None:
     if not (ROOT / "static/field/index.html").exists():
         message = "skipped: static/field/index.html does not exist (the app is not here)"
         print(f"  {message}", flush=True)
         run.rows.append(Row("12", "field app start on a phone profile", message))
         return
-    from playwright.sync_api import sync_playwright
-
-    base_url = f"http://127.0.0.1:{run.svc.http_port}"
-    cold, offline, signed_in_offline, sign_in_ms = [], [], [], []
-    with field_worker(run) as worker, sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            for n in range(repeat):
-                # Cold: a phone that never opened the app (no cache, no service worker).
-                context = browser.new_context(**PHONE)
-                context.add_init_script(READY_WATCH)
-                page = context.new_page()
-                cdp = phone_profile(context, page)
-                page.goto(base_url + "/field/", wait_until="commit")
-                cold.append(_ready_ms(page))
-                page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-                # Offline, served by the service worker: the first screen.
-                context.set_offline(True)
-                cdp.send("Network.emulateNetworkConditions", OFFLINE)
-                page.reload(wait_until="commit")
-                offline.append(_ready_ms(page))
-                if n == 0:
-                    # Signed in, the area downloaded, then offline again.
-                    context.set_offline(False)
-                    cdp.send("Network.emulateNetworkConditions", FAST_3G)
-                    page.reload(wait_until="commit")
-                    _ready_ms(page)
-                    took = _sign_in(page, worker.username)
-                    if took is not None:
-                        sign_in_ms.append(took)
-                        context.set_offline(True)
-                        cdp.send("Network.emulateNetworkConditions", OFFLINE)
-                        for _ in range(repeat):
-                            page.reload(wait_until="commit")
-                            signed_in_offline.append(_ready_ms(page))
-                context.close()
-        finally:
-            browser.close()
+    with field_worker(run) as worker:
+        starts = app_starts(f"http://127.0.0.1:{run.svc.http_port}", worker.username, repeat)
+    cold, offline, signed_in_offline = starts.cold, starts.offline, starts.signed_in_offline
 
     def spread(values: list[float]) -> str:
         return (
@@ -648,7 +668,7 @@ def bench_field_app_start(run: Run, repeat: int) -> None:
             Row(
                 "12c",
                 f"field app, start offline signed in ({worker.households:,} households kept "
-                f"on the phone); sign-in to first download done {sign_in_ms[0] / 1000:.1f} s "
+                f"on the phone); sign-in to first download done {starts.sign_in[0] / 1000:.1f} s "
                 "on Fast 3G",
                 spread(signed_in_offline),
                 "",
