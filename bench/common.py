@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ class Services:
     photo_dir: str
     procs: dict[str, subprocess.Popen]
     logs: Path
+    settings: dict[str, str] = field(default_factory=dict)  # more environment for gunicorn
 
     @property
     def redis_url(self) -> str:
@@ -94,6 +95,7 @@ class Services:
             LOG_JSON="false",
             PYTHONPATH=str(ROOT),
         )
+        env.update(self.settings)
         return env
 
     def start_redis(self) -> None:
