@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ class Services:
     photo_dir: str
     procs: dict[str, subprocess.Popen]
     logs: Path
+    settings: dict[str, str] = field(default_factory=dict)  # more environment for gunicorn
 
     @property
     def redis_url(self) -> str:
@@ -94,6 +95,7 @@ class Services:
             LOG_JSON="false",
             PYTHONPATH=str(ROOT),
         )
+        env.update(self.settings)
         return env
 
     def start_redis(self) -> None:
@@ -206,6 +208,7 @@ class Client:
     def __init__(self, port: int, token: str | None = None, timeout: float = 60) -> None:
         self.port, self.token, self.timeout = port, token, timeout
         self.conn: http.client.HTTPConnection | None = None
+        self.last_headers: list[tuple[str, str]] = []  # of the last answer
 
     def request(
         self,
@@ -229,6 +232,7 @@ class Client:
                 self.conn.request(method, path, body=data, headers=hdrs)
                 response = self.conn.getresponse()
                 payload = response.read()
+                self.last_headers = response.getheaders()
                 if response.getheader("Connection", "").lower() == "close":
                     self.close()
                 return response.status, payload
@@ -313,6 +317,23 @@ def visit_payload(rng: random.Random, household: tuple, now: datetime | None = N
     else:
         payload["channel"] = "phone"
     return payload
+
+
+@dataclass
+class Row:
+    """A line of the benchmarks' table (bench/run.py)."""
+
+    number: str
+    name: str
+    figure: str
+    reference: str = ""
+    ratio: str = ""
+    target: str = ""
+    met: str = ""
+
+
+def verdict(ok: bool) -> str:
+    return "yes" if ok else "NO"
 
 
 def percentile(values: list[float], p: float) -> float:

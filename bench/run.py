@@ -1,8 +1,9 @@
-"""`make bench`: the benchmarks of issue #8, each beside its reference in the same run.
+"""`make bench`: the benchmarks of issues #8 and #13, each beside its reference in the same run.
 
     .venv/bin/python bench/run.py                 # all, on the county data set
     .venv/bin/python bench/run.py --only 3,4,5    # some
     .venv/bin/python bench/run.py --database doudi_bench_province --only 3,4,5 --plans
+    .venv/bin/python bench/run.py --only 11,12    # the field app (issue #13, bench/field_sync.py)
 
 --plans adds benchmark 10's evidence: EXPLAIN ANALYZE of the SQL behind 3-5, a line per query
 naming the indexes it used (the full plans go to --out).
@@ -39,11 +40,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import field_sync
 from bench.common import (
     CST,
     PYTHON,
     ROOT,
     Client,
+    Row,
     Services,
     login,
     median,
@@ -51,6 +54,7 @@ from bench.common import (
     psycopg_url,
     services,
     timed_side_by_side,
+    verdict,
     visit_payload,
     worker_households,
 )
@@ -66,18 +70,8 @@ TRACKED = (
     "track_points",
     "job_outbox",
     "audit_entries",
+    "leads",
 )
-
-
-@dataclass
-class Row:
-    number: str
-    name: str
-    figure: str
-    reference: str = ""
-    ratio: str = ""
-    target: str = ""
-    met: str = ""
 
 
 @dataclass
@@ -96,10 +90,6 @@ class Run:
     def sql(self, query: str, params: Any = None) -> list[tuple]:
         with psycopg.connect(psycopg_url(self.database)) as conn:
             return conn.execute(query, params).fetchall()
-
-
-def verdict(ok: bool) -> str:
-    return "yes" if ok else "NO"
 
 
 class RssSampler:
@@ -881,6 +871,56 @@ def bench_export(run: Run, limit_s: float) -> None:
 
 
 # ---------------------------------------------------------------------------------------
+# 13: help requests, one client
+
+
+def bench_help_requests(run: Run, requests: int) -> None:
+    """The public help form's submission (no sign-in) and a staff intake, one client,
+    alternating. Each public request gives its own phone and text, and the server's
+    per-address and county-wide limits are raised for the run (``main``): the limits'
+    counting still runs, as for every real request."""
+    public = Client(run.svc.http_port)
+    staff = run.client("bench-supervisor")
+    village = run.sql("SELECT id FROM areas WHERE level = 'village' ORDER BY id LIMIT 1")[0][0]
+    public_ms: list[float] = []
+    staff_ms: list[float] = []
+    statuses: list[int] = []
+    for n in range(requests):
+        request = {
+            "requester_name": "基准求助人",
+            "requester_phone": f"139{n:08d}",
+            "about": "self",
+            "area_id": village,
+            "address": f"第{n % 300 + 1}号",
+            "description": f"基准求助 {n}：家中老人生病，无人照顾，请尽快联系。",
+        }
+        for client, path, body, times in (
+            (public, "/api/v1/help/requests", request, public_ms),
+            (staff, "/api/v1/help-requests", {**request, "channel": "hotline"}, staff_ms),
+        ):
+            t0 = time.perf_counter()
+            status, _answer = client.json("POST", path, body)
+            times.append((time.perf_counter() - t0) * 1000)
+            statuses.append(status)
+    if set(statuses) - {201}:
+        bad = sorted(set(statuses) - {201})
+        run.rows.append(Row("13", "help requests", f"statuses other than 201: {bad}"))
+        return
+    run.rows.append(
+        Row(
+            "13",
+            f"public help request, POST /help/requests, one client, {requests} requests",
+            f"p50 {median(public_ms):.0f} ms, p99 {percentile(public_ms, 99):.0f} ms",
+            f"staff intake POST /help-requests p50 {median(staff_ms):.0f} ms, "
+            f"p99 {percentile(staff_ms, 99):.0f} ms",
+            f"{median(public_ms) / median(staff_ms):.2f}x",
+            "(no goal)",
+            "",
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
 
 
 def print_table(rows: list[Row], title: str) -> str:
@@ -919,12 +959,16 @@ def cleanup(run: Run, start_ids: dict[str, int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmarks of issue #8")
     parser.add_argument("--database", default="doudi_bench")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9", help="benchmark numbers")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,11,12,13", help="benchmark numbers")
     parser.add_argument("--repeat", type=int, default=7, help="timed repetitions (3-6)")
     parser.add_argument("--clients", type=int, default=8, help="parallel clients in 1")
     parser.add_argument("--batches", type=int, default=12, help="batches per client in 1")
     parser.add_argument("--followup-seconds", type=float, default=120)
     parser.add_argument("--export-seconds", type=float, default=600)
+    parser.add_argument("--help-requests", type=int, default=200, help="of each kind, in 13")
+    parser.add_argument(
+        "--field-syncs", type=int, default=200, help="later syncs timed in 11 (20 changes each)"
+    )
     parser.add_argument("--out", type=Path, help="also write the table here")
     parser.add_argument(
         "--plans", action="store_true", help="also EXPLAIN ANALYZE the SQL of 3-5 (10)"
@@ -943,6 +987,8 @@ def main() -> None:
         start_ids = {t: run.sql(f"SELECT coalesce(max(id), 0) FROM {t}")[0][0] for t in TRACKED}
         svc.outbox_start = start_ids["job_outbox"]  # type: ignore[attr-defined]
         svc.start_redis()
+        # 13 sends hundreds of public help requests from one address.
+        svc.settings.update(HELP_PUBLIC_MAX_PER_ADDRESS="1000000", HELP_PUBLIC_MAX_TOTAL="1000000")
         svc.start_gunicorn()
         try:
             county = run.sql("SELECT id FROM areas WHERE level = 'county' ORDER BY id LIMIT 1")
@@ -969,6 +1015,9 @@ def main() -> None:
                 ("7", lambda: bench_followup(run, args.followup_seconds)),
                 ("8", lambda: bench_track(run, 10)),
                 ("9", lambda: bench_export(run, args.export_seconds)),
+                ("11", lambda: field_sync.bench_field_sync(run, args.repeat, args.field_syncs)),
+                ("12", lambda: field_sync.bench_field_app_start(run, args.repeat)),
+                ("13", lambda: bench_help_requests(run, args.help_requests)),
             ]
             for number, step in steps:
                 if number not in only:
