@@ -184,8 +184,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/users/{user_id}/sessions": Op(ADMIN),  # rows are the user's devices
     "GET /api/v1/areas": Op(EVERYONE, ("area",)),
     "POST /api/v1/areas": Op(ADMIN),
-    # Multipart only (a JSON probe gets 415); the codes a file names are walled in
-    # tests/areas/test_import.py (another town's code answers like an unknown one).
+    # A multipart file (see send); another town's codes answer like unknown ones.
     "POST /api/v1/areas/import": Op(ADMIN),
     "GET /api/v1/areas/{area_id}": Op(EVERYONE),
     "GET /api/v1/audit": Op(SUPERVISING),
@@ -603,6 +602,14 @@ def send(live: Live, probe: Probe) -> None:
     token = live.token(probe.caller)
     if probe.method in ("GET", "DELETE"):
         probe.answer = request(live, probe.method, probe.path, token)
+    elif probe.path.endswith("/areas/import"):
+        # Who may import at all: an empty collection (a 422 for admins). The codes a file
+        # names are walled in tests/areas/test_import.py.
+        empty = json.dumps({"type": "FeatureCollection", "features": []}).encode()
+        data, content_type = multipart({}, empty, "areas.geojson", "application/geo+json")
+        probe.answer = request(
+            live, probe.method, probe.path, token, data=data, content_type=content_type
+        )
     elif probe.path.endswith("/photos"):
         data, content_type = multipart(
             {"client_uuid": str(uuid.uuid4())}, TINY_JPEG, "x.jpg", "image/jpeg"

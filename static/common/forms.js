@@ -29,6 +29,9 @@
     [/^String does not match expected pattern\.?$/, "格式不对"],
     [/^Invalid input type\.?$/, "内容类型不对"],
     [/^This is not your current password\.?$/, "当前密码不对"],
+    // Programme standards (docs/visits.md).
+    [/^Overlaps a standard already recorded.*$/, "与已有标准的有效期重叠：请先为那条标准设定截止日期"],
+    [/^valid_to is before valid_from\.?$/, "截止日期早于起始日期"],
     // Importing areas from GeoJSON (docs/accounts.md).
     [/^Not UTF-8 text.*$/, "文件不是 UTF-8 编码的文本"],
     [/^Not valid JSON.*$/, "文件不是有效的 JSON"],

@@ -168,7 +168,7 @@
     $("#user-title").textContent = user.display_name + "（" + user.username + "）";
     $("#user-facts").textContent = label("role", user.role) + " · " + user.area.name + " · " + (user.active ? "在用" : "已停用") + (user.must_change_password ? " · 待修改临时密码" : "");
     $("#toggle-active").textContent = user.active ? "停用账号" : "重新启用";
-    $("#user-audit").href = "#audit?actor_id=" + user.id;
+    $("#user-audit").href = "#audit?table_name=users&record_id=" + user.id;
     const sessions = await D.getJson("/users/" + user.id + "/sessions", { page_size: 50 });
     const table = $("#sessions-table");
     fill(table, sessions.map((s) => row(table, [s.device_id, when(s.created_at), when(s.last_used_at), s.revoked_at ? "已撤销 " + when(s.revoked_at) : "有效"])), "从未登录");
@@ -321,6 +321,7 @@
         D.forms.clearErrors(form);
         form.monthly_amount.value = "";
         form.source.value = "";
+        form.source.dispatchEvent(new Event("input")); // its "0/255"
         status("已新增救助标准");
         await showStandards();
       } catch (e) {
@@ -365,7 +366,11 @@
 
   function changesText(entry) {
     return Object.entries(entry.changes || {}).map(([field, change]) => {
-      if (change && typeof change === "object" && "new" in change) return field + "：" + JSON.stringify(change.old) + " → " + JSON.stringify(change.new);
+      if (change && typeof change === "object") {
+        if (change.changed === true) return field + "：（已更改，内容不记录）"; // a password
+        if ("old" in change && "new" in change) return field + "：" + JSON.stringify(change.old) + " → " + JSON.stringify(change.new);
+        if ("new" in change) return field + "：" + JSON.stringify(change.new);
+      }
       return field + "：" + JSON.stringify(change);
     }).join("\n");
   }
