@@ -196,6 +196,9 @@ def run_round(browser, api, expect, base_url, size, width, height, n, old) -> st
     fits(page)
     shot(page, f"admin-audit-{size}")
 
+    if n == 0:
+        create_and_deactivate(page, api, expect)
+
     # Import a village into 龙仙镇: a bad file is refused naming the feature, a good one
     # appears in the tree.
     page.click("[data-tab=areas]")
@@ -268,3 +271,39 @@ def run_round(browser, api, expect, base_url, size, width, height, n, old) -> st
     assert errors == []
     context.close()
     return new_password
+
+
+def create_and_deactivate(page, api, expect) -> None:
+    """A clerk's account made for a month, then deactivated: they can no longer sign in."""
+    page.click("[data-tab=users]")
+    page.click("#new-user")
+    dialog = page.locator("#new-user-dialog")
+    expect(dialog).to_be_visible()
+    fits(page)
+    form = page.locator("#new-user-form")
+    form.locator("[name=username]").fill("demo-worker")  # taken: said in the form
+    form.locator("[name=display_name]").fill("临时文员")
+    form.locator("[name=role]").select_option("outreach_worker")
+    town = form.locator("[name=area_id] option", has_text="龙仙镇").first.get_attribute("value")
+    form.locator("[name=area_id]").select_option(town)
+    form.locator("[name=password]").fill("clerk password 1")
+    form.locator("button[type=submit]").click()
+    expect(form.locator("[data-form-error]")).to_contain_text("已存在")
+    form.locator("[name=username]").fill("demo-clerk")
+    form.locator("button[type=submit]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text("已创建账号 demo-clerk")
+    page.fill("#user-filter [name=q]", "临时文员")
+    page.click("#user-filter button[type=submit]")
+    expect(page.locator("#users-table tbody tr")).to_have_count(1)
+    page.click("#users-table .manage")
+    page.click("#toggle-active")
+    expect(page.locator("#user-message")).to_contain_text("账号已停用")
+    expect(page.locator("#user-facts")).to_contain_text("已停用")
+    page.click("#user-dialog [data-close]")
+    expect(page.locator("#users-table tbody")).to_contain_text("已停用")
+    signed_in = api.post(
+        "/api/v1/auth/login",
+        data={"username": "demo-clerk", "password": "clerk password 1", "device_id": "clerk"},
+    )
+    assert signed_in.status == 401

@@ -225,8 +225,8 @@
         form.reset();
         $("#new-user-dialog").close();
         state.users.set(user.id, user);
-        status("已创建账号 " + user.username);
         route();
+        status("已创建账号 " + user.username);
       } catch (e) {
         D.forms.showErrors(form, e);
       }
