@@ -184,7 +184,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/users/{user_id}/sessions": Op(ADMIN),  # rows are the user's devices
     "GET /api/v1/areas": Op(EVERYONE, ("area",)),
     "POST /api/v1/areas": Op(ADMIN),
-    # A multipart file (see send); another town's codes answer like unknown ones.
+    # A multipart file (see send); another town as parent answers like an unknown code.
     "POST /api/v1/areas/import": Op(ADMIN),
     "GET /api/v1/areas/{area_id}": Op(EVERYONE),
     "GET /api/v1/audit": Op(SUPERVISING),
