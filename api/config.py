@@ -153,6 +153,12 @@ SETTINGS: list[Setting] = [
     # Visits and photos
     Setting("PHOTO_MAX_BYTES", 20 * 1024 * 1024, int, "Largest photo upload (413 above)."),
     Setting(
+        "AREA_IMPORT_MAX_BYTES",
+        10 * 1024 * 1024,
+        int,
+        "Largest GeoJSON file an admin imports from the page (413 above).",
+    ),
+    Setting(
         "PHOTO_MAX_PIXELS",
         64_000_000,
         int,

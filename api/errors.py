@@ -69,6 +69,13 @@ class Forbidden(ApiError):
     status, slug, title = 403, "forbidden", "Not allowed"
 
 
+class PasswordChangeRequired(Forbidden):
+    """The caller signed in with a temporary password set by an admin: until they choose
+    their own (POST /me/password), nothing else is allowed."""
+
+    slug, title = "password-change-required", "Password change required"
+
+
 class Unauthorized(ApiError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 

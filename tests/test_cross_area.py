@@ -154,6 +154,7 @@ NO_RECORD = {
     # The public help form (docs/help-requests.md): no sign-in, so no caller to wall in;
     # its own tests prove it answers nothing about anyone (tests/casework/leads).
     "GET /help/",
+    "GET /desk/admin/",  # the admins' static page: it holds no data
     "GET /api/v1/help/areas",  # the county's town and village names for the form
     "POST /api/v1/help/requests",
     "POST /api/v1/help/status",
@@ -179,8 +180,12 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/users/{user_id}": Op(SUPERVISING),
     "PATCH /api/v1/users/{user_id}": Op(ADMIN),
     "POST /api/v1/users/{user_id}/revoke-tokens": Op(ADMIN),
+    "POST /api/v1/users/{user_id}/password": Op(ADMIN),  # {} is valid: a random password
+    "GET /api/v1/users/{user_id}/sessions": Op(ADMIN),  # rows are the user's devices
     "GET /api/v1/areas": Op(EVERYONE, ("area",)),
     "POST /api/v1/areas": Op(ADMIN),
+    # A multipart file (see send); another town as parent answers like an unknown code.
+    "POST /api/v1/areas/import": Op(ADMIN),
     "GET /api/v1/areas/{area_id}": Op(EVERYONE),
     "GET /api/v1/audit": Op(SUPERVISING),
     "GET /api/v1/dashboard/config": Op(EVERYONE),
@@ -597,6 +602,14 @@ def send(live: Live, probe: Probe) -> None:
     token = live.token(probe.caller)
     if probe.method in ("GET", "DELETE"):
         probe.answer = request(live, probe.method, probe.path, token)
+    elif probe.path.endswith("/areas/import"):
+        # Who may import at all: an empty collection (a 422 for admins). The codes a file
+        # names are walled in tests/areas/test_import.py.
+        empty = json.dumps({"type": "FeatureCollection", "features": []}).encode()
+        data, content_type = multipart({}, empty, "areas.geojson", "application/geo+json")
+        probe.answer = request(
+            live, probe.method, probe.path, token, data=data, content_type=content_type
+        )
     elif probe.path.endswith("/photos"):
         data, content_type = multipart(
             {"client_uuid": str(uuid.uuid4())}, TINY_JPEG, "x.jpg", "image/jpeg"

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from api.areas.scope import SYSTEM, set_actor
-from api.areas.services import import_feature_collection
+from api.areas.services import import_feature_collection, read_geojson
 from api.db import session
 from api.errors import Invalid
 
@@ -18,9 +18,9 @@ def import_command(geojson_file: Path) -> None:
     parent_code)."""
     set_actor(None, SYSTEM)
     try:
-        areas = import_feature_collection(geojson_file)
+        created, updated = import_feature_collection(read_geojson(geojson_file.read_bytes()))
     except Invalid as exc:
         session.rollback()
         raise click.ClickException(f"{exc.detail} {exc.errors}") from exc
     session.commit()
-    click.echo(f"imported {len(areas)} areas")
+    click.echo(f"imported {len(created) + len(updated)} areas")

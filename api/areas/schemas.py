@@ -17,3 +17,37 @@ class AreaQuerySchema(Schema):
     parent_id = fields.Integer()
     level = fields.String(validate=validate.OneOf(AREA_LEVELS))
     code = fields.String()
+
+
+class ImportedAreaSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+
+
+class AreaImportSchema(Schema):
+    created = fields.List(fields.Nested(ImportedAreaSchema))
+    updated = fields.List(fields.Nested(ImportedAreaSchema))
+
+
+IMPORT_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "a GeoJSON FeatureCollection, UTF-8; each feature's "
+                        "properties: code, name, level, parent_code",
+                    }
+                },
+            }
+        }
+    },
+}

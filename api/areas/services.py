@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Select, select
 
 from api.areas.models import AREA_LEVELS, Area
-from api.common.fields import as_multipolygon, parse_polygonal, to_db_geometry
+from api.areas.scope import current_actor
+from api.common.arguments import check_json_depth, checked_load, unstorable_error
+from api.common.fields import GeoJSONPolygonal, as_multipolygon, to_db_geometry
 from api.db import session
 from api.errors import Conflict, Invalid, NotFound
 
@@ -70,53 +71,122 @@ def areas_query(
     return stmt
 
 
-def import_feature_collection(path: Path) -> list[Area]:
-    """Create or update areas from a GeoJSON FeatureCollection.
+class _FeaturePropertiesSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^\d{6,12}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    level = fields.String(required=True, validate=validate.OneOf(AREA_LEVELS))
+    parent_code = fields.String(load_default=None, validate=validate.Regexp(r"^\d{6,12}$"))
+
+    @pre_load
+    def _codes_as_text(self, data: Any, **_kwargs: Any) -> Any:
+        # Files made by GIS tools often carry codes as numbers.
+        if isinstance(data, dict):
+            for key in ("code", "parent_code"):
+                value = data.get(key)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    data = {**data, key: str(value)}
+        return data
+
+
+class _FeatureSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # "type", "id", "bbox" and the like
+
+    properties = fields.Nested(_FeaturePropertiesSchema, required=True)
+    geometry = GeoJSONPolygonal(load_default=None, allow_none=True)
+
+
+def read_geojson(data: bytes) -> dict[str, Any]:
+    """A GeoJSON document from a file's bytes: UTF-8 (a BOM allowed), strict JSON (no
+    NaN), nested no deeper than JSON bodies may be; else a 422 on ``file``."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid({"file": [f"Not UTF-8 text (byte {exc.start})."]}) from exc
+    check_json_depth(text)  # 400, like a JSON body nested too deep
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise Invalid({"file": [f"Not valid JSON: {exc}"]}) from exc
+    if not isinstance(document, dict):
+        raise Invalid({"file": ["Expected a GeoJSON FeatureCollection."]})
+    return document
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number in JSON")
+
+
+def import_feature_collection(document: dict[str, Any]) -> tuple[list[Area], list[Area]]:
+    """Create or update areas from a GeoJSON FeatureCollection, all or nothing (the caller
+    rolls back on an error): (created, updated).
 
     Each feature's properties carry ``code``, ``name``, ``level`` and ``parent_code``
     (absent for the county). Features may come in any order; parents are placed first.
-    A feature whose code exists updates that area's name and boundary.
+    A feature whose code exists updates that area's name and boundary. A bad feature is
+    a 422 naming it by its index (``features.3.geometry``). A signed-in admin updates and
+    adds areas inside their own subtree only; a new county is the command line's
+    (the SYSTEM actor).
     """
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise Invalid({"file": [f"Cannot read GeoJSON: {exc}"]}) from exc
     if document.get("type") != "FeatureCollection":
         raise Invalid({"file": ["Expected a GeoJSON FeatureCollection."]})
-    features: list[dict[str, Any]] = document.get("features") or []
-    by_code: dict[str, dict[str, Any]] = {}
+    features = document.get("features")
+    if not isinstance(features, list) or not features:
+        raise Invalid({"features": ["Expected a non-empty list of features."]})
+    loaded: dict[str, tuple[int, dict[str, Any]]] = {}
     for index, feature in enumerate(features):
-        props = feature.get("properties") or {}
-        if not props.get("code") or not props.get("name") or props.get("level") not in AREA_LEVELS:
-            raise Invalid({f"features.{index}.properties": ["code, name and level are required."]})
-        by_code[str(props["code"])] = feature
-    order = sorted(
-        by_code, key=lambda code: AREA_LEVELS.index(by_code[code]["properties"]["level"])
-    )
-    imported = []
+        try:
+            error = unstorable_error(feature)
+            if error:
+                raise error
+            values = checked_load(_FeatureSchema(), feature)
+        except ValidationError as exc:
+            raise Invalid({f"features.{index}": exc.messages}) from exc
+        code = values["properties"]["code"]
+        if code in loaded:
+            raise Invalid({f"features.{index}.properties.code": ["The code appears twice."]})
+        loaded[code] = (index, values)
+
+    def level_rank(code: str) -> int:
+        return AREA_LEVELS.index(loaded[code][1]["properties"]["level"])
+
+    order = sorted(loaded, key=level_rank)
+    actor = current_actor()
+    created: list[Area] = []
+    updated: list[Area] = []
     for code in order:
-        feature = by_code[code]
-        props = feature["properties"]
-        boundary = None
-        if feature.get("geometry"):
-            try:
-                boundary = parse_polygonal(feature["geometry"])
-            except ValidationError as exc:
-                raise Invalid({f"features.{code}.geometry": exc.messages}) from exc
+        index, values = loaded[code]
+        props, boundary = values["properties"], values["geometry"]
+        where = f"features.{index}.properties"
         existing = session.scalar(select(Area).where(Area.code == code))
+        if existing is None and _code_taken(code):
+            raise Invalid({f"{where}.code": ["An area outside your jurisdiction has this code."]})
         if existing is not None:
+            if existing.level != props["level"]:
+                raise Invalid({f"{where}.level": [f"The area {code} is a {existing.level}."]})
             existing.name = props["name"]
-            existing.boundary = to_db_geometry(boundary)
-            imported.append(existing)
+            existing.boundary = to_db_geometry(as_multipolygon(boundary))
+            updated.append(existing)
             continue
         parent = None
-        if props.get("parent_code"):
-            parent = session.scalar(select(Area).where(Area.code == str(props["parent_code"])))
+        if props["parent_code"]:
+            parent = session.scalar(select(Area).where(Area.code == props["parent_code"]))
             if parent is None:
-                raise Invalid({f"features.{code}.properties.parent_code": ["Unknown parent code."]})
-        imported.append(create_area(code, props["name"], props["level"], parent, boundary))
+                raise Invalid({f"{where}.parent_code": ["Unknown parent code."]})
+        elif actor is None or not actor.is_system:
+            raise Invalid({f"{where}.parent_code": ["Required: a new county is made by the CLI."]})
+        try:
+            created.append(create_area(code, props["name"], props["level"], parent, boundary))
+        except Invalid as exc:
+            raise Invalid({f"{where}.{key}": value for key, value in exc.errors.items()}) from exc
     session.flush()
-    return imported
+    return created, updated
+
+
+def _code_taken(code: str) -> bool:
+    # Past the scope on purpose: a code is unique in the whole tree; only "taken" is told.
+    stmt = select(Area.id).where(Area.code == code).execution_options(skip_scope=True)
+    return session.scalar(stmt) is not None
 
 
 def common_ancestor(area_ids: Iterable[int]) -> int | None:

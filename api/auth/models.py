@@ -26,6 +26,9 @@ class User(AreaScoped, Audited, Base):
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
+    # Set by an admin's password reset (a temporary password): until the user chooses
+    # their own, they may only do that (api.auth.permissions).
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     area: Mapped[Area] = relationship(lazy="joined")

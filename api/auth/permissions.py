@@ -16,12 +16,15 @@ from flask import Flask, current_app, g, request
 
 from api.areas.scope import Actor, set_actor
 from api.auth.services import actor_for, authenticate
-from api.errors import Forbidden, Unauthorized
+from api.errors import Forbidden, PasswordChangeRequired, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Static files and the interactive docs are public; the API spec is too (API.md).
 _PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+# What a sign-in with a temporary password (an admin's reset) may do: see who it is, change
+# the password, sign out, and read the labels its page shows.
+_WHILE_PASSWORD_MUST_CHANGE = {"auth.Me", "auth.MyPassword", "auth.Logout", "labels.Labels"}
 
 
 def public(view: F) -> F:
@@ -107,3 +110,8 @@ def install_request_auth(app: Flask) -> None:
         g.device_session_id = device_session_id
         g.actor = actor_for(user)
         set_actor(None, g.actor)
+        if user.must_change_password and request.endpoint not in _WHILE_PASSWORD_MUST_CHANGE:
+            raise PasswordChangeRequired(
+                "Your password was reset by an admin: change it (POST /api/v1/me/password) "
+                "before anything else."
+            )

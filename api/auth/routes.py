@@ -6,8 +6,11 @@ from flask.views import MethodView
 from api.auth import services
 from api.auth.permissions import client_address, public, require_roles
 from api.auth.schemas import (
+    DeviceSessionSchema,
     LoginSchema,
     PasswordChangeSchema,
+    PasswordResetAnswerSchema,
+    PasswordResetSchema,
     RefreshSchema,
     RevokedSchema,
     TokensSchema,
@@ -164,3 +167,26 @@ class RevokeTokens(MethodView):
     def post(self, user_id):
         """End every sign-in of this user at once (a lost phone)"""
         return {"revoked_sessions": services.revoke_all_tokens(services.get_user(user_id))}
+
+
+@users_blp.route("/<int:user_id>/password")
+class PasswordReset(MethodView):
+    @require_roles("admin")
+    @users_blp.arguments(PasswordResetSchema)
+    @users_blp.response(200, PasswordResetAnswerSchema)
+    def post(self, body, user_id):
+        """Reset a password (admin): a temporary one the user must change at sign-in; every
+        sign-in of the user ends"""
+        return services.reset_password(services.get_user(user_id), g.user.id, body.get("password"))
+
+
+@users_blp.route("/<int:user_id>/sessions")
+class DeviceSessions(MethodView):
+    @require_roles("admin")
+    @users_blp.response(200, DeviceSessionSchema(many=True))
+    @users_blp.paginate(**PAGINATION)
+    def get(self, pagination_parameters, user_id):
+        """The user's sign-ins, device by device, newest first (admin)"""
+        return paginate(
+            services.device_sessions_of(services.get_user(user_id)), pagination_parameters
+        )

@@ -64,6 +64,13 @@ class UserSchema(Schema):
     area_id = fields.Integer(required=True)
     area = fields.Nested(AreaBriefSchema, dump_only=True)
     active = fields.Boolean(dump_only=True)
+    must_change_password = fields.Boolean(
+        dump_only=True,
+        metadata={
+            "description": "A temporary password set by an admin: until it is changed "
+            "(POST /me/password), the user may only change it"
+        },
+    )
     created_at = fields.AwareDateTime(dump_only=True)
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256)
@@ -84,7 +91,35 @@ class UserQuerySchema(Schema):
     role = fields.String(validate=validate.OneOf(ROLES))
     area_id = fields.Integer()
     active = fields.Boolean()
+    q = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "a part of the username or display name"},
+    )
 
 
 class RevokedSchema(Schema):
     revoked_sessions = fields.Integer()
+
+
+class PasswordResetSchema(Schema):
+    password = fields.String(
+        load_only=True,
+        validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256),
+        metadata={"description": "the temporary password; none: a random one is made"},
+    )
+
+
+class PasswordResetAnswerSchema(Schema):
+    temporary_password = fields.String(
+        metadata={"description": "to give the user; they must change it at sign-in"}
+    )
+    revoked_sessions = fields.Integer()
+
+
+class DeviceSessionSchema(Schema):
+    id = fields.Integer()
+    device_id = fields.String()
+    created_at = fields.AwareDateTime(metadata={"description": "signed in"})
+    last_used_at = fields.AwareDateTime(metadata={"description": "last refresh"})
+    expires_at = fields.AwareDateTime()
+    revoked_at = fields.AwareDateTime(allow_none=True)

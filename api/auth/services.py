@@ -24,7 +24,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from api.areas.models import Area
 from api.areas.scope import SYSTEM, Actor, set_actor, subtree, visible_area
@@ -199,9 +199,40 @@ def set_password(user: User, password: str, keep_session_id: int | None = None) 
     log records that the password changed, by whom, never the password or its hash.
     Returns how many sessions were ended."""
     user.password_hash = hash_password(password)
+    user.must_change_password = False
     ended = revoke_all_tokens(user, keep_session_id)
     session.flush()
     return ended
+
+
+# Easy to read out over the phone: no 0/O, 1/l/I.
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+TEMPORARY_PASSWORD_LENGTH = 10
+
+
+def reset_password(user: User, caller_id: int, password: str | None = None) -> dict[str, Any]:
+    """An admin's reset (a forgotten password, a lost phone): ``user`` gets a temporary
+    password (``password``, or a random one) that they must change at their next sign-in,
+    and every sign-in of theirs ends. The audit log records that the password changed and
+    must be changed, never the password. An admin changes their own through /me/password."""
+    if user.id == caller_id:
+        raise Invalid({"user_id": ["Change your own password under /me/password."]})
+    temporary = password or "".join(
+        secrets.choice(_TEMPORARY_ALPHABET) for _ in range(TEMPORARY_PASSWORD_LENGTH)
+    )
+    ended = set_password(user, temporary)
+    user.must_change_password = True
+    session.flush()
+    return {"temporary_password": temporary, "revoked_sessions": ended}
+
+
+def device_sessions_of(user: User) -> Select:
+    """The user's sign-ins, newest first (which phone is which, when it was last used)."""
+    return (
+        select(DeviceSession)
+        .where(DeviceSession.user_id == user.id)
+        .order_by(DeviceSession.created_at.desc(), DeviceSession.id.desc())
+    )
 
 
 def change_own_password(
@@ -276,8 +307,19 @@ def update_user(user: User, changes: dict[str, Any], keep_session_id: int | None
     return user
 
 
-def users_query(role: str | None = None, area_id: int | None = None, active: bool | None = None):
+def users_query(
+    role: str | None = None,
+    area_id: int | None = None,
+    active: bool | None = None,
+    q: str | None = None,
+):
     stmt = select(User).order_by(User.username)
+    if q:
+        # A part of a name or username as typed at a desk (% and _ taken literally).
+        stmt = stmt.where(
+            User.username.icontains(q, autoescape=True)
+            | User.display_name.icontains(q, autoescape=True)
+        )
     if role:
         stmt = stmt.where(User.role == role)
     if area_id:

@@ -115,6 +115,12 @@ def _unstorable_paths(value: Any, path: str) -> Iterator[str]:
             yield from _unstorable_paths(item, f"{path}.{index}" if path else str(index))
 
 
+def unstorable_error(value: Any) -> ma.ValidationError | None:
+    """The paths of ``value`` (a document read outside the parser: an uploaded GeoJSON
+    file) holding a string the database cannot store, as a ValidationError; else None."""
+    return _as_error((path, UNSTORABLE_MESSAGE) for path in _unstorable_paths(value, ""))
+
+
 def _range_problem(value: Any) -> str | None:
     if isinstance(value, bool):
         return None

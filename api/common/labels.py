@@ -76,6 +76,34 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "cancelled": "已取消",
     },
     "priority": {"low": "低", "normal": "普通", "high": "高"},
+    "audit_action": {
+        "create": "新建",
+        "update": "修改",
+        "delete": "删除",
+        "reveal": "查看完整身份证号",
+        "export": "导出",
+        "map": "地图查看",
+    },
+    # The kinds of record the audit log names (its table_name): every Audited table.
+    "audit_table": {
+        "areas": "行政区划",
+        "users": "账号",
+        "households": "家庭户",
+        "visits": "走访",
+        "photos": "照片",
+        "programme_standards": "救助标准",
+        "tasks": "跟进任务",
+        "leads": "求助线索",
+        "campaigns": "专项行动",
+        "patrols": "巡查",
+        "encounters": "街面救助",
+        "street_people": "流浪乞讨人员",
+        "residents": "受助人员",
+        "open_day_events": "开放日",
+        "tracing_cases": "寻亲个案",
+        "tracing_actions": "寻亲行动",
+        "tracing_leads": "寻亲线索",
+    },
 }
 
 

@@ -26,6 +26,23 @@
     [/^Must be one of: .*$/, "请从选项中选择"],
     [/^Unknown field\.?$/, "无法识别的项目"],
     [/^Invalid value\.?$/, "内容无效"],
+    [/^String does not match expected pattern\.?$/, "格式不对"],
+    [/^Invalid input type\.?$/, "内容类型不对"],
+    [/^This is not your current password\.?$/, "当前密码不对"],
+    // Programme standards (docs/visits.md).
+    [/^Overlaps a standard already recorded.*$/, "与已有标准的有效期重叠：请先为那条标准设定截止日期"],
+    [/^valid_to is before valid_from\.?$/, "截止日期早于起始日期"],
+    // Importing areas from GeoJSON (docs/accounts.md).
+    [/^Not UTF-8 text.*$/, "文件不是 UTF-8 编码的文本"],
+    [/^Not valid JSON.*$/, "文件不是有效的 JSON"],
+    [/^Expected a GeoJSON FeatureCollection\.?$/, "文件应为 GeoJSON FeatureCollection"],
+    [/^Expected a non-empty list of features\.?$/, "文件里没有要素"],
+    [/^Not a valid GeoJSON Polygon or MultiPolygon\.?$/, "边界不是有效的面（Polygon/MultiPolygon）"],
+    [/^The boundary is empty or self-intersecting\.?$/, "边界为空或自相交"],
+    [/^Unknown parent code\.?$/, "上级代码不存在，或不在您的辖区内"],
+    [/^An area outside your jurisdiction has this code\.?$/, "此代码已被辖区外的区划使用"],
+    [/^The code appears twice\.?$/, "代码在文件中重复出现"],
+    [/^Required: a new county is made by the CLI\.?$/, "必填（新建县级区划须由系统命令完成）"],
   ];
 
   function translate(message) {

@@ -90,7 +90,47 @@
       location.reload();
     }
 
+    // A temporary password set by an admin (docs/accounts.md): the sign-in serves only to
+    // choose one's own, on whichever page the user opened.
+    function changeTemporaryPassword(caller) {
+      const error = el("p", { class: "error", role: "alert", "data-form-error": true });
+      const form = el("form", { class: "card sign-in", id: "password-change-form" }, [
+        el("h2", { text: "请设置新密码" }),
+        el("p", { class: "muted", text: "管理员为您重置了密码。请先设置您自己的新密码（至少 8 位）。" }),
+        el("label", {}, ["临时密码", el("input", { name: "current_password", id: "current-password", type: "password", autocomplete: "current-password", required: true })]),
+        el("label", {}, ["新密码", el("input", { name: "new_password", id: "new-password", type: "password", autocomplete: "new-password", minlength: 8, maxlength: 256, required: true })]),
+        el("label", {}, ["再输入一次", el("input", { name: "repeat_password", id: "repeat-password", type: "password", autocomplete: "new-password", required: true })]),
+        el("button", { type: "submit", id: "password-change-button", class: "primary", text: "保存新密码" }),
+        error,
+      ]);
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        error.textContent = "";
+        if (form.new_password.value !== form.repeat_password.value) {
+          error.textContent = "两次输入的新密码不一致";
+          return;
+        }
+        try {
+          await global.Doudi.sendJson("POST", "/me/password", {
+            current_password: form.current_password.value,
+            new_password: form.new_password.value,
+          });
+          await begin(await global.Doudi.me(true));
+        } catch (e) {
+          if (global.Doudi.forms) global.Doudi.forms.showErrors(form, e);
+          else error.textContent = e.message;
+        }
+      });
+      loginView.textContent = "";
+      loginView.append(form);
+      renderHeader(caller);
+    }
+
     async function begin(caller) {
+      if (caller.must_change_password) {
+        changeTemporaryPassword(caller);
+        return;
+      }
       if (!options.roles.includes(caller.role)) {
         const other = PAGES.find((page) => page.roles.includes(caller.role));
         loginView.textContent = "";

@@ -2,9 +2,13 @@
 
 import pytest
 
+import api.models  # noqa: F401  (every model mapped: the Audited tables below)
+from api.audit.services import ACTIONS
 from api.auth.models import ROLES
 from api.casework.tasks.models import PRIORITIES, TASK_KINDS, TASK_STATUSES
 from api.common.labels import VOCABULARIES, label
+from api.db import Base
+from api.mixins import Audited
 from api.visits.coverage.schemas import HOUSEHOLD_STATUSES
 from api.visits.models import (
     CHANNELS,
@@ -28,6 +32,12 @@ CODES = {
     "task_kind": TASK_KINDS,
     "task_status": TASK_STATUSES,
     "priority": PRIORITIES,
+    "audit_action": ACTIONS,
+    "audit_table": {
+        mapper.class_.__tablename__
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, Audited)
+    },
 }
 
 
