@@ -20,6 +20,7 @@ from marshmallow import Schema, fields, validate
 from api.common.county_time import local_today
 from api.common.fields import AwareDateTime, BirthYear, GeoJSONPoint, IdNumber
 from api.visits.models import CHANNELS
+from api.visits.people import RELATION_LABELS
 from api.visits.schemas import LOCATED_CHANNELS, HouseholdSchema, VisitInSchema
 
 LABELS: dict[str, str] = {
@@ -49,6 +50,7 @@ LABELS: dict[str, str] = {
     "name": "姓名",
     "relation": "与户主关系",
     "sex": "性别",
+    "birth_date": "出生日期",
     "birth_year": "出生年份",
     "id_number": "身份证号",
     "health": "健康状况",
@@ -79,6 +81,8 @@ CHOICE_LABELS: dict[str, str] = {
     "marginal": "低保边缘",
     "expenditure_hardship": "刚性支出困难",
     "temporary_assistance": "临时救助",
+    # Relations to the head (户主, 配偶…): the register's own labels.
+    **RELATION_LABELS,
 }
 
 # Field classes by the type a phone's form uses (most specific first).
