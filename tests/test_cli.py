@@ -7,6 +7,8 @@ from sqlalchemy import select
 from api.areas.models import Area
 from api.auth.models import User
 from api.auth.services import verify_password
+from api.visits.models import RegisterReconciliation
+from tests.visits import factories as vf
 
 FEATURES = {
     "type": "FeatureCollection",
@@ -96,9 +98,6 @@ def test_create_user_command(app, db, areas):
 
 
 def test_reconcile_report_prints_what_the_migration_left_to_check(app, db, areas):
-    from api.visits.models import RegisterReconciliation
-    from tests.visits import factories as vf
-
     home = vf.household(areas.village_a1, head_name="黄秀英")
     for problem, detail in (
         ("head_member_differs", "户主 member 黄金凤 kept as 其他"),

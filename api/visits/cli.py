@@ -18,9 +18,9 @@ def reconcile_report_command(problem: str | None) -> None:
     set_actor(None, SYSTEM)
     findings = services.reconciliation_report(problem)
     for finding, area_name in findings:
+        member = f" member {finding.member_id}" if finding.member_id else ""
         click.echo(
-            f"household {finding.household_id} ({area_name})"
-            f"{f' member {finding.member_id}' if finding.member_id else ''}"
-            f" [{finding.problem}] {finding.detail}"
+            f"household {finding.household_id} ({area_name}){member} "
+            f"[{finding.problem}] {finding.detail}"
         )
     click.echo(f"{len(findings)} findings")
