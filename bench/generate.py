@@ -77,6 +77,7 @@ TASK_KINDS = ("assist_application", "temporary_assistance", "revisit", "presence
 # The rules that make these kinds with one active task per household (the partial UNIQUE
 # index of migration 0016): a household drawn again gets a closed one instead.
 ONE_OPEN_RULES = {"assist_application": "visit_screening", "temporary_assistance": "urgent_need"}
+# Codes of api.visits.people.RELATIONS (the head is written apart).
 RELATIONS = ("spouse", "child", "parent", "grandchild", "sibling")
 
 
@@ -175,6 +176,20 @@ def id_number(rng: random.Random, area_code: str, birth_year: int) -> str:
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     total = sum(int(d) * w for d, w in zip(body, weights, strict=True))
     return body + "10X98765432"[total % 11]
+
+
+def person(
+    rng: random.Random, area_code: str, birth_year: int, with_id: bool
+) -> tuple[str, str | None, str, date, int]:
+    """(name, ID number, sex, birth date, birth year): with an ID number, the sex and birth
+    date are the number's, as the register keeps them."""
+    name = person_name(rng)
+    if with_id:
+        number = id_number(rng, area_code, birth_year)
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        return name, number, "male" if int(number[16]) % 2 else "female", born, birth_year
+    born = date(birth_year, rng.randint(1, 12), rng.randint(1, 28))
+    return name, None, rng.choice(("male", "female")), born, birth_year
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,9 +330,8 @@ def write_households(
             hid = ids.next("households")
             lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
             infos.append(HouseholdInfo(village_id, town_id, lon, lat))
-            head = person_name(rng)
-            birth = rng.randint(1940, 1995)
             code = f"4402{29:02d}"
+            head = person(rng, code, rng.randint(1940, 1995), with_id=True)
             households.append(
                 (
                     hid,
@@ -325,25 +339,18 @@ def write_households(
                     f"第{rng.randint(1, 300)}号",
                     point(lon, lat),
                     "rural" if rng.random() < 0.8 else "urban",
-                    head,
-                    id_number(rng, code, birth),
+                    head[0],
+                    head[1],
                     created,
                     created,
                 )
             )
-            members.append((ids.next("household_members"), hid, 0, head, "head", "male", birth))
+            # The head is the member "head"; the household's columns copy its name and number.
+            members.append((ids.next("household_members"), hid, 0, head[0], "head", *head[1:]))
             for position in range(1, rng.choice((0, 1, 1, 2, 2, 3, 4)) + 1):
-                members.append(
-                    (
-                        ids.next("household_members"),
-                        hid,
-                        position,
-                        person_name(rng),
-                        rng.choice(RELATIONS),
-                        rng.choice(("male", "female")),
-                        rng.randint(1940, 2024),
-                    )
-                )
+                who = person(rng, code, rng.randint(1940, 2024), with_id=rng.random() < 0.8)
+                row = (ids.next("household_members"), hid, position, who[0], rng.choice(RELATIONS))
+                members.append((*row, *who[1:]))
             if rng.random() < 0.3:
                 for group in rng.sample(FOCUS_GROUPS, rng.choice((1, 1, 2))):
                     focus.append((hid, group))
@@ -369,7 +376,17 @@ def write_households(
     copy_rows(
         conn,
         "household_members",
-        ("id", "household_id", "position", "name", "relation", "sex", "birth_year"),
+        (
+            "id",
+            "household_id",
+            "position",
+            "name",
+            "relation",
+            "id_number",
+            "sex",
+            "birth_date",
+            "birth_year",
+        ),
         members,
     )
     copy_rows(conn, "household_focus_groups", ("household_id", "focus_group"), focus)

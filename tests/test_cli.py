@@ -7,6 +7,8 @@ from sqlalchemy import select
 from api.areas.models import Area
 from api.auth.models import User
 from api.auth.services import verify_password
+from api.visits.models import RegisterReconciliation
+from tests.visits import factories as vf
 
 FEATURES = {
     "type": "FeatureCollection",
@@ -93,3 +95,26 @@ def test_create_user_command(app, db, areas):
     assert user.role == "supervisor" and user.area_id == areas.town_a.id
     assert verify_password(user.password_hash, "long enough")
     assert user.password_hash != "long enough"
+
+
+def test_reconcile_report_prints_what_the_migration_left_to_check(app, db, areas):
+    home = vf.household(areas.village_a1, head_name="黄秀英")
+    for problem, detail in (
+        ("head_member_differs", "户主 member 黄金凤 kept as 其他"),
+        ("unknown_relation", "relation「干儿子」"),
+    ):
+        db.add(
+            RegisterReconciliation(
+                area_id=home.area_id, household_id=home.id, problem=problem, detail=detail
+            )
+        )
+    db.flush()
+    result = app.test_cli_runner().invoke(args=["households", "reconcile-report"])
+    assert result.exit_code == 0, result.output
+    assert f"household {home.id} ({areas.village_a1.name})" in result.output
+    assert "[head_member_differs] 户主 member 黄金凤 kept as 其他" in result.output
+    assert result.output.strip().endswith("2 findings")
+    only = app.test_cli_runner().invoke(
+        args=["households", "reconcile-report", "--problem", "unknown_relation"]
+    )
+    assert "干儿子" in only.output and "黄金凤" not in only.output

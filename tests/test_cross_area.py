@@ -232,6 +232,8 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/exports/coverage": Op(SUPERVISING),
     "GET /api/v1/exports/visits": Op(SUPERVISING, ("visit",)),
     "GET /api/v1/exports/tasks": Op(SUPERVISING, TASKS),
+    # Rows are members (no seeded kind); their 户编号 is checked as a household reference.
+    "GET /api/v1/exports/members": Op(SUPERVISING),
     # Patrols (docs/patrols.md): RESCUE read, RESCUE_WRITE write.
     "GET /api/v1/campaigns": Op(RESCUE, ("campaign",)),
     "POST /api/v1/campaigns": Op(RESCUE_WRITE),

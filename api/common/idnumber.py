@@ -44,6 +44,34 @@ def normalize_id_number(value: str) -> str:
     return value.strip().upper()
 
 
+def id_birth_date(id18: str) -> date:
+    """The birth date written in a valid 18-character ID number (characters 7-14)."""
+    return date(int(id18[6:10]), int(id18[10:12]), int(id18[12:14]))
+
+
+def id_sex(id18: str) -> str:
+    """``'male'`` or ``'female'``: the parity of a valid 18-character number's 17th digit."""
+    return "male" if int(id18[16]) % 2 else "female"
+
+
+def upgrade_15_to_18(id15: str) -> str:
+    """An old 15-digit number (division code, YYMMDD, sequence) as the 18-character number
+    it became: the century 19 inserted before the year (the old numbers were issued to
+    people born in the 1900s) and the check character appended."""
+    first17 = id15[:6] + "19" + id15[6:]
+    return first17 + check_character(first17)
+
+
+def upgrade_id_number(raw: str) -> str | None:
+    """``raw`` as a valid 18-character ID number: an 18-character number as it is (a
+    lower-case x made upper case), an old 15-digit number upgraded; None when ``raw`` is
+    neither a valid 18-character number nor a 15-digit number with a real birth date."""
+    text = normalize_id_number(raw)
+    if len(text) == 15 and _OLD_NUMBER.fullmatch(text):
+        text = upgrade_15_to_18(text)
+    return text if id_number_problem(text) is None else None
+
+
 def mask_id_number(value: str | None) -> str | None:
     """``440229199001011234`` -> ``4402**********1234``."""
     if not value:

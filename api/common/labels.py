@@ -21,6 +21,19 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "crs": {"wgs84": "WGS-84（GPS）", "gcj02": "GCJ-02（国测局）", "bd09": "BD-09（百度）"},
     "urban_rural": {"urban": "城镇", "rural": "农村"},
     "sex": {"male": "男", "female": "女", "unknown": "不详"},
+    # A member's relation to the head (api.visits.people), in the order forms list them.
+    "relation": {
+        "head": "户主",
+        "spouse": "配偶",
+        "child": "子女",
+        "son_in_law": "女婿",
+        "daughter_in_law": "儿媳",
+        "grandchild": "孙子女",
+        "parent": "父母",
+        "grandparent": "祖父母",
+        "sibling": "兄弟姐妹",
+        "other": "其他",
+    },
     "focus_group": {
         "unemployed": "失业人员",
         "flexible_employment": "灵活就业人员",

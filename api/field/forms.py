@@ -50,6 +50,7 @@ LABELS: dict[str, str] = {
     "name": "姓名",
     "relation": "与户主关系",
     "sex": "性别",
+    "birth_date": "出生日期",
     "birth_year": "出生年份",
     "id_number": "身份证号",
     "health": "健康状况",
@@ -61,7 +62,15 @@ LABELS: dict[str, str] = {
 # A choice's label: the one table every page and export reads (api.common.labels).
 CHOICE_LABELS: dict[str, str] = {
     code: text
-    for vocabulary in ("channel", "crs", "urban_rural", "sex", "focus_group", "programme")
+    for vocabulary in (
+        "channel",
+        "crs",
+        "urban_rural",
+        "sex",
+        "relation",
+        "focus_group",
+        "programme",
+    )
     for code, text in VOCABULARIES[vocabulary].items()
 }
 

@@ -16,6 +16,7 @@ from shapely.wkb import loads as load_wkb
 
 from api.areas.scope import SYSTEM, Actor, set_actor
 from api.common.fields import to_db_geometry
+from api.common.idnumber import check_character
 from api.db import session, utcnow
 from api.visits import services
 from api.visits.models import (
@@ -34,6 +35,45 @@ GIVEN = ["伟", "芳", "秀英", "建国", "桂兰", "志强", "丽", "海", "�
 def _centre(area: Any) -> tuple[float, float]:
     shape = load_wkb(bytes(area.boundary.data))
     return shape.centroid.x, shape.centroid.y
+
+
+# (relation, years after the head's birth, same sex as the head?) of the members after the
+# head, in the order a household is filled.
+_FAMILY = (("spouse", 2, False), ("child", 26, None), ("parent", -25, None))
+# 翁源县's division code: demo ID numbers are well-formed, and fictitious.
+_DIVISION = "440229"
+
+
+def _members(rng: random.Random, surname: str) -> list[HouseholdMember]:
+    """One to four people, the head first; sex and birth date as their ID numbers say
+    (a fifth of them have no ID number on record)."""
+    head_sex = rng.choice(("male", "female"))
+    head_year = rng.randint(1945, 1990)
+    out = []
+    for position in range(rng.randint(1, 4)):
+        if position == 0:
+            relation, year, sex = "head", head_year, head_sex
+        else:
+            relation, offset, same = _FAMILY[position - 1]
+            year = min(head_year + offset + rng.randint(-3, 3), 2020)
+            other = "female" if head_sex == "male" else "male"
+            sex = rng.choice(("male", "female")) if same is None else (head_sex if same else other)
+        born = date(year, rng.randint(1, 12), rng.randint(1, 28))
+        family_name = surname if relation in ("head", "child") else rng.choice(SURNAMES)
+        member = HouseholdMember(
+            position=position,
+            name=family_name + rng.choice(GIVEN),
+            relation=relation,
+            sex=sex,
+            birth_date=born,
+            birth_year=born.year,
+        )
+        if rng.random() < 0.8:
+            sequence = rng.randrange(0, 999, 2) + (1 if sex == "male" else 0)
+            first17 = f"{_DIVISION}{born:%Y%m%d}{sequence:03d}"
+            member.id_number = first17 + check_character(first17)
+        out.append(member)
+    return out
 
 
 def seed(context: dict[str, Any]) -> None:
@@ -59,6 +99,7 @@ def seed(context: dict[str, Any]) -> None:
             for n in range(4):
                 surname = SURNAMES[rng.randrange(len(SURNAMES))]
                 groups = rng.sample(FOCUS_GROUPS, k=rng.choice([1, 1, 2]))
+                members = _members(rng, surname)
                 household = Household(
                     area_id=village.id,
                     address=f"{town_name}{village.name}{n + 1}号",
@@ -66,16 +107,10 @@ def seed(context: dict[str, Any]) -> None:
                         Point(lon0 + rng.uniform(-0.006, 0.006), lat0 + rng.uniform(-0.02, 0.02))
                     ),
                     urban_rural="urban" if urban else "rural",
-                    head_name=surname + rng.choice(GIVEN),
-                    members=[
-                        HouseholdMember(
-                            position=i,
-                            name=surname + rng.choice(GIVEN),
-                            relation=["户主", "配偶", "子女", "父母"][i],
-                            birth_year=rng.randint(1945, 2015),
-                        )
-                        for i in range(rng.randint(1, 4))
-                    ],
+                    # The head is the first member; the household's columns copy it.
+                    head_name=members[0].name,
+                    head_id_number=members[0].id_number,
+                    members=members,
                     focus_group_rows=[HouseholdFocusGroup(focus_group=g) for g in groups],
                     programme_rows=(
                         [HouseholdProgramme(programme="dibao")] if rng.random() < 0.25 else []

@@ -31,12 +31,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.common.sync_clock import SyncStamped
 from api.db import Base, utcnow
 from api.mixins import AreaScoped, Audited
+from api.visits.people import HEAD, RELATIONS
 
 FOCUS_GROUPS = (
     "unemployed",
@@ -58,6 +60,17 @@ CHANNELS = ("in_person", "phone", "video")
 REVIEW_STATES = ("pending", "approved", "has_issues", "rejected")
 SCREENING_RESULTS = ("likely_dibao", "likely_marginal", "likely_expenditure_hardship", "none")
 DUPLICATE_REASONS = ("same_id_number", "same_head_name_in_village")
+# What migration 0018 could not carry over as it was (RegisterReconciliation.problem).
+RECONCILIATION_PROBLEMS = (
+    "head_member_differs",
+    "head_member_created",
+    "several_heads",
+    "unknown_relation",
+    "invalid_id_number",
+    "sex_disagrees_with_id",
+    "birth_year_disagrees_with_id",
+)
+_ONE_HEAD = sql_text(f"relation = '{HEAD}'")
 
 
 class HouseholdFocusGroup(Base):
@@ -85,10 +98,28 @@ class HouseholdProgramme(Base):
 
 
 class HouseholdMember(Base):
-    """A person of a household (reached only through its household)."""
+    """A person of a household (reached only through its household).
+
+    ``relation`` is a code of ``api.visits.people.RELATIONS``; the member whose relation is
+    ``head`` is the household's head, and a household has at most one (the index below;
+    the services require exactly one). With a valid ``id_number``, ``sex`` and
+    ``birth_date`` are the number's (``api.visits.people``) and ``birth_year`` is the
+    birth date's year; without one they are as typed.
+    """
 
     __tablename__ = "household_members"
     __table_args__ = (
+        CheckConstraint(
+            "relation IN (" + ", ".join(f"'{code}'" for code in RELATIONS) + ")",
+            name="relation",
+        ),
+        Index(
+            "uq_household_members_one_head",
+            "household_id",
+            unique=True,
+            postgresql_where=_ONE_HEAD,
+            sqlite_where=_ONE_HEAD,
+        ),
         # Search by the start of a name (LIKE 'q%'); see api/visits/search.py.
         Index(
             "ix_household_members_name_prefix",
@@ -105,6 +136,7 @@ class HouseholdMember(Base):
     name: Mapped[str] = mapped_column(String(100))
     relation: Mapped[str] = mapped_column(String(40))
     sex: Mapped[str | None] = mapped_column(String(10))
+    birth_date: Mapped[date | None] = mapped_column(Date)
     birth_year: Mapped[int | None]
     id_number: Mapped[str | None] = mapped_column(String(18), index=True)
     health: Mapped[str | None] = mapped_column(String(200))
@@ -137,6 +169,9 @@ class Household(AreaScoped, SyncStamped, Audited, Base):
     address: Mapped[str] = mapped_column(String(255))
     location = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=True)
     urban_rural: Mapped[str] = mapped_column(String(5))
+    # The head member's name and ID number, copied for the indexes that search, flag
+    # duplicates and export by them; written only from the head member
+    # (``services.copy_head``), never from input. The head is the member (``head``).
     head_name: Mapped[str] = mapped_column(String(100))
     head_id_number: Mapped[str | None] = mapped_column(String(18), index=True)
     notes: Mapped[str | None] = mapped_column(Text)
@@ -175,6 +210,11 @@ class Household(AreaScoped, SyncStamped, Audited, Base):
     programmes: AssociationProxy[list[str]] = association_proxy(
         "programme_rows", "programme", creator=lambda value: HouseholdProgramme(programme=value)
     )
+
+    @property
+    def head(self) -> HouseholdMember | None:
+        """The member whose relation is ``head`` (read from the loaded members)."""
+        return next((m for m in self.members if m.relation == HEAD), None)
 
 
 class Visit(AreaScoped, Audited, Base):
@@ -311,3 +351,25 @@ class DuplicateFlag(AreaScoped, Base):
     # ``services.mark_visible`` before the flag is shown. Empty until then, so a flag shown
     # unmarked names neither household.
     visible_ids: frozenset[int] = frozenset()
+
+
+class RegisterReconciliation(AreaScoped, Base):
+    """Something migration 0018 (the register's people) could not carry over as it was:
+    a household whose head fields and 户主 member disagreed, a relation word of no known
+    meaning, an ID number that disagrees with the typed sex or birth year… One row per
+    finding, for a person to check (``flask households reconcile-report``)."""
+
+    __tablename__ = "register_reconciliations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("household_members.id", ondelete="SET NULL")
+    )
+    problem: Mapped[str] = mapped_column(String(40))
+    # What was found and what was done, ID numbers masked.
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,9 @@ from marshmallow import (
     validates_schema,
 )
 
+from api.common.county_time import local_today
 from api.common.fields import AwareDateTime, BirthYear, GeoJSONPoint, IdNumber
+from api.common.labels import label
 from api.visits.crs import SUPPORTED as SUPPORTED_CRS
 from api.visits.models import (
     CHANNELS,
@@ -21,6 +23,15 @@ from api.visits.models import (
     PROGRAMMES,
     REVIEW_STATES,
     URBAN_RURAL,
+)
+from api.visits.people import (
+    HEAD,
+    RELATION_LABELS,
+    RELATIONS,
+    disagreements,
+    id_number_facts,
+    relation_code,
+    with_id_number_facts,
 )
 
 # The channels whose visit carries its GPS point and accuracy (``location``, ``accuracy_m``);
@@ -30,21 +41,66 @@ MAX_MONEY = 100_000_000  # a month's figure beyond this is a typing error, not a
 _text = validate.Length(max=200)
 
 
+class Relation(fields.String):
+    """A relation to the head: a code of ``RELATIONS``, given as the code, its Chinese
+    label or a word forms use (妻子, 长子…); loaded as the code."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.OneOf(RELATIONS), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        word = super()._deserialize(value, attr, data, **kwargs)
+        code = relation_code(word)
+        if code is None:
+            choices = ", ".join(f"{label} ({code})" for code, label in RELATION_LABELS.items())
+            raise ValidationError(f"Unknown relation; one of: {choices}.")
+        return code
+
+
 class MemberSchema(Schema):
+    """A member. With a valid ``id_number``, ``sex``, ``birth_date`` and ``birth_year``
+    are read from it: typed values may be left out, and one that disagrees is refused
+    (422 naming the field)."""
+
     class Meta:
         unknown = RAISE
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    relation = fields.String(
+    relation = Relation(
         required=True,
-        validate=validate.Length(min=1, max=40),
-        metadata={"description": "户主 (head), 配偶, 子女, 父母… free text"},
+        metadata={
+            "description": "relation to the head: "
+            + ", ".join(f"{code} ({label})" for code, label in RELATION_LABELS.items())
+            + "; the Chinese label or a common word (妻子, 长子…) is accepted and stored as "
+            "its code. Exactly one member of a household is the head."
+        },
+    )
+    relation_label = fields.Function(
+        lambda member: label("relation", member.relation),
+        dump_only=True,
+        metadata={"type": "string", "description": "the relation's Chinese label (户主, 配偶…)"},
     )
     sex = fields.String(allow_none=True, validate=validate.OneOf(["male", "female"]))
+    birth_date = fields.Date(allow_none=True)
     birth_year = BirthYear(allow_none=True)
     id_number = IdNumber(allow_none=True)
     health = fields.String(allow_none=True, validate=_text)
     work_status = fields.String(allow_none=True, validate=validate.Length(max=100))
+
+    @validates_schema
+    def _agrees(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        errors = disagreements(data, id_number_facts(data.get("id_number")))
+        born, year = data.get("birth_date"), data.get("birth_year")
+        if born is not None and born > local_today():
+            errors["birth_date"] = ["Must not be a future date."]
+        elif born is not None and year is not None and born.year != year and not errors:
+            errors["birth_year"] = [f"Disagrees with birth_date ({born.year})."]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _facts(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return with_id_number_facts(data)
 
 
 OUTSIDE_AREA_NOTE = "A possible duplicate exists outside your area and the county has been told."
@@ -111,8 +167,22 @@ class HouseholdSchema(Schema):
         metadata={"description": "coordinate system of location (gcj02/bd09 are converted)"},
     )
     urban_rural = fields.String(required=True, validate=validate.OneOf(URBAN_RURAL))
-    head_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    head_id_number = IdNumber(allow_none=True, load_default=None)
+    head_name = fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "the head member's name. On input it names the head when no "
+            "member is the head (a head member is then made from it and head_id_number); "
+            "beside a head member it must be that member's name; on a change without "
+            "members it renames the head member"
+        },
+    )
+    head_id_number = IdNumber(
+        allow_none=True,
+        metadata={
+            "description": "the head member's ID number (masked unless revealed); on input "
+            "it is written to the head member, as head_name is"
+        },
+    )
     members = fields.List(
         fields.Nested(MemberSchema), load_default=list, validate=validate.Length(max=30)
     )
@@ -131,11 +201,50 @@ class HouseholdSchema(Schema):
     created_at = AwareDateTime(dump_only=True)
     updated_at = AwareDateTime(dump_only=True)
 
+    @validates_schema
+    def _one_head(self, data: dict[str, Any], partial: Any = None, **_kwargs: Any) -> None:
+        """The head is one member: at most one member is the head, and head_name and
+        head_id_number, when given beside it, agree with it. A new household names its
+        head (here or as a member); a change may leave it as it is."""
+        members = data.get("members") or []
+        heads = [i for i, member in enumerate(members) if member.get("relation") == HEAD]
+        if len(heads) > 1:
+            raise ValidationError(
+                {"members": ["Only one member is the head (户主); this list names several."]}
+            )
+        if not heads:
+            if not partial and not data.get("head_name"):
+                raise ValidationError(
+                    {"head_name": ["Name the head: head_name, or a member whose relation is 户主."]}
+                )
+            return
+        index, head = heads[0], members[heads[0]]
+        errors: dict[str, Any] = {}
+        if data.get("head_name") is not None and data["head_name"] != head["name"]:
+            errors["head_name"] = [f"Disagrees with the head member (members.{index}.name)."]
+        given = data.get("head_id_number")
+        if given is not None:
+            if head.get("id_number") not in (None, given):
+                errors["head_id_number"] = [
+                    f"Disagrees with the head member's ID number (members.{index}.id_number)."
+                ]
+            elif head.get("id_number") is None:
+                typed = disagreements(head, id_number_facts(given))
+                if typed:
+                    errors["members"] = {index: typed}
+        if errors:
+            raise ValidationError(errors)
+
     @post_load
     def _dedupe(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
         for key in ("focus_groups", "programmes"):
             if key in data:
                 data[key] = sorted(set(data[key]))
+        given = data.get("head_id_number")
+        for member in data.get("members") or []:
+            # A head member typed without its number takes head_id_number (checked above).
+            if member["relation"] == HEAD and member.get("id_number") is None and given:
+                member.update(with_id_number_facts({**member, "id_number": given}))
         return data
 
 

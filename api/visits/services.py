@@ -29,7 +29,7 @@ from api.common.idempotency import find_replay, fingerprint, reused_client_uuid
 from api.db import session, utcnow
 from api.errors import ApiError, Conflict, Invalid, NotFound
 from api.jobs.services import schedule_job
-from api.visits import crs, presence, screening
+from api.visits import crs, people, presence, screening
 from api.visits.models import (
     DuplicateFlag,
     Household,
@@ -37,13 +37,24 @@ from api.visits.models import (
     HouseholdMember,
     HouseholdProgramme,
     ProgrammeStandard,
+    RegisterReconciliation,
     Visit,
     VisitReview,
 )
+from api.visits.people import HEAD
 
 VISIT_RECORDED_JOB = "workers.followup.visit_recorded"
 DUPLICATES_JOB = "workers.followup.duplicates_flagged"
-MEMBER_FIELDS = ("name", "relation", "sex", "birth_year", "id_number", "health", "work_status")
+MEMBER_FIELDS = (
+    "name",
+    "relation",
+    "sex",
+    "birth_date",
+    "birth_year",
+    "id_number",
+    "health",
+    "work_status",
+)
 
 
 # --- households -------------------------------------------------------------------------
@@ -66,17 +77,13 @@ def _wgs84_point(point: Point | None, source_crs: str | None) -> Point | None:
 def _apply_household_fields(household: Household, data: dict[str, Any], prefix: str) -> None:
     if "area_id" in data:
         household.area_id = _village(data["area_id"], f"{prefix}area_id").id
-    for key in ("address", "urban_rural", "head_name", "head_id_number", "notes"):
+    for key in ("address", "urban_rural", "notes"):
         if key in data:
             setattr(household, key, data[key])
     if "location" in data:
         point = _wgs84_point(data["location"], data.get("crs"))
         household.location = to_db_geometry(point)
-    if "members" in data:
-        household.members = [
-            HouseholdMember(position=index, **{k: m.get(k) for k in MEMBER_FIELDS})
-            for index, m in enumerate(data["members"])
-        ]
+    _apply_people(household, data, prefix)
     if "focus_groups" in data:
         household.focus_group_rows = [
             HouseholdFocusGroup(focus_group=value) for value in sorted(set(data["focus_groups"]))
@@ -85,6 +92,68 @@ def _apply_household_fields(household: Household, data: dict[str, Any], prefix: 
         household.programme_rows = [
             HouseholdProgramme(programme=value) for value in sorted(set(data["programmes"]))
         ]
+
+
+def _member_values(member: HouseholdMember) -> dict[str, Any]:
+    return {key: getattr(member, key) for key in MEMBER_FIELDS}
+
+
+def _apply_people(household: Household, data: dict[str, Any], prefix: str) -> None:
+    """The members, and the head among them (``HouseholdSchema`` has checked that the
+    head is named once and that head_name/head_id_number agree with a head member).
+
+    head_name and head_id_number are written to the head member: with a member list
+    naming no head, a head member is made from them (or, on a change, the current head is
+    kept, renamed by them if given); without a member list, they change the head member.
+    """
+    renamed = {
+        key: data[source]
+        for key, source in (("name", "head_name"), ("id_number", "head_id_number"))
+        if source in data
+    }
+    if "members" in data:
+        rows = [{k: m.get(k) for k in MEMBER_FIELDS} for m in data["members"]]
+        if not any(row["relation"] == HEAD for row in rows):
+            current = household.head
+            head = _member_values(current) if current is not None else {"relation": HEAD}
+            rows.insert(0, people.with_id_number_facts({**head, **renamed}))
+        rows.sort(key=lambda row: row["relation"] != HEAD)  # the head first, others in order
+        if not rows[0].get("name"):
+            raise Invalid({f"{prefix}head_name": ["Name the head of the household."]})
+        household.members = _members_in_place(household.members, rows)
+    elif renamed:
+        head = household.head
+        if head is None:
+            raise Invalid({f"{prefix}members": ["This household has no head member to rename."]})
+        values = people.with_id_number_facts({**_member_values(head), **renamed})
+        for key, value in values.items():
+            setattr(head, key, value)
+    copy_head(household)
+
+
+def _members_in_place(
+    existing: list[HouseholdMember], rows: list[dict[str, Any]]
+) -> list[HouseholdMember]:
+    """``rows`` (the head first) written over the existing member rows, the head over the
+    head: the one-head index is checked row by row, so a new head row inserted before the
+    old one is deleted (what replacing the list would do) would break it."""
+    reused = sorted(existing, key=lambda member: member.relation != HEAD)
+    members = []
+    for position, row in enumerate(rows):
+        member = reused[position] if position < len(reused) else HouseholdMember()
+        member.position = position
+        for key, value in row.items():
+            setattr(member, key, value)
+        members.append(member)
+    return members
+
+
+def copy_head(household: Household) -> None:
+    """Copy the head member's name and ID number to the household's indexed columns."""
+    head = household.head
+    if head is not None:
+        household.head_name = head.name
+        household.head_id_number = head.id_number
 
 
 def create_household(data: dict[str, Any], prefix: str = "") -> tuple[Household, bool]:
@@ -226,6 +295,18 @@ def show_households(households: list[Household]) -> list[Household]:
 
 def reveal_household_ids(households: list[Household]) -> None:
     record_reveal("households", households, ["head_id_number", "members.id_number"])
+
+
+def reconciliation_report(problem: str | None = None) -> list[tuple[RegisterReconciliation, str]]:
+    """Migration 0018's findings (and each household's village name), by household."""
+    stmt = (
+        select(RegisterReconciliation, Area.name)
+        .join(Area, Area.id == RegisterReconciliation.area_id)
+        .order_by(RegisterReconciliation.household_id, RegisterReconciliation.id)
+    )
+    if problem is not None:
+        stmt = stmt.where(RegisterReconciliation.problem == problem)
+    return [(finding, name) for finding, name in session.execute(stmt)]
 
 
 def household_visits_query(household_id: int) -> Select:

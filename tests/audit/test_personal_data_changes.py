@@ -32,13 +32,17 @@ def _member(name, **extra):
     return {"name": name, "relation": "户主", "sex": "male", "birth_year": 1990, **extra}
 
 
+def _spouse(name):
+    return _member(name, relation="配偶", sex="female")
+
+
 def _create(client, headers, areas):
     body = {
         "area_id": areas.village_a1.id,
         "address": "甲一村1号",
         "urban_rural": "rural",
         "head_name": "陈伟",
-        "members": [_member("陈伟", id_number=ID_A, health="良好"), _member("林芳")],
+        "members": [_member("陈伟", id_number=ID_A, health="良好"), _spouse("林芳")],
         "focus_groups": ["unemployed"],
         "programmes": ["dibao"],
     }
@@ -65,7 +69,9 @@ def test_member_name_id_number_and_health_changes_are_logged(client, db, areas):
     worker = factories.user("outreach_worker", areas.town_a)
     headers = factories.headers_for(worker)
     household_id = _create(client, headers, areas)
-    members = [_member("陈伟", id_number=ID_B, health="住院"), _member("林芳芳")]
+    # A valid ID number states sex and birth year: the typed ones are left out.
+    head = _member("陈伟", id_number=ID_B, health="住院", sex=None, birth_year=None)
+    members = [head, _spouse("林芳芳")]
 
     response = client.patch(
         f"/api/v1/households/{household_id}", json={"members": members}, headers=headers
@@ -113,7 +119,7 @@ def test_resending_the_same_members_logs_no_member_change(client, db, areas):
     worker = factories.user("outreach_worker", areas.town_a)
     headers = factories.headers_for(worker)
     household_id = _create(client, headers, areas)
-    same = [_member("陈伟", id_number=ID_A, health="良好"), _member("林芳")]
+    same = [_member("陈伟", id_number=ID_A, health="良好"), _spouse("林芳")]
 
     client.patch(f"/api/v1/households/{household_id}", json={"members": same}, headers=headers)
 

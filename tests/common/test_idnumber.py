@@ -1,7 +1,18 @@
+from datetime import date
+
 import pytest
 
 from api.common.fields import IdNumber, reveal_id_numbers
-from api.common.idnumber import id_number_problem, mask_id_number, mask_personal, mask_text
+from api.common.idnumber import (
+    id_birth_date,
+    id_number_problem,
+    id_sex,
+    mask_id_number,
+    mask_personal,
+    mask_text,
+    upgrade_15_to_18,
+    upgrade_id_number,
+)
 
 VALID = "11010519491231002X"  # the worked example of GB 11643-1999
 
@@ -23,6 +34,34 @@ def test_check_character_of_known_numbers():
 )
 def test_invalid_numbers_say_why(value, reason):
     assert reason in id_number_problem(value)
+
+
+def test_birth_date_and_sex_are_read_from_the_number():
+    assert id_birth_date(VALID) == date(1949, 12, 31)
+    assert id_sex(VALID) == "female"  # 17th digit 2: even
+    assert id_sex("110105194912310010") == "male"
+
+
+def test_an_old_15_digit_number_becomes_its_18_character_number():
+    # GB 11643's example written the old way: 110105 491231 002.
+    assert upgrade_15_to_18("110105491231002") == VALID
+    assert upgrade_id_number("110105491231002") == VALID
+
+
+@pytest.mark.parametrize(
+    ("raw", "upgraded"),
+    [
+        (VALID, VALID),
+        (VALID.lower() + " ", VALID),
+        ("110105194912310021", None),  # wrong check character
+        ("110105491331002", None),  # month 13
+        ("110105490230002", None),  # 30 February
+        ("11010549123100", None),
+        ("", None),
+    ],
+)
+def test_upgrade_id_number_gives_a_valid_number_or_none(raw, upgraded):
+    assert upgrade_id_number(raw) == upgraded
 
 
 def test_masking_keeps_the_first_and_last_four():

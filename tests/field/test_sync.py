@@ -336,3 +336,15 @@ def test_tombstones_are_written_only_when_a_household_leaves(db, areas):
     rows = db.scalars(select(SyncTombstone).where(SyncTombstone.record_id == household.id)).all()
     assert [(row.stream, row.area_id) for row in rows] == [("households", areas.village_a1.id)]
     assert session.get(Household, household.id).sync_version > 0
+
+
+def test_a_household_syncs_its_head_member_and_relation_labels(client, areas, people):
+    number = vf.valid_id_number("440232198001010020")
+    household = vf.household(areas.village_a1, head_name="周强", head_id_number=number)
+    page = _sync(client, people["worker_a"])
+    record = next(r for r in page["records"] if r["id"] == household.id)
+    head = record["members"][0]
+    assert (head["name"], head["relation"], head["relation_label"]) == ("周强", "head", "户主")
+    assert (head["sex"], head["birth_date"], head["birth_year"]) == ("female", "1980-01-01", 1980)
+    assert record["head_name"] == head["name"] and record["head_id_number"] == head["id_number"]
+    assert {m["relation_label"] for m in record["members"][1:]} == {"其他"}

@@ -21,6 +21,7 @@ from api.visits.models import (
     HouseholdProgramme,
     ProgrammeStandard,
 )
+from api.visits.people import id_number_facts
 
 _counter = itertools.count(1)
 
@@ -37,18 +38,29 @@ def household(
     members: int = 3,
     located: bool = True,
 ) -> Household:
+    """A household of ``members`` people (at least its head, the first member)."""
     set_actor(None, SYSTEM)
     n = next(_counter)
+    head = HouseholdMember(
+        position=0,
+        name=head_name or f"户主{n}",
+        relation="head",
+        id_number=head_id_number,
+        **id_number_facts(head_id_number),
+    )
     row = Household(
         area_id=area.id,
         address=f"测试路{n}号",
         location=to_db_geometry(Point(lon, lat)) if located else None,
         urban_rural=urban_rural,
-        head_name=head_name or f"户主{n}",
+        head_name=head.name,
         head_id_number=head_id_number,
         members=[
-            HouseholdMember(position=i, name=f"成员{n}-{i}", relation="家属")
-            for i in range(members)
+            head,
+            *(
+                HouseholdMember(position=i, name=f"成员{n}-{i}", relation="other")
+                for i in range(1, members)
+            ),
         ],
         focus_group_rows=[HouseholdFocusGroup(focus_group=g) for g in focus_groups],
         programme_rows=[HouseholdProgramme(programme=p) for p in programmes],

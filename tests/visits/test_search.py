@@ -17,10 +17,13 @@ ID_MEMBER = vf.valid_id_number("44022919850202002X")
 
 
 def _household(area, head_name, members=(), **extra):
-    household = vf.household(area, head_name=head_name, members=0, **extra)
+    household = vf.household(area, head_name=head_name, members=1, **extra)
     household.members = [
-        HouseholdMember(position=i, name=name, relation="家属", id_number=id_number)
-        for i, (name, id_number) in enumerate(members)
+        household.members[0],  # the head
+        *(
+            HouseholdMember(position=i, name=name, relation="other", id_number=id_number)
+            for i, (name, id_number) in enumerate(members, start=1)
+        ),
     ]
     session.flush()
     return household
@@ -64,7 +67,7 @@ def test_a_household_is_listed_once_when_head_and_members_match(client, worker, 
     response = get(client, worker, q="陈伟")
     assert [item["id"] for item in response.json] == [family.id]
     assert response.headers["X-Total-Count"] == "1"
-    assert [m["name"] for m in response.json[0]["members"]] == ["陈伟明", "陈伟强"]
+    assert [m["name"] for m in response.json[0]["members"]] == ["陈伟", "陈伟明", "陈伟强"]
 
 
 # --- ID numbers -------------------------------------------------------------------------
@@ -210,7 +213,7 @@ def test_a_page_takes_the_same_few_queries_however_many_households(app, client, 
         sorted(h["focus_groups"]) == ["flexible_employment", "unemployed"] for h in response.json
     )
     assert all(sorted(h["programmes"]) == ["dibao", "marginal"] for h in response.json)
-    assert all(len(h["members"]) == 3 for h in response.json)
+    assert all(len(h["members"]) == 4 for h in response.json)  # the head and three
     # The caller's token, the page with its short lists, the members, the count.
     assert len(statements) <= 4, statements
 

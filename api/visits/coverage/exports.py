@@ -30,11 +30,13 @@ from sqlalchemy.orm import aliased
 
 from api.areas.models import Area
 from api.casework.tasks.models import ACTIVE_STATUSES, Task
+from api.common.county_time import local_today
+from api.common.idnumber import mask_id_number
 from api.common.labels import label
 from api.db import session
 from api.visits.coverage import services
 from api.visits.coverage.services import Cadence, Period
-from api.visits.models import Household, Visit
+from api.visits.models import Household, HouseholdMember, Visit
 
 BATCH = 500
 CHUNK = 64 * 1024
@@ -281,6 +283,74 @@ def tasks_export(area: Area, period: Period, now: datetime | None = None) -> Exp
             ]
 
     return Export(_file_name("跟进任务", area, period), TASK_HEADERS, rows)
+
+
+MEMBER_HEADERS = [
+    "户编号",
+    "镇",
+    "村/社区",
+    "地址",
+    "户主",
+    "姓名",
+    "与户主关系",
+    "性别",
+    "出生日期",
+    "出生年份",
+    "身份证号",
+    "健康状况",
+    "就业状况",
+]
+SEXES = {"male": "男", "female": "女"}
+
+
+def members_export(area: Area) -> Export:
+    """The register's people in the area: one row per member, the head first in each
+    household, relations by their Chinese labels, ID numbers masked."""
+    place = aliased(Area, name="place")
+    town = aliased(Area, name="town")
+
+    def rows() -> Iterator[list[Any]]:
+        stmt = (
+            select(
+                Household.id,
+                Household.address,
+                Household.head_name,
+                town.name.label("town_name"),
+                place.name.label("place_name"),
+                HouseholdMember.name,
+                HouseholdMember.relation,
+                HouseholdMember.sex,
+                HouseholdMember.birth_date,
+                HouseholdMember.birth_year,
+                HouseholdMember.id_number,
+                HouseholdMember.health,
+                HouseholdMember.work_status,
+            )
+            .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+            .join(place, place.id == Household.area_id)
+            .outerjoin(town, town.id == place.parent_id)
+            .where(place.path.startswith(area.path))
+            .order_by(Household.id, HouseholdMember.position, HouseholdMember.id)
+            .execution_options(yield_per=BATCH)
+        )
+        for row in session.execute(stmt):
+            yield [
+                row.id,
+                row.town_name or "",
+                row.place_name,
+                row.address,
+                row.head_name,
+                row.name,
+                label("relation", row.relation),
+                SEXES.get(row.sex or "", ""),
+                row.birth_date.isoformat() if row.birth_date else "",
+                row.birth_year,
+                mask_id_number(row.id_number) or "",
+                row.health or "",
+                row.work_status or "",
+            ]
+
+    return Export(f"家庭成员_{area.name}_{local_today():%Y%m%d}", MEMBER_HEADERS, rows)
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> str:

@@ -24,6 +24,7 @@ from api.visits.coverage.schemas import (
     FeatureCollectionSchema,
     HouseholdMapQuerySchema,
     MapQuerySchema,
+    MembersExportQuerySchema,
     PeriodQuerySchema,
     VisitMapQuerySchema,
     WorkersSchema,
@@ -225,6 +226,18 @@ class VisitsExport(MethodView):
         """Visits in the area and period, as CSV or XLSX"""
         area, period = _scope(args)
         return send_export(exports.visits_export(area, period), "visits", area.id, args)
+
+
+@exports_blp.route("/members")
+class MembersExport(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @exports_blp.arguments(MembersExportQuerySchema, location="query")
+    @exports_blp.doc(**EXPORT_DOC)
+    def get(self, args):
+        """The household members in the area (relations by their Chinese labels, ID
+        numbers masked), as CSV or XLSX"""
+        area = services.visible_area(args.get("area_id"), g.actor.area_id)
+        return send_export(exports.members_export(area), "household_members", area.id, args)
 
 
 @exports_blp.route("/tasks")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from api.common.fields import AwareDateTime
 from api.common.spatial import BBoxField
@@ -54,6 +54,17 @@ class HouseholdMapQuerySchema(MapQuerySchema):
 
 
 class ExportQuerySchema(PeriodQuerySchema):
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class MembersExportQuerySchema(Schema):
+    class Meta:
+        # The dashboard sends its period with every export; the register has none.
+        unknown = EXCLUDE
+
+    area_id = fields.Integer(
+        metadata={"description": "Area exported (default: the caller's own area)"}
+    )
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
 
 

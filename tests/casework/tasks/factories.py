@@ -34,13 +34,14 @@ def household(
     focus_groups: tuple[str, ...] = (),
     registered_at: datetime | None = None,
 ) -> Any:
-    from api.visits.models import Household
+    from api.visits.models import Household, HouseholdMember
 
     row = Household(
         area_id=area.id,
         address=f"测试路{next(_counter)}号",
         urban_rural="rural",
         head_name="测试户主",
+        members=[HouseholdMember(position=0, name="测试户主", relation="head")],
         created_at=registered_at or utcnow(),
     )
     row.focus_groups = list(focus_groups)

@@ -9,6 +9,7 @@ import openpyxl
 
 from tests.visits.coverage.conftest import PERIOD, get
 from tests.visits.coverage.test_coverage import COUNTY_ROWS, COUNTY_TOTAL
+from tests.visits.factories import household, valid_id_number
 
 # Export columns in the order of test_coverage.KEYS.
 COVERAGE_HEADERS = (
@@ -117,6 +118,27 @@ def test_tasks_export_lists_tasks_due_in_the_period(client, scenario, supervisor
         ("2026-03-22", "已办结", "否"),
     ]
     assert {r["村/社区"] for r in rows} == {"乙一村"}
+
+
+def test_members_export_lists_the_people_with_relation_labels(
+    db, client, scenario, supervisor_headers
+):
+    number = valid_id_number("440229198001010020")
+    home = household(scenario.a1, head_name="周芳", head_id_number=number, members=2)
+    response = get(client, "/api/v1/exports/members", supervisor_headers, area_id=scenario.a1.id)
+    assert response.status_code == 200, response.data[:500]
+    rows = [r for r in csv_rows(response) if r["户编号"] == str(home.id)]
+    assert [(r["姓名"], r["与户主关系"], r["户主"]) for r in rows] == [
+        ("周芳", "户主", "周芳"),
+        (home.members[1].name, "其他", "周芳"),
+    ]
+    head = rows[0]
+    assert (head["性别"], head["出生日期"], head["村/社区"]) == ("女", "1980-01-01", "甲一村")
+    assert head["身份证号"] == number[:4] + "*" * 10 + number[-4:]
+    everyone = csv_rows(
+        get(client, "/api/v1/exports/members", supervisor_headers, area_id=scenario.town_b.id)
+    )
+    assert everyone and all(r["镇"] == "乙镇" for r in everyone)
 
 
 def test_csv_cells_never_start_a_formula(db, scenario, client, supervisor_headers):
