@@ -18,9 +18,11 @@ from api.visits.models import (
     SCREENING_RESULTS,
     URBAN_RURAL,
 )
+from api.visits.people import RELATIONS
 from tests import factories
 
 CODES = {
+    "relation": RELATIONS,
     "role": ROLES,
     "channel": CHANNELS,
     "urban_rural": URBAN_RURAL,
