@@ -76,6 +76,7 @@ def app(database_url: str, queue_name: str, tmp_path_factory: pytest.TempPathFac
             "REDIS_URL": TEST_REDIS_URL,
             "RQ_QUEUE": queue_name,
             "PHOTO_STORAGE_DIR": str(tmp_path_factory.mktemp("photos")),
+            "MATCHING_FILE_DIR": str(tmp_path_factory.mktemp("lists")),
             "SECRET_KEY": "test-secret",
             "LOG_JSON": False,
             "TESTING": True,
