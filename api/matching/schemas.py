@@ -250,3 +250,5 @@ class StatsSchema(Schema):
     from_ = fields.Date(data_key="from", attribute="from")
     to = fields.Date()
     areas = fields.List(fields.Nested(AreaStatsSchema))
+    own = fields.Nested(AreaStatsSchema)
+    total = fields.Nested(AreaStatsSchema)

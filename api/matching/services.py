@@ -287,14 +287,14 @@ def get_warning(warning_id: int) -> EarlyWarning:
 
 
 def warning_stats(area: Area, since: date, until: date) -> dict[str, Any]:
-    """Per child area of ``area``: warnings raised from
+    """Per child area of ``area``, its own level and in total: warnings raised from
     ``since`` to ``until`` (county days); handled by their due day (the task that handles
     the warning — its own, or its lead's — done by then: 预警处置率), handled late, open,
     and overdue (open past due)."""
     from api.casework.leads.models import Lead
     from api.casework.tasks.models import Task
 
-    children = child_areas(area) or [area]
+    children = child_areas(area)
     today = county_time.local_today()
     start, _ = county_time.local_day_bounds(since)
     _, end = county_time.local_day_bounds(until)
@@ -310,35 +310,45 @@ def warning_stats(area: Area, since: date, until: date) -> dict[str, Any]:
         )
     ).all()
     zone = county_time.county_zone()
-    rows = []
-    for child in children:
-        counts = dict.fromkeys(("raised", "red", "in_time", "late", "open", "overdue"), 0)
-        for path, level, due_on, status, closed_at in found:
-            if not path.startswith(child.path):
-                continue
-            counts["raised"] += 1
-            counts["red"] += level == "red"
+
+    def counts(area_id: int, name: str, rows: list[Any]) -> dict[str, Any]:
+        tally = dict.fromkeys(("raised", "red", "in_time", "late", "open", "overdue"), 0)
+        for _path, level, due_on, status, closed_at in rows:
+            tally["raised"] += 1
+            tally["red"] += level == "red"
             if status == "done" and closed_at is not None:
                 in_time = county_time.local_date(closed_at, zone) <= due_on
-                counts["in_time" if in_time else "late"] += 1
+                tally["in_time" if in_time else "late"] += 1
             else:
-                counts["open"] += 1
-                counts["overdue"] += due_on < today
-        raised = counts["raised"]
-        rows.append(
-            {
-                "area_id": child.id,
-                "area_name": child.name,
-                "raised": raised,
-                "red": counts["red"],
-                "handled_in_time": counts["in_time"],
-                "handled_late": counts["late"],
-                "open": counts["open"],
-                "overdue": counts["overdue"],
-                "handled_in_time_rate": round(counts["in_time"] / raised, 4) if raised else None,
-            }
-        )
-    return {"area_id": area.id, "from": since, "to": until, "areas": rows}
+                tally["open"] += 1
+                tally["overdue"] += due_on < today
+        raised = tally["raised"]
+        return {
+            "area_id": area_id,
+            "area_name": name,
+            "raised": raised,
+            "red": tally["red"],
+            "handled_in_time": tally["in_time"],
+            "handled_late": tally["late"],
+            "open": tally["open"],
+            "overdue": tally["overdue"],
+            "handled_in_time_rate": round(tally["in_time"] / raised, 4) if raised else None,
+        }
+
+    by_child = [
+        counts(child.id, child.name, [r for r in found if r[0].startswith(child.path)])
+        for child in children
+    ]
+    own = [r for r in found if not any(r[0].startswith(c.path) for c in children)]
+    return {
+        "area_id": area.id,
+        "from": since,
+        "to": until,
+        "areas": by_child,
+        # Warnings of the area itself (its county queue's leads), in no child area.
+        "own": counts(area.id, area.name, own),
+        "total": counts(area.id, area.name, found),
+    }
 
 
 # -- retention ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ re-imports, bad files, jurisdiction (PostgreSQL + Redis)."""
 
 from __future__ import annotations
 
+import csv
 import io
 
 from sqlalchemy import func, select
@@ -375,6 +376,14 @@ def test_stats_per_town(client, db, run_jobs, county, sources):
         1.0,
     )
     assert (town_b["raised"], town_b["open"], town_b["overdue"]) == (1, 1, 0)
+    assert got.json["total"]["raised"] == 2 and got.json["own"]["raised"] == 0
+    export = client.get(
+        f"/api/v1/exports/coverage?area_id={county.areas.county.id}&format=csv",
+        headers=factories.headers_for(county.supervisor),
+    )
+    *parts, total = csv.DictReader(io.StringIO(export.data.decode("utf-8-sig")))
+    assert [row["数据比对预警"] for row in parts] == ["1", "1"] and total["数据比对预警"] == "2"
+    assert total["预警按期处置"] == "1" and total["预警处置率"] == "50.0%"
 
 
 def test_purge_keeps_outcomes_and_warnings(client, db, run_jobs, county, sources):
