@@ -136,7 +136,14 @@ class _Table:
             sheet = book.worksheets[0] if book.worksheets else None
             if sheet is None:
                 return
-            for cells in sheet.iter_rows(values_only=True):
+            rows = sheet.iter_rows(values_only=True)
+            while True:
+                try:
+                    cells = next(rows)
+                except StopIteration:
+                    return
+                except Exception as exc:  # a broken sheet inside a sound archive
+                    raise BadFile({"file": ["The workbook's sheet cannot be read."]}) from exc
                 if sum(len(_cell_text(c)) for c in cells) > self.max_row_chars:
                     yield None, "row_too_long"
                 else:

@@ -95,11 +95,16 @@ def sources_query() -> Select:
 
 
 def upload_list(
-    actor: Actor, source: Source, stream: BinaryIO, filename: str, area_id: int | None
+    actor: Actor,
+    source: Source,
+    stream: BinaryIO,
+    filename: str,
+    area_id: int | None,
+    schedule: bool = True,
 ) -> ListUpload:
-    """Store an uploaded file for its source and schedule its import. The file is checked
-    first (empty, wrong encoding, a mapped column missing: 422, nothing stored); the same
-    file for the same source is refused (409)."""
+    """Store an uploaded file for its source and schedule its import (unless the caller
+    runs it: the CLI). The file is checked first (empty, wrong encoding, a mapped column
+    missing: 422, nothing stored); the same file for the same source is refused (409)."""
     area = visible_area(area_id or actor.area_id)  # type: ignore[arg-type]
     tmp, digest, size = files.save(stream)
     try:
@@ -132,17 +137,19 @@ def upload_list(
     )
     session.add(upload)
     session.flush()
-    schedule_job(IMPORT_JOB, upload.id, area_id=area.id)
+    if schedule:
+        schedule_job(IMPORT_JOB, upload.id, area_id=area.id)
     return upload
 
 
 def import_file(actor: Actor, source_code: str, path: Path, area_id: int | None) -> ListUpload:
-    """``upload_list`` for a file on disk (``flask lists import``)."""
+    """``upload_list`` for a file on disk, not scheduled: ``flask lists import`` runs the
+    import itself (a scheduled run would race it)."""
     source = session.scalar(select(Source).where(Source.code == source_code))
     if source is None:
         raise NotFound(f"No source with code {source_code!r}.")
     with path.open("rb") as handle:
-        return upload_list(actor, source, handle, path.name, area_id)
+        return upload_list(actor, source, handle, path.name, area_id, schedule=False)
 
 
 def get_list(list_id: int) -> ListUpload:

@@ -296,6 +296,12 @@ def test_review_queue_accept_and_reject(client, db, run_jobs, county, sources):
         f"/api/v1/matching/review/{item['row']['id']}", json={"decision": "accept"}, headers=headers
     )
     assert done.status_code == 200 and done.json["status"] == "matched"
+    from api.audit.models import AuditEntry
+
+    decided = db.scalars(
+        select(AuditEntry).where(AuditEntry.table_name == "matching_review_decisions")
+    ).all()
+    assert [(e.action, e.actor_id) for e in decided] == [("create", county.supervisor.id)]
     run_jobs()
     [warning] = db.scalars(select(EarlyWarning)).all()
     assert warning.task_id is not None

@@ -101,8 +101,9 @@ COVERAGE_COLUMNS = [
     # Data-matching warnings (docs/data-matching.md) raised in the period.
     ("warnings_raised", "数据比对预警"),
     ("warnings_handled_in_time", "预警按期处置"),
-    ("warnings_overdue", "预警超期未处置"),
     ("warnings_handled_in_time_rate", "预警处置率"),
+    # A count last: a row's empty last cell (no rate) ends an XLSX row early.
+    ("warnings_overdue", "预警超期未处置"),
 ]
 
 
