@@ -171,6 +171,7 @@ def sqlite_app(tmp_path: Path) -> Iterator[Flask]:
             "DATABASE_URL": f"sqlite:///{tmp_path / 'doudi.sqlite3'}",
             "REDIS_URL": "",
             "PHOTO_STORAGE_DIR": str(tmp_path / "photos"),
+            "MATCHING_FILE_DIR": str(tmp_path / "lists"),
             "SECRET_KEY": "test-secret",
             "LOG_JSON": False,
             "TESTING": True,

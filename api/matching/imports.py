@@ -26,13 +26,14 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 from itertools import islice
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from api.areas.models import Area
 from api.casework.leads.rules import AreaFacts, match_address
@@ -181,7 +182,41 @@ def person_facts(member_ids: Iterable[int]) -> dict[int, PersonFacts]:
     }
 
 
-def row_facts(row: ListRow) -> dict[str, Any]:
+@dataclass
+class RowRecord:
+    """A row as the pipeline holds it before it is stored: plain values (an ORM object per
+    row cost more than reading, matching and storing it), the columns of ``ListRow``."""
+
+    row_no: int
+    raw: dict[str, str] | None
+    name: str | None
+    id_number: str | None
+    birth_date: date | None
+    sex: str | None
+    address: str | None
+    place_area_id: int | None
+    amount: Decimal | None
+    event_date: date | None
+    attributes: dict[str, str] | None
+    content_hash: str
+    bad_reason: str | None
+    status: str
+    row_key_hash: str | None = None
+    unchanged: bool = False
+    method: str | None = None
+    member_id: int | None = None
+    household_id: int | None = None
+    score: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    lead_id: int | None = None
+    id: int | None = None
+
+
+# Columns written for each row (all of ListRow's but the id).
+ROW_COLUMNS = [c.name for c in ListRow.__table__.columns if c.name != "id"]
+
+
+def row_facts(row: ListRow | RowRecord) -> dict[str, Any]:
     return {
         "amount": row.amount,
         "event_date": row.event_date.isoformat() if row.event_date else None,
@@ -193,26 +228,29 @@ def row_facts(row: ListRow) -> dict[str, Any]:
 # -- warnings -----------------------------------------------------------------------------
 
 
-def raise_warnings(
-    upload: ListUpload, source: Source, row: ListRow, person: PersonFacts | None
-) -> list[EarlyWarning]:
-    """The source's rules on a row (its person's facts, or an unknown person's): warnings
-    stored, and for an unmatched row a lead. Returns the warnings about register people
-    (their follow-up tasks are scheduled by the caller)."""
-    facts = row_facts(row) | (person.rule_facts() if person else rules.unregistered_facts())
-    fired = rules.evaluate(source.rules or [], facts)
-    if not fired:
+def fired_rules(
+    source: Source, row: ListRow | RowRecord, person: PersonFacts | None
+) -> list[rules.Fired]:
+    """The source's rules that fire on a row (its person's facts, or an unknown
+    person's); none for an unknown person when the source makes no leads."""
+    if person is None and not source.unmatched_leads:
         return []
+    facts = row_facts(row) | (person.rule_facts() if person else rules.unregistered_facts())
+    return rules.evaluate(source.rules or [], facts)
+
+
+def store_warnings(
+    upload: ListUpload,
+    source: Source,
+    row: ListRow | RowRecord,
+    person: PersonFacts | None,
+    fired: list[rules.Fired],
+    lead: Any,
+) -> list[EarlyWarning]:
+    """The warnings of a stored row: about the person, or about the row's lead."""
     today = county_time.local_today()
-    if person is None:
-        if not source.unmatched_leads:
-            return []
-        lead = _lead_for(upload, source, row, fired)
-        row.lead_id = lead.id
-        upload.leads_made += 1
-    made = []
-    for rule in fired:
-        warning = EarlyWarning(
+    made = [
+        EarlyWarning(
             list_id=upload.id,
             row_id=row.id,
             source_id=source.id,
@@ -227,16 +265,37 @@ def raise_warnings(
             lead_id=None if person else lead.id,
             due_on=today + timedelta(days=rules.DUE_DAYS[rule.level]),
         )
-        session.add(warning)
-        made.append(warning)
+        for rule in fired
+    ]
+    session.add_all(made)
     upload.warnings_raised += len(made)
+    return made
+
+
+def raise_warnings(
+    upload: ListUpload, source: Source, row: ListRow, person: PersonFacts | None
+) -> list[EarlyWarning]:
+    """The source's rules on one stored row (an accepted review): warnings, and for an
+    unmatched row a lead. Returns the warnings about register people (their follow-up
+    tasks are scheduled by the caller)."""
+    fired = fired_rules(source, row, person)
+    if not fired:
+        return []
+    lead = None
+    if person is None:
+        lead = _lead_for(upload, source, row, fired)
+        row.lead_id = lead.id
+    made = store_warnings(upload, source, row, person, fired, lead)
     session.flush()
     return made if person else []
 
 
-def _lead_for(upload: ListUpload, source: Source, row: ListRow, fired: list[rules.Fired]) -> Any:
+def _lead_for(
+    upload: ListUpload, source: Source, row: ListRow | RowRecord, fired: list[rules.Fired]
+) -> Any:
     from api.casework.leads.services import create_lead
 
+    upload.leads_made += 1
     reported = (
         session.scalar(select(Area).where(Area.id == row.place_area_id))
         if row.place_area_id
@@ -349,7 +408,7 @@ def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
     """Read, match, store and warn one chunk of rows."""
     engine = linkage()
     upload, source = context.upload, context.source
-    stored: list[ListRow] = []
+    records: list[RowRecord] = []
     to_match: list[Any] = []
     raw_keys: dict[int, str] = {}
     for raw in chunk:
@@ -359,9 +418,7 @@ def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
         )
         if read.bad_reason is None and unknown:
             read.bad_reason = "unknown_village"
-        row = ListRow(
-            list_id=upload.id,
-            area_id=upload.area_id,
+        record = RowRecord(
             row_no=raw.row_no,
             raw=raw.values or None,
             name=read.name[:100] if read.name else None,
@@ -376,9 +433,8 @@ def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
             content_hash=content_hash(raw.values),
             bad_reason=read.bad_reason,
             status="bad" if read.bad_reason else "unmatched",
-            reasons=[],
         )
-        stored.append(row)
+        records.append(record)
         if read.bad_reason is None:
             match_row = engine.Row(
                 row_no=raw.row_no,
@@ -391,9 +447,9 @@ def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
                 address=read.address,
             )
             raw_keys[raw.row_no] = engine.row_key(match_row)
-            row.row_key_hash = key_hash(raw_keys[raw.row_no])
+            record.row_key_hash = key_hash(raw_keys[raw.row_no])
             to_match.append(match_row)
-    by_no = {row.row_no: row for row in stored}
+    by_no = {record.row_no: record for record in records}
     # The rejected pairs of this chunk's rows, in the engine's own keys.
     rejected = [
         (raw_keys[no], member)
@@ -401,34 +457,91 @@ def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
         for member in context.rejected.get(by_no[no].row_key_hash or "", ())
     ]
     for match in engine.match_rows(to_match, context.register, rejected=rejected):
-        row = by_no[match.row_no]
-        row.status, row.method, row.score = match.status, match.method, match.score
-        row.reasons = list(match.reasons or [])
-        row.member_id = match.member_id
-    people = person_facts(r.member_id for r in stored if r.member_id is not None)
-    for row in stored:
-        if row.member_id is not None and row.member_id in people:
-            row.household_id = people[row.member_id].household_id
-    _mark_unchanged(context.previous, stored)
-    session.add_all(stored)
-    session.flush()
-    warnings: list[EarlyWarning] = []
-    for row in stored:
-        counter = f"rows_{row.status}"
+        record = by_no[match.row_no]
+        record.status, record.method, record.score = match.status, match.method, match.score
+        record.reasons = list(match.reasons or [])
+        record.member_id = match.member_id
+    people = person_facts(r.member_id for r in records if r.member_id is not None)
+    _mark_unchanged(context.previous, records)
+    # Rules first (a lead is made before its row is stored, which names it), then the
+    # rows, then the warnings, which name the rows.
+    firing: list[tuple[RowRecord, PersonFacts | None, list[rules.Fired], Any]] = []
+    for record in records:
+        person = people.get(record.member_id) if record.member_id is not None else None
+        if person is not None:
+            record.household_id = person.household_id
+        counter = f"rows_{record.status}"
         setattr(upload, counter, getattr(upload, counter) + 1)
-        if row.unchanged or row.status in ("bad", "review"):
+        if record.unchanged or record.status in ("bad", "review"):
             continue
-        person = people.get(row.member_id) if row.member_id is not None else None
-        if row.status == "matched" and person is None:
+        if record.status == "matched" and person is None:
             continue  # the member left the register since it was loaded
-        warnings += raise_warnings(upload, source, row, person)
-    upload.rows_done += len(stored)
-    if warnings:
-        schedule_job(WARNINGS_JOB, *[w.id for w in warnings], area_id=upload.area_id)
+        fired = fired_rules(source, record, person)
+        if fired:
+            lead = None if person else _lead_for(upload, source, record, fired)
+            record.lead_id = lead.id if lead is not None else None
+            firing.append((record, person, fired, lead))
+    session.flush()
+    insert_rows(upload, records)
+    if firing:
+        ids = dict(
+            session.execute(
+                select(ListRow.row_no, ListRow.id).where(
+                    ListRow.list_id == upload.id,
+                    ListRow.row_no.in_([r.row_no for r, *_ in firing]),
+                )
+            ).all()
+        )
+        warnings: list[EarlyWarning] = []
+        for record, person, fired, lead in firing:
+            record.id = ids[record.row_no]
+            made = store_warnings(upload, source, record, person, fired, lead)
+            warnings += made if person is not None else []
+        session.flush()
+        if warnings:
+            schedule_job(WARNINGS_JOB, *[w.id for w in warnings], area_id=upload.area_id)
+    upload.rows_done += len(records)
     session.flush()
 
 
-def _mark_unchanged(previous: int | None, rows: list[ListRow]) -> None:
+def insert_rows(upload: ListUpload, records: list[RowRecord]) -> None:
+    """Store a chunk's rows: PostgreSQL's COPY (an INSERT of thousands of rows spent most
+    of the import converting its parameters), an executemany elsewhere."""
+    now = utcnow()
+    fixed = {"list_id": upload.id, "area_id": upload.area_id, "created_at": now}
+    values = [
+        {name: fixed[name] if name in fixed else getattr(record, name) for name in ROW_COLUMNS}
+        for record in records
+    ]
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(ListRow), values)
+        return
+    from psycopg.types.json import Jsonb
+
+    json_columns = {"raw", "attributes", "reasons"}
+
+    def cell(row: dict[str, Any], name: str) -> Any:
+        value = row[name]
+        return Jsonb(value) if name in json_columns and value is not None else value
+
+    cursor = connection.connection.driver_connection.cursor()
+    with (
+        cursor,
+        cursor.copy(f"COPY {ListRow.__tablename__} ({', '.join(ROW_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in values:
+            copy.write_row(
+                [
+                    Jsonb(row[name])
+                    if name in json_columns and row[name] is not None
+                    else row[name]
+                    for name in ROW_COLUMNS
+                ]
+            )
+
+
+def _mark_unchanged(previous: int | None, rows: list[RowRecord]) -> None:
     """Rows whose key and content were in the source's previous list."""
     keyed = [r for r in rows if r.row_key_hash]
     if previous is None or not keyed:
