@@ -350,7 +350,7 @@ def run_import(list_id: int) -> str:
     config = current_app.config
     if upload.status == "queued":
         upload.status, upload.started_at = "running", utcnow()
-    last_row = session.scalar(select(func.max(ListRow.row_no)).where(ListRow.list_id == list_id))
+        session.flush()
     engine = linkage()
     context = _Context(
         upload=upload,
@@ -368,6 +368,11 @@ def run_import(list_id: int) -> str:
         started = time.monotonic()
         done_before = upload.rows_done
         for chunk in _chunks(raw_rows, CHUNK_ROWS):
+            # Two runs of one list (a sweep's retry beside a slow worker) take turns per
+            # chunk: the list's row is locked until the chunk commits, and each stores
+            # only rows past the last one stored.
+            session.refresh(upload, with_for_update=True)
+            last_row = _last_row(list_id)
             fresh = [r for r in chunk if last_row is None or r.row_no > last_row]
             if fresh:
                 store_chunk(context, fresh)
@@ -375,6 +380,11 @@ def run_import(list_id: int) -> str:
                 if elapsed > 0:
                     upload.rows_per_second = round((upload.rows_done - done_before) / elapsed, 1)
                 session.commit()
+    except FileNotFoundError:
+        upload.status, upload.error = "failed", "The stored file is missing."
+        upload.finished_at = utcnow()
+        session.flush()
+        return upload.status
     except parsing.BadFile as exc:
         upload.status, upload.error = "failed", str(exc)
         upload.finished_at = utcnow()
@@ -384,6 +394,10 @@ def run_import(list_id: int) -> str:
     session.flush()
     log.info("list %s imported: %s rows", upload.id, upload.rows_done)
     return upload.status
+
+
+def _last_row(list_id: int) -> int | None:
+    return session.scalar(select(func.max(ListRow.row_no)).where(ListRow.list_id == list_id))
 
 
 @dataclass

@@ -415,3 +415,35 @@ def test_purge_keeps_outcomes_and_warnings(client, db, run_jobs, county, sources
         )
     ).all()
     assert {e.action for e in audited} >= {"create", "update"}
+
+
+def test_a_run_stopped_half_way_resumes_after_the_last_stored_row(
+    client, db, county, sources, monkeypatch
+):
+    import pytest
+
+    from api.matching import imports
+
+    rows = [MEDICAL_HEADER] + [
+        medical_row(name, county.head.id_number, "100") for name in ("一", "二", "三")
+    ]
+    response = upload(client, county.supervisor, sources["medical_large_bills"], csv_bytes(rows))
+    list_id = response.json["id"]
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 1)
+    store_chunk, calls = imports.store_chunk, []
+
+    def killed_at_the_second_chunk(context, chunk):
+        calls.append(chunk[0].row_no)
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        store_chunk(context, chunk)
+
+    monkeypatch.setattr(imports, "store_chunk", killed_at_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        imports.run_import(list_id)
+    db.rollback()  # what the job runner does
+    assert [r.row_no for r in rows_of(db, list_id)] == [1]
+    monkeypatch.setattr(imports, "store_chunk", store_chunk)
+    assert imports.run_import(list_id) == "done"
+    assert [r.row_no for r in rows_of(db, list_id)] == [1, 2, 3]
+    assert db.get(ListUpload, list_id).rows_done == 3
