@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from sqlalchemy import func, select
 
+from api.audit.models import AuditEntry
 from api.casework.leads.models import Lead
 from api.casework.tasks.models import Task
 from api.jobs.services import schedule_job
@@ -296,8 +298,6 @@ def test_review_queue_accept_and_reject(client, db, run_jobs, county, sources):
         f"/api/v1/matching/review/{item['row']['id']}", json={"decision": "accept"}, headers=headers
     )
     assert done.status_code == 200 and done.json["status"] == "matched"
-    from api.audit.models import AuditEntry
-
     decided = db.scalars(
         select(AuditEntry).where(AuditEntry.table_name == "matching_review_decisions")
     ).all()
@@ -395,7 +395,6 @@ def test_stats_per_town(client, db, run_jobs, county, sources):
 def test_purge_keeps_outcomes_and_warnings(client, db, run_jobs, county, sources):
     from datetime import timedelta
 
-    from api.audit.models import AuditEntry
     from api.matching import files, services
 
     data = csv_bytes([MEDICAL_HEADER, medical_row("李秀兰", county.head.id_number, "20000")])
@@ -420,8 +419,6 @@ def test_purge_keeps_outcomes_and_warnings(client, db, run_jobs, county, sources
 def test_a_run_stopped_half_way_resumes_after_the_last_stored_row(
     client, db, county, sources, monkeypatch
 ):
-    import pytest
-
     from api.matching import imports
 
     rows = [MEDICAL_HEADER] + [
