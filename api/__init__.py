@@ -52,6 +52,7 @@ DOMAINS = (
     "api.photos",
     "api.rescue",
     "api.casework",
+    "api.matching",
     "api.field",
     "api.dashboard",
     "api.demo",
@@ -172,8 +173,10 @@ def _install_request_hooks(app: Flask) -> None:
         limit = app.config["JSON_MAX_BYTES" if is_json else "MAX_CONTENT_LENGTH"]
         what = "JSON bodies" if is_json else "Bodies"
         own_limit = getattr(method, "body_limit_setting", None)
-        if own_limit is not None and app.config[own_limit] < limit:
+        # A view's own limit: smaller (the public form), or larger for files (a list).
+        if own_limit is not None and (app.config[own_limit] < limit or not is_json):
             limit, what = app.config[own_limit], "Bodies here"
+            request.max_content_length = limit
         if (request.content_length or 0) > limit:
             raise TooLarge(f"{what} are limited to {limit} bytes.")
         if request.content_length is None:

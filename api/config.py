@@ -310,6 +310,31 @@ SETTINGS: list[Setting] = [
         int,
         "A queued job not finished after this long is enqueued again by the sweep.",
     ),
+    # Data matching (api.matching)
+    Setting(
+        "MATCHING_FILE_DIR",
+        str(INSTANCE_DIR / "lists"),
+        str,
+        "Private folder for uploaded department lists (removed with their raw rows).",
+    ),
+    Setting(
+        "MATCHING_MAX_UPLOAD_BYTES",
+        256 * 1024 * 1024,
+        int,
+        "Largest department list accepted by POST /matching/lists (413 above).",
+    ),
+    Setting(
+        "MATCHING_MAX_ROW_CHARS",
+        16384,
+        int,
+        "A list row longer than this (characters) is kept as a bad row (row_too_long).",
+    ),
+    Setting(
+        "MATCHING_ROW_RETENTION_DAYS",
+        180,
+        int,
+        "Days a list's raw rows and file are kept; then purged, keeping outcomes and warnings.",
+    ),
     # Supervisors' page
     Setting(
         "MAP_TILE_URL",

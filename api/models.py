@@ -9,6 +9,7 @@ from api.casework.tasks import models as tasks_models  # noqa: F401
 from api.casework.tracing import models as tracing_models  # noqa: F401
 from api.field import models as field_models  # noqa: F401
 from api.jobs import models as jobs_models  # noqa: F401
+from api.matching import models as matching_models  # noqa: F401
 from api.photos import models as photos_models  # noqa: F401
 from api.rescue.centre import models as centre_models  # noqa: F401
 from api.rescue.patrols import models as patrols_models  # noqa: F401

@@ -50,6 +50,7 @@ from api.common.county_time import local_today
 from api.common.fields import to_db_geometry
 from api.db import session
 from api.jobs.models import OutboxJob
+from api.matching.models import EarlyWarning, ListRow, ListUpload, Source
 from api.migrate import upgrade
 from api.photos import storage
 from api.photos.models import Photo
@@ -250,6 +251,7 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
     )
     # A help request reported in the village: routed to the town's queue, with its task.
     put("help_request", lead_factories.lead(village), at_town)
+    _seed_matching(town, put, household, village, town_area)
     event = put("open_day_event", centre_factories.open_day_event(town_area), at_town)
     put("photo_open_day", _photo("open_day_event", event.id, town_area.id), at_town)
     session.flush()
@@ -261,6 +263,72 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
         raise RuntimeError(f"town {town}: seeding scheduled no job")
     out["job"] = {"id": jobs[0], "area": at_town, "all": jobs}
     return out
+
+
+def _seed_matching(town: str, put: Any, household: Any, village: Any, town_area: Any) -> None:
+    """Data matching: a source (at the village: sources serve the areas below theirs too,
+    and no caller sits below a village), a list of the town, a row waiting for review with
+    the household's member as its candidate, and a warning about the household."""
+    source = Source(
+        code=f"seed_{town}",
+        name="种子来源",
+        department="县医疗保障局",
+        kind="medical_bills",
+        area_id=village.id,
+        columns={"name": "姓名"},
+        attributes=[],
+        rules=[],
+    )
+    session.add(source)
+    session.flush()
+    put("matching_source", source, f"village_{town}1")
+    upload = ListUpload(
+        source_id=source.id,
+        area_id=town_area.id,
+        filename="seed.csv",
+        file_format="csv",
+        encoding="utf-8",
+        file_sha256=f"{town}" * 64,
+        size_bytes=10,
+        status="done",
+    )
+    session.add(upload)
+    session.flush()
+    put("matching_list", upload, f"town_{town}")
+    member = household.members[0]
+    row = ListRow(
+        list_id=upload.id,
+        area_id=town_area.id,
+        row_no=1,
+        raw={"姓名": member.name},
+        name=member.name,
+        content_hash="0" * 64,
+        status="review",
+        method="id_repaired",
+        member_id=member.id,
+        household_id=household.id,
+        reasons=["seeded"],
+    )
+    session.add(row)
+    session.flush()
+    put("matching_row", row, f"town_{town}")
+    warning = EarlyWarning(
+        list_id=upload.id,
+        row_id=row.id,
+        source_id=source.id,
+        area_id=village.id,
+        rule_code="seed",
+        level="red",
+        action="visit",
+        reason="种子预警",
+        subject_name=member.name,
+        household_id=household.id,
+        member_id=member.id,
+        due_on=local_today(),
+    )
+    session.add(warning)
+    session.flush()
+    put("matching_warning", warning, f"village_{town}1")
 
 
 def flag_twins(records: dict[str, dict[str, dict[str, Any]]], users: dict[str, Any]) -> None:

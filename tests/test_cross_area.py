@@ -117,6 +117,12 @@ REALM: dict[str, frozenset[str]] = {
     # A help request in a town's queue is the households side's (docs/help-requests.md);
     # one about a person on the street sits in the rescue centre's queue at the county.
     "help_request": FIELD,
+    # Data matching (docs/data-matching.md): sources, lists and their rows are the
+    # supervisors' and admins'; warnings also the outreach workers' of their area.
+    "matching_source": SUPERVISING,
+    "matching_list": SUPERVISING,
+    "matching_row": SUPERVISING,  # a row is its list's
+    "matching_warning": FIELD,
     "failed_job": ADMIN,  # a job names its record: admins, and only their subtree's jobs
     "rq_failed_job": ADMIN,  # the same jobs in RQ's failed registry
 }
@@ -139,6 +145,10 @@ PARAM_KINDS: dict[str, tuple[str, ...]] = {
     "lead_id": ("tracing_lead",),
     "task_id": TASKS,
     "help_request_id": ("help_request",),
+    "source_id": ("matching_source",),
+    "list_id": ("matching_list",),
+    "row_id": ("matching_row",),
+    "warning_id": ("matching_warning",),
 }
 
 # Operations that take no record, so no jurisdiction applies (each says why).
@@ -308,6 +318,21 @@ OPERATIONS: dict[str, Op] = {
     "PATCH /api/v1/help-requests/{help_request_id}": Op(EVERYONE),
     "POST /api/v1/help-requests/{help_request_id}/contacts": Op(EVERYONE),
     "POST /api/v1/help-requests/{help_request_id}/close": Op(EVERYONE),
+    # Data matching (docs/data-matching.md): admins define sources; supervisors upload,
+    # read lists and rows, review and see the figures; warnings are FIELD's.
+    "GET /api/v1/matching/sources": Op(SUPERVISING, ("matching_source",)),
+    "POST /api/v1/matching/sources": Op(ADMIN),
+    "GET /api/v1/matching/sources/{source_id}": Op(SUPERVISING),
+    "PATCH /api/v1/matching/sources/{source_id}": Op(ADMIN),
+    "GET /api/v1/matching/lists": Op(SUPERVISING, ("matching_list",)),
+    "POST /api/v1/matching/lists": Op(SUPERVISING),  # multipart: send() gives it a file
+    "GET /api/v1/matching/lists/{list_id}": Op(SUPERVISING),
+    "GET /api/v1/matching/lists/{list_id}/rows": Op(SUPERVISING, ("matching_row",)),
+    "GET /api/v1/matching/review": Op(SUPERVISING),  # rows wrap the row: NESTED checks it
+    "POST /api/v1/matching/review/{row_id}": Op(SUPERVISING),
+    "GET /api/v1/matching/warnings": Op(FIELD, ("matching_warning",)),
+    "GET /api/v1/matching/warnings/{warning_id}": Op(FIELD),
+    "GET /api/v1/matching/stats": Op(SUPERVISING),
 }
 
 # Query parameters a list needs to show the seeded rows (their dates, thresholds).
@@ -344,6 +369,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/v1/help-requests/{help_request_id}": {"household_id": None},
     "POST /api/v1/help-requests/{help_request_id}/contacts": {"kind": "phone"},
     "POST /api/v1/help-requests/{help_request_id}/close": {"outcome": "unreachable"},
+    "POST /api/v1/matching/review/{row_id}": {"decision": "reject"},
 }
 
 # Body fields of writes that name a record, by seeded kind: another town's record named
@@ -417,6 +443,13 @@ REF_BODIES: dict[str, dict[str, Any]] = {
         "urgency": "normal",
     },
     "POST /api/v1/help-requests/{help_request_id}/contacts": {"kind": "phone"},
+    "POST /api/v1/matching/sources": {
+        "code": "c<digits>",
+        "name": "新来源",
+        "department": "某局",
+        "kind": "other",
+        "columns": {"name": "姓名"},
+    },
 }
 
 # Keys of an answer that name a record of a seeded kind: an invisible one must not appear.
@@ -437,6 +470,7 @@ CSV_COLUMNS = {"走访编号": "id", "任务编号": "id", "户编号": "househo
 # Keys of an answer that hold a whole record of a seeded kind ({"resident": {...}}).
 NESTED: dict[str, tuple[str, ...]] = {
     "resident": ("resident",),
+    "row": ("matching_row",),  # the review queue's {"row": {...}, "candidate": {...}}
     "household": HOUSEHOLDS,
     "visit": ("visit",),
     "encounter": ("encounter",),
@@ -615,6 +649,14 @@ def send(live: Live, probe: Probe) -> None:
     elif probe.path.endswith("/photos"):
         data, content_type = multipart(
             {"client_uuid": str(uuid.uuid4())}, TINY_JPEG, "x.jpg", "image/jpeg"
+        )
+        probe.answer = request(
+            live, probe.method, probe.path, token, data=data, content_type=content_type
+        )
+    elif probe.op == "POST /api/v1/matching/lists":
+        # A list for a source that does not exist: the role wall answers before it.
+        data, content_type = multipart(
+            {"source_id": str(MISSING_ID)}, "姓名\n张三\n".encode(), "l.csv", "text/csv"
         )
         probe.answer = request(
             live, probe.method, probe.path, token, data=data, content_type=content_type

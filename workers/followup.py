@@ -448,3 +448,43 @@ def help_requests_breached() -> int:
         specs = rules.help_request_breach(_lead_facts(lead), facts, supervisor, today)
         created += len(services.create_all(specs))
     return created
+
+
+# -- data matching (api.matching) ------------------------------------------------------------
+
+
+def warnings_raised(*warning_ids: int) -> int:
+    """Warnings on register households (a department's list): a visit task for the
+    household's town worker (a review task for its supervisor), each once however often
+    this runs; the warning keeps its task. Returns tasks made."""
+    from api.matching.models import EarlyWarning, Source
+
+    rows = session.execute(
+        select(EarlyWarning, Source.name)
+        .join(Source, Source.id == EarlyWarning.source_id)
+        .where(EarlyWarning.id.in_(warning_ids), EarlyWarning.household_id.is_not(None))
+        .order_by(EarlyWarning.id)
+    ).all()
+    created = 0
+    for warning, source_name in rows:
+        if warning.action == "review":
+            assignee = services.supervisor_for(warning.area_id)
+        else:
+            assignee = rules.pick_worker(services.town_workers(warning.area_id))
+        facts = rules.WarningFacts(
+            id=warning.id,
+            area_id=warning.area_id,
+            household_id=warning.household_id,
+            level=warning.level,
+            action=warning.action,
+            reason=warning.reason,
+            source_name=source_name,
+            due_on=warning.due_on,
+        )
+        specs = rules.matching_warning(facts, assignee)
+        created += len(services.create_all(specs))
+        warning.task_id = session.scalar(
+            select(Task.id).where(Task.dedup_key == specs[0].dedup_key)
+        )
+    session.flush()
+    return created

@@ -57,8 +57,9 @@ def accepts(*media_types: str) -> Callable[[F], F]:
 
 
 def body_limit(setting: str) -> Callable[[F], F]:
-    """A view that takes smaller bodies than the general limit (the public help form):
-    ``app.config[setting]`` bytes, held by the same check as every body, chunked or not."""
+    """A view whose non-JSON bodies have their own limit, smaller (the public help form)
+    or larger (a department's list) than the general one: ``app.config[setting]`` bytes,
+    held by the same check as every body, chunked or not."""
 
     def decorator(view: F) -> F:
         view.body_limit_setting = setting  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ DOMAIN_SEEDERS = (
     "api.rescue.centre.demo",
     "api.casework.tracing.demo",
     "api.casework.leads.demo",
+    "api.matching.demo",
     "api.casework.tasks.demo",
 )
 

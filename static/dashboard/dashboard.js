@@ -244,7 +244,7 @@
     ]);
     renderCoverage(coverage);
     renderWorkers(workers);
-    await Promise.all([loadMap(), loadFlagged(), loadHelp()]);
+    await Promise.all([loadMap(), loadFlagged(), loadHelp(), loadWarnings()]);
     showStatus(`${coverage.area.name}：${coverage.from} 至 ${coverage.to}（${coverage.timezone}）`);
   }
 
@@ -390,6 +390,33 @@
     cell(tr, `${report.area.name} 合计`);
     helpCells(tr, report);
     foot.appendChild(tr);
+  }
+
+  // ---------------------------------------------------------------- data-matching warnings
+
+  async function loadWarnings() {
+    const report = await getJson("/matching/stats?" + query());
+    const body = $("#warnings-table tbody");
+    body.textContent = "";
+    let raised = 0;
+    let inTime = 0;
+    for (const row of report.areas) {
+      raised += row.raised;
+      inTime += row.handled_in_time;
+      const tr = document.createElement("tr");
+      cell(tr, row.area_name);
+      cell(tr, row.raised);
+      cell(tr, row.red);
+      cell(tr, row.handled_in_time);
+      cell(tr, row.handled_late);
+      cell(tr, row.open);
+      cell(tr, row.overdue, row.overdue ? "rate-low" : "");
+      cell(tr, pct(row.handled_in_time_rate));
+      body.appendChild(tr);
+    }
+    $("#warnings-summary").textContent = raised
+      ? `本期预警 ${raised} 条，按期处置 ${inTime} 条（${pct(inTime / raised)}）`
+      : "本期无数据比对预警";
   }
 
   // ---------------------------------------------------------------- map

@@ -5,8 +5,8 @@ are, whom it is about, how urgent, its status and outcome, and the register hous
 turned out to be (``household_id``, a plain column like the tasks', so this branch does
 not depend on the visits' tables). ``origin`` says where it came from: ``help_request``
 (畅通求助渠道: the hotline, a town office, a village cadre, a grid worker, the public form
-— ``channel``); the data-matching issue's unmatched list rows are meant to become leads
-of another origin, with ``channel`` empty.
+— ``channel``); ``data_matching`` (数据比对): a row of another department's list that
+matched nobody in the register (``api.matching``), with ``channel`` empty.
 
 ``area_id`` is the routed area — the town of the reported village, else the county — and
 ``reported_area_id`` what the requester named. ``queue`` is whose queue it is in:
@@ -33,7 +33,8 @@ from api.casework.leads.rules import response_status
 from api.db import Base, utcnow
 from api.mixins import AreaScoped, Audited, RowRoleRestricted
 
-ORIGINS = ("help_request",)
+# data_matching: an unmatched row of another department's list (api.matching).
+ORIGINS = ("help_request", "data_matching")
 CHANNELS = ("hotline", "town_office", "village_cadre", "grid_worker", "online_form")
 STAFF_CHANNELS = CHANNELS[:-1]
 URGENCIES = ("urgent", "normal")

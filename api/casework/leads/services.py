@@ -100,8 +100,9 @@ def create_lead(
     created_by_id: int | None = None,
     submitter_hash: str | None = None,
 ) -> tuple[Lead, str]:
-    """Store a help request, routed, with its respond-by time; schedule its follow-up
-    task. Returns the lead and its tracking code (shown once, stored only hashed)."""
+    """Store a lead (a help request, or ``data["origin"]``'s), routed, with its
+    respond-by time; schedule its follow-up task. Returns the lead and its tracking code
+    (shown once, stored only hashed)."""
     street = bool(data.get("about_street_person"))
     routed = route_lead(county_id, reported, data.get("address"), street)
     now = utcnow()
@@ -111,8 +112,8 @@ def create_lead(
     )
     code = new_tracking_code()
     lead = Lead(
-        origin="help_request",
-        channel=data["channel"],
+        origin=data.get("origin") or "help_request",
+        channel=data.get("channel"),
         requester_name=data.get("requester_name"),
         requester_phone=normalize_phone(data.get("requester_phone")),
         about=data.get("about") or "self",

@@ -57,6 +57,8 @@ TASK_KINDS = (
     "help_request",  # contact a person who asked for help (api.casework.leads)
     "escalation",  # an overdue task, raised to the assignee's supervisor
     "duplicate_review",  # a possible duplicate across areas, for whoever sees both (rule-made)
+    "warning_visit",  # visit a household a department's list warned about (api.matching)
+    "warning_review",  # review a household's programme after a warning (a death on a list)
     "other",  # made by hand
 )
 # The kinds a person decides on (what a rule would also make, when it sees the need).
@@ -110,6 +112,7 @@ SUBJECT_KINDS = (
     "task",
     "person",
     "lead",
+    "warning",
 )
 
 

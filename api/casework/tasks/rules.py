@@ -163,6 +163,20 @@ class LeadFacts:
 
 
 @dataclass(frozen=True)
+class WarningFacts:
+    """A data-matching warning (api.matching) on a register household."""
+
+    id: int
+    area_id: int
+    household_id: int
+    level: str  # red, orange, yellow
+    action: str  # visit, review
+    reason: str
+    source_name: str
+    due_on: date
+
+
+@dataclass(frozen=True)
 class TaskFacts:
     id: int
     kind: str
@@ -496,6 +510,41 @@ def stale_tracing_case(case: TracingCaseFacts, today: date, stale_days: int) -> 
             source_id=case.id,
             details={"last_action_on": case.last_action_on.isoformat()},
             realm=RESCUE,
+        )
+    ]
+
+
+# -- data-matching warnings ----------------------------------------------------------------
+
+WARNING_LEVEL_LABELS = {"red": "红色预警", "orange": "橙色预警", "yellow": "黄色预警"}
+
+
+def matching_warning(warning: WarningFacts, assignee_id: int | None) -> list[TaskSpec]:
+    """A department's list warned about a register household: a home visit by the
+    warning's due day (red 3 days, orange 7, yellow 15), or — for a death in a household
+    receiving a programme — a supervisor's review of the programme, not a visit."""
+    label = WARNING_LEVEL_LABELS[warning.level]
+    review = warning.action == "review"
+    return [
+        TaskSpec(
+            kind="warning_review" if review else "warning_visit",
+            rule="matching_warning",
+            dedup_key=f"matching_warning:warning:{warning.id}",
+            title=f"{label}："
+            + ("复核救助 Review the programme" if review else "入户核查 Visit")
+            + f"（{warning.source_name}）",
+            reason=f"Warning #{warning.id} from {warning.source_name}: {warning.reason}",
+            area_id=warning.area_id,
+            due_on=warning.due_on,
+            priority="high" if warning.level == "red" else "normal",
+            assignee_id=assignee_id,
+            household_id=warning.household_id,
+            subject_kind="household",
+            subject_id=warning.household_id,
+            source_kind="warning",
+            source_id=warning.id,
+            details={"level": warning.level, "action": warning.action},
+            realm=HOUSEHOLDS,
         )
     ]
 

@@ -74,6 +74,12 @@ COVERAGE_COLUMNS = [
     ("flagged_pending_review", "异常待审核次数"),
     ("open_tasks", "未办结任务"),
     ("overdue_tasks", "逾期任务"),
+    # Data-matching warnings (docs/data-matching.md) raised in the period.
+    ("warnings_raised", "数据比对预警"),
+    ("warnings_handled_in_time", "预警按期处置"),
+    ("warnings_handled_in_time_rate", "预警处置率"),
+    # A count last: a row's empty last cell (no rate) ends an XLSX row early.
+    ("warnings_overdue", "预警超期未处置"),
 ]
 
 
@@ -83,18 +89,37 @@ def _counts(row: dict[str, Any]) -> bool:
     )
 
 
+def _with_warnings(row: dict[str, Any], stats: dict[str, Any] | None) -> dict[str, Any]:
+    stats = stats or {}
+    return {
+        **row,
+        "warnings_raised": stats.get("raised", 0),
+        "warnings_handled_in_time": stats.get("handled_in_time", 0),
+        "warnings_overdue": stats.get("overdue", 0),
+        "warnings_handled_in_time_rate": stats.get("handled_in_time_rate"),
+    }
+
+
 def coverage_export(
     area: Area, period: Period, cadence: Cadence, now: datetime | None = None
 ) -> Export:
     def rows() -> Iterator[list[Any]]:
+        from api.matching.services import warning_stats
+
         report = services.coverage(area, period, cadence, now)
-        own = report["own"]
+        warnings = warning_stats(area, period.first, period.last)
+        by_area = {row["area_id"]: row for row in warnings["areas"]}
+        own = _with_warnings(report["own"], warnings["own"])
         # The area's own row only when something lies there: the rows then add up.
-        own_rows = [{**own, "name": f"{area.name}本级（不属任何下级区域）"}] if _counts(own) else []
+        own_rows = (
+            [{**own, "name": f"{area.name}本级（不属任何下级区域）"}]
+            if _counts(own) or own["warnings_raised"]
+            else []
+        )
         for row in [
-            *report["areas"],
+            *(_with_warnings(r, by_area.get(r["area_id"])) for r in report["areas"]),
             *own_rows,
-            {**report["total"], "name": f"{area.name}（合计）"},
+            {**_with_warnings(report["total"], warnings["total"]), "name": f"{area.name}（合计）"},
         ]:
             yield [
                 label("area_level", row[key]) if key == "level" else row[key]

@@ -1,0 +1,11 @@
+"""Data matching and early warning (数据比对预警): other departments' lists against the register."""
+
+from flask_smorest import Api
+
+
+def register(api: Api) -> None:
+    from api.matching.cli import lists_cli
+    from api.matching.routes import blp
+
+    api.register_blueprint(blp)
+    api._app.cli.add_command(lists_cli)
