@@ -42,6 +42,7 @@ from api.db import session, utcnow
 from api.jobs.services import schedule_job
 from api.matching import files, parsing, rules
 from api.matching.models import EarlyWarning, ListRow, ListUpload, RejectedPair, Source
+from api.visits.people import HEAD
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,6 @@ log = logging.getLogger(__name__)
 LINKAGE = "api.matching.linkage"
 CHUNK_ROWS = 2000
 WARNINGS_JOB = "workers.followup.warnings_raised"
-# Relations that name the household's head (the register's and the bench data's words).
-HEAD_RELATIONS = ("户主", "head", "self", "本人")
 
 
 def linkage() -> Any:
@@ -174,7 +173,7 @@ def person_facts(member_ids: Iterable[int]) -> dict[int, PersonFacts]:
             household_id=r.household_id,
             area_id=r.area_id,
             name=r.name,
-            is_head=(r.relation or "").strip().lower() in HEAD_RELATIONS,
+            is_head=r.relation == HEAD,
             has_programme=r.household_id in programmes,
             monitored=r.household_id in programmes or r.household_id in groups,
         )

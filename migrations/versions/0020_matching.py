@@ -3,7 +3,7 @@
 Sources (department list kinds), uploaded lists, their rows, warnings, review decisions
 and rejected pairs; leads get a second origin, ``data_matching`` (an unmatched list row).
 
-Revision ID: 0018_matching
+Revision ID: 0020_matching
 Revises: 0015_leads
 Create Date: 2026-11-30 01:51:06
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0018_matching"
+revision: str = "0020_matching"
 down_revision: str | None = "0015_leads"
 branch_labels: str | Sequence[str] | None = ("matching",)
 depends_on: str | Sequence[str] | None = None
