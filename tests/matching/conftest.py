@@ -64,11 +64,23 @@ def _person(household: Household, name: str, relation: str, number: str) -> Hous
 
 @pytest.fixture
 def county(db, areas) -> County:
-    household = vf.household(areas.village_a1, focus_groups=(), members=0)
-    head = _person(household, "李秀兰", "户主", id_number("19580312", 21))
-    spouse = _person(household, "陈国平", "配偶", id_number("19710506", 13))
-    other = vf.household(areas.village_b1, focus_groups=(), members=0)
-    other_person = _person(other, "钟玉梅", "户主", id_number("19660218", 48))
+    household = vf.household(
+        areas.village_a1,
+        focus_groups=(),
+        members=1,
+        head_name="李秀兰",
+        head_id_number=id_number("19580312", 21),
+    )
+    head = household.members[0]
+    spouse = _person(household, "陈国平", "spouse", id_number("19710506", 13))
+    other = vf.household(
+        areas.village_b1,
+        focus_groups=(),
+        members=1,
+        head_name="钟玉梅",
+        head_id_number=id_number("19660218", 48),
+    )
+    other_person = other.members[0]
     db.flush()
     return County(
         areas=areas,

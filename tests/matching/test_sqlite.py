@@ -9,7 +9,6 @@ from api.db import session
 from api.jobs.queue import wait_for_in_process_jobs
 from api.matching import demo
 from api.matching.models import EarlyWarning, ListRow
-from api.visits.models import HouseholdMember
 from tests import factories
 from tests.matching.conftest import MEDICAL_HEADER, csv_bytes, id_number, medical_row
 from tests.visits import factories as vf
@@ -19,10 +18,9 @@ def test_upload_import_warning_and_task_on_sqlite(sqlite_app):
     areas = factories.area_tree()
     supervisor = factories.user("supervisor", areas.county)
     factories.user("outreach_worker", areas.town_a)
-    household = vf.household(areas.village_a1, focus_groups=(), members=0)
     number = id_number("19580312", 21)
-    household.members.append(
-        HouseholdMember(household_id=household.id, name="李秀兰", relation="户主", id_number=number)
+    vf.household(
+        areas.village_a1, focus_groups=(), members=1, head_name="李秀兰", head_id_number=number
     )
     [medical] = [s for s in demo.load_sources(areas.county.id) if s.code == "medical_large_bills"]
     headers = factories.headers_for(supervisor)
