@@ -101,6 +101,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "settled_locally": "就地安置",
         "closed_other": "其他结案",
     },
+    # Why a case was opened (a case's first history entry): by hand, or by the long-stay rule.
+    "tracing_opened_reason": {"manual": "人工立案", "long_stay": "长期滞留自动立案"},
     "tracing_outcome": {"reunited": "与家人团聚", "settled_locally": "就地安置"},
     "reunion_kind": {"family_collected": "亲属接回", "returned_home": "护送返乡"},
     "tracing_action_kind": {

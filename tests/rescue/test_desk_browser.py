@@ -8,14 +8,18 @@ its own); screenshots are kept under test-artifacts/rescue-desk and shown in doc
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from api.config import PROJECT_ROOT
+from api.db import session
 from api.demo.cli import DEMO_PASSWORD
+from api.jobs.queue import queue_for
 from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, served_demo  # noqa: F401
+from tests.live import TINY_JPEG
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "rescue-desk"
 SIZES = {"phone": (390, 844), "laptop": (1366, 768)}
@@ -72,6 +76,16 @@ def escorted_encounter(api: Api, name: str) -> int:
     return encounter["id"]
 
 
+def clean_photos(demo_app) -> None:
+    """Run the served app's queued jobs (the photo cleaning) with a real RQ worker here."""
+    from rq import SimpleWorker
+
+    with demo_app.app_context():
+        queue = queue_for(demo_app)
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        session.remove()
+
+
 def assert_fits(page, width: int, height: int, selector: str | None = None) -> None:
     """No sideways scroll; the element (a dialog) inside the viewport."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -100,7 +114,7 @@ def case_with_status(api: Api, status: str) -> int:
 def test_a_rescue_centre_day_at_phone_and_laptop_size(served_demo):  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
-    base_url, _demo_app = served_demo
+    base_url, demo_app = served_demo
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     print(f"\nbrowser test artifacts: {ARTIFACTS}")
     # The demo has a case at every status: a reunion from `verifying`, a local settlement
@@ -197,16 +211,45 @@ def test_a_rescue_centre_day_at_phone_and_laptop_size(served_demo):  # noqa: F81
                 )
                 assert_fits(page, width, height)
                 page.screenshot(path=str(ARTIFACTS / f"{size}-campaign.png"), full_page=True)
+
+                # An open day's photo: uploaded, cleaned by the worker, shown from a blob.
+                if size == "laptop":
+                    page.click("#sections a[data-section=open-days]")
+                    page.locator("#open-days-table a").first.click()
+                    page.set_input_files(
+                        "#photo-file",
+                        {"name": "visit.jpg", "mimeType": "image/jpeg", "buffer": TINY_JPEG},
+                    )
+                    page.click("#photo-upload")
+                    expect(page.locator(".photos .pending")).to_have_text("照片处理中")
+                    clean_photos(demo_app)
+                    page.reload()
+                    photo = page.locator(".photos img").first
+                    expect(photo).to_have_attribute("src", re.compile("^blob:"))
+                    page.wait_for_function("document.querySelector('.photos img').naturalWidth > 0")
+                    assert_fits(page, width, height)
+                    page.screenshot(path=str(ARTIFACTS / f"{size}-open-day.png"), full_page=True)
+
+                before = page.url
                 page.click("#sections a[data-section=tasks]")
                 expect(page.locator("#tasks-table")).to_be_visible()
                 assert_fits(page, width, height)
                 page.screenshot(path=str(ARTIFACTS / f"{size}-tasks.png"), full_page=True)
+                done = page.locator(".task-done").first
+                task_id = done.get_attribute("data-task-id")
+                done.click()
+                page.fill("#task-dialog [name=outcome_note]", "已电话回访，情况稳定")
+                assert_fits(page, width, height, "#task-dialog")
+                page.click("#task-dialog button[type=submit]")
+                expect(page.locator(f".task-done[data-task-id='{task_id}']")).to_have_count(0)
+                assert api.get(f"/tasks/{task_id}").json()["status"] == "done"
 
                 # Reload and back keep the place.
                 page.reload()
                 expect(page.locator("#tasks-table")).to_be_visible()
                 page.go_back()
-                expect(page.locator("#campaign-weeks")).to_be_visible()
+                expect(page).to_have_url(before)
+                expect(page.locator("#tasks-table")).to_have_count(0)
                 assert errors == []
                 context.close()
         finally:
@@ -214,7 +257,8 @@ def test_a_rescue_centre_day_at_phone_and_laptop_size(served_demo):  # noqa: F81
 
 
 @pytest.mark.browser
-def test_a_revoked_sign_in_keeps_the_form_and_stores_it_once(served_demo):  # noqa: F811
+def test_a_revoked_sign_in_keeps_the_form_and_residents_stay_behind_the_wall(served_demo):  # noqa: F811
+    """Two things about who is signed in (one demo county for both, to seed it once)."""
     from playwright.sync_api import expect, sync_playwright
 
     base_url, _demo_app = served_demo
@@ -222,71 +266,67 @@ def test_a_revoked_sign_in_keeps_the_form_and_stores_it_once(served_demo):  # no
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-            api = Api(context.request, base_url, "demo-rescue")
-            page = context.new_page()
-            sign_in(page, base_url, "demo-rescue")
-            page.click("#admit")
-            page.fill("#admit-dialog [name=stated_name]", "阿福")
-            page.fill("#admit-dialog [name=stated_home_place]", "湖南某县")
-            page.fill("#admit-dialog [name=admission_notes]", "车站派出所送来")
-
-            # The sign-in is revoked (a lost phone's sessions ended) while the form is open.
-            page.evaluate(
-                "fetch('/api/v1/auth/logout', {method: 'POST', headers:"
-                " {Authorization: 'Bearer ' + localStorage.getItem('doudi.access')}})"
-            )
-            page.click("#admit-dialog button[type=submit]")
-            expect(page.locator("#reauth")).to_be_visible()
-            expect(page.locator("#admit-dialog [data-form-error]")).to_contain_text("登录已过期")
-            page.fill("#reauth #username", "demo-rescue")
-            page.fill("#reauth #password", DEMO_PASSWORD)
-            page.click("#reauth #login-button")
-            expect(page.locator("#reauth")).to_have_count(0)
-
-            # What was typed is still there; sending it again stores it once.
-            expect(page.locator("#admit-dialog [name=stated_name]")).to_have_value("阿福")
-            page.click("#admit-dialog button[type=submit]")
-            expect(page.locator("#view h2").first).to_have_text("阿福")
-            assert len(api.get("/residents", q="阿福").json()) == 1
-            context.close()
+            revoked_sign_in_keeps_the_form(browser, base_url, expect)
+            outreach_worker_gets_no_resident_data(browser, base_url, expect)
         finally:
             browser.close()
 
 
-@pytest.mark.browser
-def test_an_outreach_worker_gets_no_resident_data(served_demo):  # noqa: F811
-    from playwright.sync_api import expect, sync_playwright
+def revoked_sign_in_keeps_the_form(browser, base_url: str, expect) -> None:
+    """A sign-in revoked mid-form: sign in again in the dialog, send again, stored once."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    api = Api(context.request, base_url, "demo-rescue")
+    page = context.new_page()
+    sign_in(page, base_url, "demo-rescue")
+    page.click("#admit")
+    page.fill("#admit-dialog [name=stated_name]", "阿福")
+    page.fill("#admit-dialog [name=stated_home_place]", "湖南某县")
+    page.fill("#admit-dialog [name=admission_notes]", "车站派出所送来")
 
-    base_url, _demo_app = served_demo
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-            page = context.new_page()
-            answers: list[tuple[str, int]] = []
-            page.on("response", lambda r: answers.append((r.url, r.status)))
-            page.goto(base_url + "/desk/rescue/#residents")
-            page.fill("#username", "demo-worker")
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("#login-button")
-            expect(page.locator("#login-view")).to_contain_text(
-                "此页面供救助站工作人员、管理员使用"
-            )
-            expect(page.locator("#app-view")).to_be_hidden()
-            page.screenshot(path=str(ARTIFACTS / "outreach-worker.png"))
-            rescue_paths = ("/residents", "/tracing-cases", "/encounters", "/street-people")
-            assert not [url for url, _ in answers if any(p in url for p in rescue_paths)]
-            stored = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
-            assert "residents" not in stored
+    # The sign-in is revoked (a lost phone's sessions ended) while the form is open.
+    page.evaluate(
+        "fetch('/api/v1/auth/logout', {method: 'POST', headers:"
+        " {Authorization: 'Bearer ' + localStorage.getItem('doudi.access')}})"
+    )
+    page.click("#admit-dialog button[type=submit]")
+    expect(page.locator("#reauth")).to_be_visible()
+    expect(page.locator("#admit-dialog [data-form-error]")).to_contain_text("登录已过期")
+    page.fill("#reauth #username", "demo-rescue")
+    page.fill("#reauth #password", DEMO_PASSWORD)
+    page.click("#reauth #login-button")
+    expect(page.locator("#reauth")).to_have_count(0)
 
-            # And the API itself answers an outreach worker nothing about residents.
-            api = Api(context.request, base_url, "demo-worker")
-            assert api.get("/residents").status == 403
-            assert api.get("/residents/1").status in (403, 404)
-            assert api.get("/tracing-cases").status == 403
-            assert api.get("/residents/admissible-encounters").status == 403
-            context.close()
-        finally:
-            browser.close()
+    # What was typed is still there; sending it again stores it once.
+    expect(page.locator("#admit-dialog [name=stated_name]")).to_have_value("阿福")
+    expect(page.locator("#admit-dialog [name=admission_notes]")).to_have_value("车站派出所送来")
+    page.click("#admit-dialog button[type=submit]")
+    expect(page.locator("#view h2").first).to_have_text("阿福")
+    assert len(api.get("/residents", q="阿福").json()) == 1
+    context.close()
+
+
+def outreach_worker_gets_no_resident_data(browser, base_url: str, expect) -> None:
+    """The page says it is not for them and asks nothing; the API answers 403."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    answers: list[str] = []
+    page.on("response", lambda r: answers.append(r.url))
+    page.goto(base_url + "/desk/rescue/#residents")
+    page.fill("#username", "demo-worker")
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#login-button")
+    expect(page.locator("#login-view")).to_contain_text("此页面供救助站工作人员、管理员使用")
+    expect(page.locator("#app-view")).to_be_hidden()
+    page.screenshot(path=str(ARTIFACTS / "outreach-worker.png"))
+    rescue_paths = ("/residents", "/tracing-cases", "/encounters", "/street-people")
+    assert not [url for url in answers if any(p in url for p in rescue_paths)]
+    assert "resident" not in page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+
+    # And the API itself answers an outreach worker nothing about residents.
+    api = Api(context.request, base_url, "demo-worker")
+    assert api.get("/residents").status == 403
+    assert api.get("/residents/1").status in (403, 404)
+    assert api.get("/residents/long-stay").status == 403
+    assert api.get("/residents/admissible-encounters").status == 403
+    assert api.get("/tracing-cases").status == 403
+    context.close()

@@ -418,7 +418,7 @@
     ]);
     const photoCard = card("照片", [await photoStrip("/residents/" + id), present ? photoUpload("/residents/" + id, render) : null]);
     return [
-      el("p", {}, [link("#residents", "← 在站人员")]),
+      el("p", { class: "back" }, [link("#residents", "← 在站人员")]),
       card(resident.display_name, [
         facts([
           ["状态", present ? "在站" : "已离站"],
@@ -481,7 +481,7 @@
       go(withQuery("long-stay", { as_of: filter.as_of.value, threshold_days: filter.threshold_days.value }));
     });
     return [
-      el("p", {}, [link("#residents", "← 在站人员")]),
+      el("p", { class: "back" }, [link("#residents", "← 在站人员")]),
       card("长期滞留人员", [filter, el("p", { id: "long-stay-count", text: `${answer.as_of} 在站满 ${answer.threshold_days} 天的共 ${answer.count} 人` })]),
       card(null, [table([
         ["姓名", (r) => link("#residents/" + r.resident_id, r.resident.display_name)],
@@ -539,10 +539,14 @@
       stepButtons.append(el("button", { type: "button", class: "primary", id: "record-outcome", text: "登记结果（团聚／就地安置）",
         onclick: () => outcomeDialog(tracing, outcomes.length ? outcomes : OUTCOMES) }));
     }
-    const history = el("ul", { class: "log", id: "case-history" }, tracing.history.map((h) => el("li", {}, [
-      (h.from_status ? label("tracing_status", h.from_status) + " → " : "") + label("tracing_status", h.to_status),
-      el("span", { class: "muted", text: time(h.changed_at) + (h.reason ? "：" + h.reason : "") }),
-    ])));
+    const history = el("ul", { class: "log", id: "case-history" }, tracing.history.map((h) => {
+      // The opening's reason is the case's summary, else why it was opened (a code).
+      const reason = h.from_status ? h.reason : label("tracing_opened_reason", h.reason);
+      return el("li", {}, [
+        (h.from_status ? label("tracing_status", h.from_status) + " → " : "") + label("tracing_status", h.to_status),
+        el("span", { class: "muted", text: time(h.changed_at) + (reason ? "：" + reason : "") }),
+      ]);
+    }));
     const actionLog = el("ul", { class: "log", id: "action-log" }, actions.map((a) => el("li", { "data-kind": a.kind }, [
       el("strong", { text: label("tracing_action_kind", a.kind) }), " " + a.details,
       el("span", { class: "muted", text: a.performed_on + (a.published_in ? "，发布于 " + a.published_in : "") + (a.result ? "；结果：" + a.result : "") }),
@@ -558,7 +562,7 @@
     }));
     if (!leads.length) leadList.append(el("li", { class: "muted", text: "尚无线索" }));
     return [
-      el("p", {}, [link("#tracing", "← 寻亲案件")]),
+      el("p", { class: "back" }, [link("#tracing", "← 寻亲案件")]),
       card("寻亲案件 " + id + " 号：" + tracing.resident_name, [
         facts([
           ["受助人员", link("#residents/" + tracing.resident_id, tracing.resident_name)],
@@ -684,7 +688,7 @@
   async function openDayView(id) {
     const event = await D.getJson("/open-day-events/" + id);
     return [
-      el("p", {}, [link("#open-days", "← 开放日")]),
+      el("p", { class: "back" }, [link("#open-days", "← 开放日")]),
       card(event.title, [
         facts([
           ["日期", event.held_on],
@@ -737,13 +741,15 @@
       ["重点人群", (w) => w.vulnerable_encounters],
       ["上次同周人次", (w) => prevWeeks[w.week_index] ? prevWeeks[w.week_index].encounters : "—"],
     ], stats.weeks, "campaign-weeks");
-    const aid = Object.entries(stats.totals.aid || {}).map(([k, v]) => label("aid_kind", k) + " " + v).join("、");
-    const outcomes = Object.entries(stats.totals.outcomes || {}).map(([k, v]) => label("encounter_outcome", k) + " " + v).join("、");
-    const planned = Object.entries(campaign.supplies_planned || {}).map(([k, v]) => label("aid_kind", k) + " " + v).join("、");
+    const counts = (figures, vocabulary) => Object.entries(figures || {}).filter(([, v]) => v)
+      .map(([k, v]) => label(vocabulary, k) + " " + v).join("、");
+    const aid = counts(stats.totals.aid, "aid_kind");
+    const outcomes = counts(stats.totals.outcomes, "encounter_outcome");
+    const planned = counts(campaign.supplies_planned, "aid_kind");
     const mapBox = el("div", { id: "campaign-map", role: "img", "aria-label": "巡查路线与救助地点地图" });
     setTimeout(() => drawMap(mapBox, id), 0);
     return [
-      el("p", {}, [link("#campaigns", "← 专项行动")]),
+      el("p", { class: "back" }, [link("#campaigns", "← 专项行动")]),
       card(campaign.name, [facts([
         ["类别", label("campaign_kind", campaign.kind)],
         ["时间", campaign.starts_on + " 至 " + campaign.ends_on],
@@ -800,6 +806,8 @@
       event.preventDefault();
       go(withQuery("people", { q: search.q.value.trim() }));
     });
+    search.append(el("span", { class: "spacer" }), el("button", { type: "button", id: "add-person", text: "登记流浪人员", onclick: () => formDialog("登记流浪人员", personFields(),
+      (body) => D.sendJson("POST", "/street-people", body), { id: "person-dialog", done: (p) => go("#people/" + p.id) }) }));
     return [card("流浪人员", [search]), card(null, [table([
       ["称呼", (p) => link("#people/" + p.id, p.alias)],
       ["姓名", (p) => p.name || ""],
@@ -810,14 +818,26 @@
     ], rows, "people-table"), more(rows)])];
   }
 
+  function personFields(person) {
+    person = person || {};
+    return [
+      field("称呼", "alias", { maxlength: 100, required: !person.id, value: person.alias, hint: "不知姓名时的叫法，如“桥头老伯”" }),
+      field("姓名", "name", { maxlength: 100, value: person.name }),
+      field("性别", "sex", { type: "select", vocabulary: "sex", value: person.sex || "unknown" }),
+      field("估计年龄", "approximate_age", { type: "number", min: 0, max: 120, value: person.approximate_age }),
+      field("特征", "description", { type: "textarea", maxlength: 5000, value: person.description }),
+    ];
+  }
+
   async function personView(id) {
     const [person, met] = await Promise.all([D.getJson("/street-people/" + id), list("/encounters", { street_person_id: id })]);
     return [
-      el("p", {}, [link("#people", "← 流浪人员")]),
+      el("p", { class: "back" }, [link("#people", "← 流浪人员")]),
       card(person.alias, [facts([
         ["姓名", person.name], ["性别", label("sex", person.sex)], ["年龄", person.approximate_age ? "约" + person.approximate_age + "岁" : ""],
         ["特征", person.description], ["首次遇到", time(person.first_seen_at)], ["最近遇到", time(person.last_seen_at)],
-      ])]),
+      ]), el("button", { type: "button", text: "修改", onclick: () => formDialog("修改：" + person.alias, personFields(person),
+        (body) => D.sendJson("PATCH", "/street-people/" + id, body), { done: render }) })]),
       card("巡查中遇到", [table([
         ["时间", (e) => time(e.occurred_at)],
         ["处置", (e) => label("encounter_outcome", e.outcome)],
