@@ -168,6 +168,12 @@ def test_a_rescue_centre_day_at_phone_and_laptop_size(served_demo):  # noqa: F81
                 )
                 page.click("#add-action")
                 page.select_option("#action-dialog [name=kind]", "dna_sample_taken")
+                # Sent without what was done: the server's 422 shows next to the field.
+                page.click("#action-dialog button[type=submit]")
+                expect(page.locator("#action-dialog [name=details]")).to_have_attribute(
+                    "aria-invalid", "true"
+                )
+                expect(page.locator("#action-dialog .field-error")).to_have_text("必填")
                 page.fill("#action-dialog [name=details]", "采集血样送县公安局DNA实验室")
                 assert_fits(page, width, height, "#action-dialog")
                 page.click("#action-dialog button[type=submit]")
