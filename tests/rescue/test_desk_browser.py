@@ -203,6 +203,13 @@ def test_a_rescue_centre_day_at_phone_and_laptop_size(served_demo):  # noqa: F81
                 assert_fits(page, width, height)
                 page.screenshot(path=str(ARTIFACTS / f"{size}-case.png"), full_page=True)
 
+                # The cases still open, and this year's reunions and settlements.
+                page.click("#sections a[data-section=tracing]")
+                expect(page.locator("#tracing-summary")).to_contain_text("进行中")
+                expect(page.locator("#cases-table")).not_to_contain_text(resident["display_name"])
+                assert_fits(page, width, height)
+                page.screenshot(path=str(ARTIFACTS / f"{size}-tracing.png"), full_page=True)
+
                 # The long-stay list, a campaign with its map, the staff's own tasks.
                 page.click("#sections a[data-section=residents]")
                 page.click("text=长期滞留名单")

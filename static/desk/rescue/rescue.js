@@ -118,10 +118,12 @@
 
   // A list as a table that turns into labelled cards at phone width.
   function table(columns, rows, id) {
-    const head = el("tr", {}, columns.map((c) => el("th", { text: c[0] })));
+    // A column marked {wide: true} is left out at phone width (the row's card stays short).
+    const cls = (c) => (c[2] && c[2].wide ? "wide-only" : null);
+    const head = el("tr", {}, columns.map((c) => el("th", { text: c[0], class: cls(c) })));
     const body = el("tbody", {}, rows.map((row) => el("tr", {}, columns.map((c) => {
       const value = c[1](row);
-      return el("td", { "data-label": c[0] }, [value instanceof Node ? value : String(value === null || value === undefined ? "" : value)]);
+      return el("td", { "data-label": c[0], class: cls(c) }, [value instanceof Node ? value : String(value === null || value === undefined ? "" : value)]);
     }))));
     if (!rows.length) body.append(el("tr", {}, [el("td", { colspan: columns.length, class: "muted", text: "暂无记录" })]));
     return el("table", { class: "list", id }, [el("thead", {}, [head]), body]);
@@ -392,9 +394,9 @@
       card("在站人员", [search]),
       card(null, [table([
         ["姓名", (r) => link("#residents/" + r.id, r.display_name)],
-        ["性别", (r) => label("sex", r.sex)],
+        ["性别", (r) => label("sex", r.sex), { wide: true }],
         ["入站时间", (r) => time(r.admitted_at)],
-        ["入站方式", (r) => label("admission_route", r.admission_route)],
+        ["入站方式", (r) => label("admission_route", r.admission_route), { wide: true }],
         ["在站天数", (r) => el("span", {}, [String(r.days_stayed), r.long_stay ? el("span", { class: "badge warn", text: " 长期滞留" }) : null])],
         ["床位", (r) => r.bed || ""],
         ["状态", (r) => r.discharged_at ? "已离站（" + label("discharge_reason", r.discharge_reason) + "）" : "在站"],
@@ -511,15 +513,19 @@
       event.preventDefault();
       go(withQuery("tracing", { status: filter.status.value, open: filter.open.value === "false" ? "false" : "" }));
     });
-    const stale = await D.getJson("/tracing-cases/stale");
+    const [stale, open, outcomes] = await Promise.all([
+      D.getJson("/tracing-cases/stale"), D.getJson("/tracing-cases/reports/open"), D.getJson("/tracing-cases/reports/outcomes")]);
+    const byStatus = Object.entries(open.by_status).filter(([, n]) => n).map(([s, n]) => label("tracing_status", s) + " " + n).join("、");
+    const summary = el("p", { id: "tracing-summary" }, [
+      `进行中 ${open.total} 件` + (byStatus ? "（" + byStatus + "）" : "") + `；${outcomes.from} 以来团聚 ${outcomes.totals.reunited} 人、就地安置 ${outcomes.totals.settled_locally} 人`]);
     return [
-      card("寻亲案件（大爱寻亲，温暖回家）", [filter, stale.length ? el("p", { class: "muted", id: "stale-cases" }, ["久未跟进：", ...stale.map((c) => link("#tracing/" + c.id, c.resident_name + " "))]) : null]),
+      card("寻亲案件（大爱寻亲，温暖回家）", [summary, filter, stale.length ? el("p", { class: "muted", id: "stale-cases" }, ["久未跟进：", ...stale.map((c) => link("#tracing/" + c.id, c.resident_name + " "))]) : null]),
       card(null, [table([
         ["受助人员", (c) => link("#tracing/" + c.id, c.resident_name)],
         ["状态", (c) => label("tracing_status", c.status)],
-        ["立案时间", (c) => time(c.opened_at)],
+        ["立案时间", (c) => time(c.opened_at), { wide: true }],
         ["最近跟进", (c) => c.last_activity_on],
-        ["结案时间", (c) => time(c.closed_at)],
+        ["结案时间", (c) => time(c.closed_at), { wide: true }],
       ], rows, "cases-table"), more(rows)]),
     ];
   }
