@@ -281,6 +281,7 @@ def test_a_revoked_sign_in_keeps_the_form_and_residents_stay_behind_the_wall(ser
         try:
             revoked_sign_in_keeps_the_form(browser, base_url, expect)
             outreach_worker_gets_no_resident_data(browser, base_url, expect)
+            another_user_signing_in_again_sees_nothing(browser, base_url, expect)
         finally:
             browser.close()
 
@@ -342,4 +343,29 @@ def outreach_worker_gets_no_resident_data(browser, base_url: str, expect) -> Non
     assert api.get("/residents/long-stay").status == 403
     assert api.get("/residents/admissible-encounters").status == 403
     assert api.get("/tracing-cases").status == 403
+    context.close()
+
+
+def another_user_signing_in_again_sees_nothing(browser, base_url: str, expect) -> None:
+    """An outreach worker who signs in over a rescue page whose sign-in ended gets the page
+    afresh (not for them), not the resident left on screen."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    api = Api(context.request, base_url, "demo-rescue")
+    resident = api.get("/residents", present="true").json()[0]
+    page = context.new_page()
+    sign_in(page, base_url, "demo-rescue")
+    page.goto(f"{base_url}/desk/rescue/#residents/{resident['id']}")
+    expect(page.locator("#view h2").first).to_have_text(resident["display_name"])
+    page.evaluate(
+        "fetch('/api/v1/auth/logout', {method: 'POST', headers:"
+        " {Authorization: 'Bearer ' + localStorage.getItem('doudi.access')}})"
+    )
+    page.click("#sections a[data-section=tracing]")
+    expect(page.locator("#reauth")).to_be_visible()
+    page.fill("#reauth #username", "demo-worker")
+    page.fill("#reauth #password", DEMO_PASSWORD)
+    page.click("#reauth #login-button")
+    expect(page.locator("#login-view")).to_contain_text("此页面供救助站工作人员、管理员使用")
+    expect(page.locator("#app-view")).to_be_hidden()
+    expect(page.locator("body")).not_to_contain_text(resident["display_name"])
     context.close()
