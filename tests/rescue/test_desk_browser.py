@@ -181,6 +181,17 @@ def test_a_rescue_centre_day_at_phone_and_laptop_size(served_demo):  # noqa: F81
                 actions = api.get(f"/tracing-cases/{case_id}/actions").json()
                 assert actions[0]["kind"] == "dna_sample_taken"
 
+                # A reunion is recorded on the case, not as a plain discharge: the page says so.
+                page.click("#case-facts a")
+                page.click("#discharge")
+                page.select_option("#discharge-dialog [name=reason]", "family_collected")
+                page.click("#discharge-dialog button[type=submit]")
+                expect(page.locator("#discharge-dialog [data-form-error]")).to_contain_text(
+                    "请在案件中登记团聚或安置结果"
+                )
+                page.click("#discharge-dialog button:text('取消')")
+                page.go_back()
+
                 # Close the case with an outcome (which discharges the resident).
                 page.click("#record-outcome")
                 page.select_option("#outcome-dialog [name=outcome]", outcome)
@@ -248,7 +259,7 @@ def test_a_rescue_centre_day_at_phone_and_laptop_size(served_demo):  # noqa: F81
                 expect(page.locator("#tasks-table")).to_be_visible()
                 assert_fits(page, width, height)
                 page.screenshot(path=str(ARTIFACTS / f"{size}-tasks.png"), full_page=True)
-                done = page.locator(".task-done").first
+                done = page.locator(".task-done").last
                 task_id = done.get_attribute("data-task-id")
                 done.click()
                 page.fill("#task-dialog [name=outcome_note]", "已电话回访，情况稳定")
@@ -263,6 +274,14 @@ def test_a_rescue_centre_day_at_phone_and_laptop_size(served_demo):  # noqa: F81
                 page.go_back()
                 expect(page).to_have_url(before)
                 expect(page.locator("#tasks-table")).to_have_count(0)
+
+                # The encounter behind a task, from the task list.
+                page.click("#sections a[data-section=tasks]")
+                page.locator("#tasks-table a[href^='#encounters/']").first.click()
+                expect(page.locator("#view h2").first).to_contain_text("巡查记录")
+                expect(page.locator("#admit-this-encounter")).to_be_visible()
+                assert_fits(page, width, height)
+                page.go_back()
                 assert errors == []
                 context.close()
         finally:

@@ -570,7 +570,7 @@
     return [
       el("p", { class: "back" }, [link("#tracing", "← 寻亲案件")]),
       card("寻亲案件 " + id + " 号：" + tracing.resident_name, [
-        facts([
+        el("div", { id: "case-facts" }, [facts([
           ["受助人员", link("#residents/" + tracing.resident_id, tracing.resident_name)],
           ["状态", el("span", { id: "case-status", text: label("tracing_status", tracing.status) })],
           ["立案时间", time(tracing.opened_at)],
@@ -583,7 +583,7 @@
           ["安置地点", tracing.settled_place],
           ["安置项目", tracing.settlement_programme],
           ["结果备注", tracing.outcome_notes],
-        ]),
+        ])]),
         isOpen ? stepButtons : null,
         isOpen ? el("button", { type: "button", text: "修改摘要", onclick: () => formDialog("修改案情摘要",
           [field("案情摘要", "summary", { type: "textarea", maxlength: 5000, value: tracing.summary })],
@@ -845,11 +845,36 @@
       ]), el("button", { type: "button", text: "修改", onclick: () => formDialog("修改：" + person.alias, personFields(person),
         (body) => D.sendJson("PATCH", "/street-people/" + id, body), { done: render }) })]),
       card("巡查中遇到", [table([
-        ["时间", (e) => time(e.occurred_at)],
+        ["时间", (e) => link("#encounters/" + e.id, time(e.occurred_at))],
         ["处置", (e) => label("encounter_outcome", e.outcome)],
         ["物资", (e) => (e.aid || []).map((a) => label("aid_kind", a.kind) + " " + a.quantity).join("、")],
         ["情况", (e) => [e.condition, e.notes].filter(Boolean).join("；")],
       ], met, "person-encounters")]),
+    ];
+  }
+
+  async function encounterView(id) {
+    const e = await D.getJson("/encounters/" + id);
+    return [
+      el("p", { class: "back" }, [link("#people", "← 流浪人员")]),
+      card("巡查记录 " + id + " 号", [
+        facts([
+          ["时间", time(e.occurred_at)],
+          ["处置", label("encounter_outcome", e.outcome)],
+          ["姓名", e.gave_name ? e.name : "未留姓名"],
+          ["流浪人员", e.street_person_id ? link("#people/" + e.street_person_id, e.street_person_id + " 号") : null],
+          ["性别", label("sex", e.sex)],
+          ["年龄", e.approximate_age ? "约" + e.approximate_age + "岁" : ""],
+          ["衣着", e.clothing],
+          ["语言", e.language],
+          ["身体状况", e.condition],
+          ["重点人群", (e.vulnerability_kinds || []).map((k) => label("vulnerability_kind", k)).join("、") || (e.vulnerable ? "是" : "")],
+          ["物资", (e.aid || []).map((a) => label("aid_kind", a.kind) + " " + a.quantity).join("、")],
+          ["备注", e.notes],
+        ]),
+        el("button", { type: "button", id: "admit-this-encounter", text: "据此登记入站", onclick: () => admitDialog(e) }),
+      ]),
+      card("照片", [await photoStrip("/encounters/" + id)]),
     ];
   }
 
@@ -860,7 +885,7 @@
     if (subject.kind === "resident") return link("#residents/" + subject.id, "受助人员 " + subject.id + " 号");
     if (subject.kind === "tracing_case") return link("#tracing/" + subject.id, "寻亲案件 " + subject.id + " 号");
     if (subject.kind === "person") return link("#people/" + subject.id, "流浪人员 " + subject.id + " 号");
-    if (subject.kind === "encounter") return "巡查记录 " + subject.id + " 号";
+    if (subject.kind === "encounter") return link("#encounters/" + subject.id, "巡查记录 " + subject.id + " 号");
     return "";
   }
 
@@ -888,13 +913,14 @@
     "open-days": (p) => (p.id ? openDayView(p.id) : openDaysView()),
     campaigns: (p) => (p.id ? campaignView(p.id) : campaignsView()),
     people: (p) => (p.id ? personView(p.id) : peopleView(p.query)),
+    encounters: (p) => (p.id ? encounterView(p.id) : peopleView(p.query)),
     tasks: () => tasksView(),
   };
 
   function render() {
     const here = place();
     const builder = SECTIONS[here.section] || SECTIONS.residents;
-    const tab = here.section === "long-stay" ? "residents" : here.section;
+    const tab = { "long-stay": "residents", encounters: "people" }[here.section] || here.section;
     document.querySelectorAll("#sections a").forEach((a) => {
       if (a.dataset.section === tab) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
