@@ -8,18 +8,19 @@ its own); screenshots are kept under test-artifacts/rescue-desk and shown in doc
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image, ImageDraw
 
 from api.config import PROJECT_ROOT
 from api.db import session
 from api.demo.cli import DEMO_PASSWORD
 from api.jobs.queue import queue_for
 from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, served_demo  # noqa: F401
-from tests.live import TINY_JPEG
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "rescue-desk"
 SIZES = {"phone": (390, 844), "laptop": (1366, 768)}
@@ -74,6 +75,20 @@ def escorted_encounter(api: Api, name: str) -> int:
         },
     )
     return encounter["id"]
+
+
+def open_day_photo() -> bytes:
+    """A JPEG that looks like something in the screenshots (a banner over a crowd)."""
+    image = Image.new("RGB", (480, 320), (236, 239, 241))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 30, 440, 90), fill=(183, 28, 28))
+    for i in range(12):
+        x = 30 + i * 36
+        draw.ellipse((x, 200, x + 28, 228), fill=(90, 110, 130))
+        draw.rectangle((x + 4, 228, x + 24, 300), fill=(60, 80, 100))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
 
 
 def clean_photos(demo_app) -> None:
@@ -242,7 +257,11 @@ def test_a_rescue_centre_day_at_phone_and_laptop_size(served_demo):  # noqa: F81
                     page.locator("#open-days-table a").first.click()
                     page.set_input_files(
                         "#photo-file",
-                        {"name": "visit.jpg", "mimeType": "image/jpeg", "buffer": TINY_JPEG},
+                        {
+                            "name": "open-day.jpg",
+                            "mimeType": "image/jpeg",
+                            "buffer": open_day_photo(),
+                        },
                     )
                     page.click("#photo-upload")
                     expect(page.locator(".photos .pending")).to_have_text("照片处理中")
