@@ -165,6 +165,7 @@ NO_RECORD = {
     # its own tests prove it answers nothing about anyone (tests/casework/leads).
     "GET /help/",
     "GET /desk/admin/",  # the admins' static page: it holds no data
+    "GET /desk/rescue/",  # the rescue centre's desk page: it holds no data
     "GET /api/v1/help/areas",  # the county's town and village names for the form
     "POST /api/v1/help/requests",
     "POST /api/v1/help/status",
@@ -278,6 +279,7 @@ OPERATIONS: dict[str, Op] = {
     "POST /api/v1/residents/{resident_id}/discharge": Op(RESCUE),
     # Rows wrap the record ({"resident": {...}}): NESTED checks it.
     "GET /api/v1/residents/long-stay": Op(RESCUE),
+    "GET /api/v1/residents/admissible-encounters": Op(RESCUE, ("encounter",)),
     "GET /api/v1/residents/{resident_id}/photos": Op(RESCUE, PHOTOS),
     "POST /api/v1/residents/{resident_id}/photos": Op(RESCUE),
     "GET /api/v1/open-day-events": Op(EVERYONE, ("open_day_event",)),
@@ -342,6 +344,7 @@ LIST_QUERIES: dict[str, str] = {
     "GET /api/v1/patrols/map": "from=2026-07-01&to=2026-07-31",
     "GET /api/v1/encounters": "from=2026-07-01&to=2026-07-31",
     "GET /api/v1/encounters/map": "from=2026-07-01&to=2026-07-31",
+    "GET /api/v1/residents/admissible-encounters": "from=2026-07-01&to=2026-07-31",
     "GET /api/v1/residents/long-stay": "threshold_days=7",  # admitted 30 days ago
     "GET /api/v1/tracing-cases/stale": "as_of=2027-06-01",  # no action since it opened
 }

@@ -63,6 +63,7 @@
     const header = $("#shell-header");
     const main = $("#app-view");
     const loginView = el("section", { id: "login-view" });
+    let signedInAs = null; // the user whose records the page shows
     main.before(loginView);
 
     function renderHeader(caller) {
@@ -145,6 +146,7 @@
       renderHeader(caller);
       loginView.hidden = true;
       main.hidden = false;
+      signedInAs = caller.id;
       await options.start(caller);
     }
 
@@ -153,7 +155,10 @@
     global.addEventListener("doudi:signed-out", () => {
       if (main.hidden || $("#reauth")) return;
       const dialog = el("dialog", { id: "reauth" });
-      dialog.append(signInForm(() => dialog.close(), "登录已过期。重新登录后，您填写的内容仍在，请再提交一次。"));
+      // Someone else signing in here sees nothing of the records on screen: the page starts
+      // again for them (what was typed belonged to the one who typed it).
+      const resume = (caller) => (caller.id === signedInAs ? dialog.close() : location.reload());
+      dialog.append(signInForm(resume, "登录已过期。重新登录后，您填写的内容仍在，请再提交一次。"));
       dialog.addEventListener("close", () => dialog.remove());
       document.body.append(dialog);
       dialog.showModal();

@@ -6,9 +6,20 @@ import api.models  # noqa: F401  (every model mapped: the Audited tables below)
 from api.audit.services import ACTIONS
 from api.auth.models import ROLES
 from api.casework.tasks.models import PRIORITIES, TASK_KINDS, TASK_STATUSES
+from api.casework.tracing.models import ACTION_KINDS, LEAD_STATUSES, REUNION_KINDS
+from api.casework.tracing.rules import OUTCOME_STATUSES, STATUSES
 from api.common.labels import VOCABULARIES, label
 from api.db import Base
 from api.mixins import Audited
+from api.rescue.centre.models import ADMISSION_ROUTES, DISCHARGE_REASONS
+from api.rescue.patrols.models import (
+    AID_KINDS,
+    CAMPAIGN_KINDS,
+    OUTCOMES,
+    PATROL_MODES,
+    SEXES,
+    VULNERABILITY_KINDS,
+)
 from api.visits.coverage.schemas import HOUSEHOLD_STATUSES
 from api.visits.models import (
     CHANNELS,
@@ -40,6 +51,19 @@ CODES = {
         for mapper in Base.registry.mappers
         if issubclass(mapper.class_, Audited)
     },
+    "sex": SEXES,
+    "admission_route": ADMISSION_ROUTES,
+    "discharge_reason": DISCHARGE_REASONS,
+    "tracing_status": STATUSES,
+    "tracing_outcome": OUTCOME_STATUSES,
+    "reunion_kind": REUNION_KINDS,
+    "tracing_action_kind": ACTION_KINDS,
+    "lead_status": LEAD_STATUSES,
+    "campaign_kind": CAMPAIGN_KINDS,
+    "patrol_mode": PATROL_MODES,
+    "aid_kind": AID_KINDS,
+    "encounter_outcome": OUTCOMES,
+    "vulnerability_kind": VULNERABILITY_KINDS,
 }
 
 

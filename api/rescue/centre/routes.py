@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from flask import current_app, request
 from flask.views import MethodView
 
@@ -7,12 +9,14 @@ from api.common import county_time
 from api.common.arguments import Blueprint
 from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update
+from api.errors import Invalid
 from api.photos import services as photo_services
 from api.photos.schemas import PhotoSchema
 from api.photos.uploads import UPLOAD_BODY, attach_uploaded_photo
 from api.rescue.centre import services
 from api.rescue.centre.models import RESIDENT_ROLES
 from api.rescue.centre.schemas import (
+    AdmissibleEncounterQuerySchema,
     DischargeSchema,
     LongStayListSchema,
     LongStayQuerySchema,
@@ -23,6 +27,7 @@ from api.rescue.centre.schemas import (
     ResidentSchema,
     ResidentUpdateSchema,
 )
+from api.rescue.patrols.schemas import EncounterSchema
 
 ROLES = tuple(sorted(RESIDENT_ROLES))
 
@@ -103,6 +108,22 @@ class LongStayResidents(MethodView):
         threshold = query.get("threshold_days") or current_app.config["LONG_STAY_DAYS"]
         rows = tracing.long_stay_residents(as_of, threshold)
         return {"as_of": as_of, "threshold_days": threshold, "count": len(rows), "residents": rows}
+
+
+@residents.route("/admissible-encounters")
+class AdmissibleEncounters(MethodView):
+    @require_roles(*ROLES)
+    @residents.arguments(AdmissibleEncounterQuerySchema, location="query")
+    @residents.response(200, EncounterSchema(many=True))
+    @residents.paginate(**PAGINATION)
+    def get(self, query, pagination_parameters):
+        """Patrol encounters nobody has been admitted from yet (to admit from), newest first"""
+        date_to = query.get("date_to") or county_time.local_today()
+        date_from = query.get("date_from") or date_to - timedelta(days=30)
+        if date_to < date_from:
+            raise Invalid({"to": ["Must not be before from."]})
+        stmt = services.admissible_encounters_query(date_from, date_to)
+        return paginate(stmt, pagination_parameters)
 
 
 @residents.route("/<int:resident_id>/photos")

@@ -81,6 +81,11 @@ class ResidentQuerySchema(Schema):
     admitted_to = fields.Date(data_key="to")
 
 
+class AdmissibleEncounterQuerySchema(Schema):
+    date_from = fields.Date(data_key="from", metadata={"description": "Default: 30 days ago."})
+    date_to = fields.Date(data_key="to", metadata={"description": "Default: today."})
+
+
 class DischargeSchema(Schema):
     reason = fields.String(required=True, validate=validate.OneOf(DISCHARGE_REASONS))
     discharged_at = AwareDateTime(metadata={"description": "Default: now."})

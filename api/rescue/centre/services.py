@@ -147,6 +147,24 @@ def _load_encounter(encounter_id: int) -> Any:
     return encounter
 
 
+def admissible_encounters_query(date_from: date, date_to: date) -> Select:
+    """Patrol encounters between two local dates from which nobody has been admitted yet,
+    newest first: the people a patrol may have brought in (whatever the outcome recorded on
+    the street, since a person who refused help may still come the next day)."""
+    from api.rescue.patrols.models import Encounter
+
+    admitted = select(Resident.encounter_id).where(Resident.encounter_id.is_not(None))
+    return (
+        select(Encounter)
+        .where(
+            Encounter.occurred_at >= local_midnight(date_from),
+            Encounter.occurred_at < local_midnight(date_to + timedelta(days=1)),
+            Encounter.id.not_in(admitted),
+        )
+        .order_by(Encounter.occurred_at.desc(), Encounter.id.desc())
+    )
+
+
 def admit_resident(data: dict[str, Any], payload: Any = None) -> tuple[Resident, bool]:
     """Admit a person; ``(resident, created)``.
 

@@ -76,6 +76,37 @@ def test_second_admission_from_one_encounter_is_409(client, areas, staff):
     assert client.post(URL, json={"encounter_id": met.id}, headers=staff).status_code == 409
 
 
+def test_admissible_encounters_leave_out_those_already_admitted(client, areas, staff):
+    waiting = centre.encounter(areas.town_a, outcome="escorted_to_centre")
+    admitted = centre.encounter(areas.town_a, outcome="escorted_to_centre")
+    earlier = centre.encounter(
+        areas.town_a, occurred_at=datetime(2025, 12, 1, 12, 0, tzinfo=UTC), outcome="refused_aid"
+    )
+    assert client.post(URL, json={"encounter_id": admitted.id}, headers=staff).status_code == 201
+
+    query = {"from": "2026-01-01", "to": "2026-01-31"}
+    response = client.get(URL + "/admissible-encounters", query_string=query, headers=staff)
+    assert response.status_code == 200, response.json
+    assert [e["id"] for e in response.json] == [waiting.id]
+    query = {"from": "2025-12-01", "to": "2026-01-31"}
+    response = client.get(URL + "/admissible-encounters", query_string=query, headers=staff)
+    assert [e["id"] for e in response.json] == [waiting.id, earlier.id]
+
+
+def test_admissible_encounters_refuse_a_period_that_ends_before_it_starts(client, staff):
+    query = {"from": "2026-02-01", "to": "2026-01-01"}
+    response = client.get(URL + "/admissible-encounters", query_string=query, headers=staff)
+    assert response.status_code == 422
+    assert "to" in response.json["errors"]
+
+
+def test_outreach_workers_get_no_admissible_encounters(client, areas):
+    centre.encounter(areas.town_a, outcome="escorted_to_centre")
+    worker = factories.headers_for(factories.user("outreach_worker", areas.town_a))
+    response = client.get(URL + "/admissible-encounters", headers=worker)
+    assert response.status_code == 403
+
+
 def test_admission_from_unknown_encounter_is_422(client, staff):
     response = client.post(URL, json={"encounter_id": 987654}, headers=staff)
     assert response.status_code == 422
