@@ -79,6 +79,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "tracing_review": "寻亲复核",
         "help_request": "求助响应",
         "escalation": "逾期上报",
+        "warning_visit": "预警走访",
+        "warning_review": "预警核查",
         "duplicate_review": "疑似重复核查",
         "other": "其他",
     },
@@ -89,6 +91,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "cancelled": "已取消",
     },
     "priority": {"low": "低", "normal": "普通", "high": "高"},
+    "warning_level": {"red": "红色预警", "orange": "橙色预警", "yellow": "黄色预警"},
     "audit_action": {
         "create": "新建",
         "update": "修改",
@@ -116,6 +119,10 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "tracing_cases": "寻亲个案",
         "tracing_actions": "寻亲行动",
         "tracing_leads": "寻亲线索",
+        "matching_sources": "比对数据源",
+        "matching_lists": "比对名单",
+        "matching_warnings": "比对预警",
+        "matching_review_decisions": "比对复核",
     },
     # The rescue side (docs/rescue-centre.md, docs/patrols.md).
     "admission_route": {

@@ -6,8 +6,7 @@ it runs, and memory holds one chunk, never the file. This is the one job that co
 itself, and it is safe to run again: a run resumes after the last stored row (rows are
 UNIQUE per list and number), warnings are UNIQUE per row and rule, and the follow-up
 tasks are keyed by warning (``workers.followup.warnings_raised``). The register is loaded
-once per run by the matching engine (``api.matching.linkage``, named by ``LINKAGE`` so that
-tests can run the pipeline with exact-ID matching before the engine lands).
+once per run by the matching engine (``api.matching.linkage``).
 
 Per row: a bad row (no name, unreadable ID number, unknown village, unreadable text, too
 long, bad date or amount) is kept with its reason; a good one is matched; a row seen
@@ -21,7 +20,6 @@ when it resolves to none). Rows proposed for review raise warnings when accepted
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import logging
 import time
@@ -40,20 +38,14 @@ from api.casework.leads.rules import AreaFacts, match_address
 from api.common import county_time
 from api.db import session, utcnow
 from api.jobs.services import schedule_job
-from api.matching import files, parsing, rules
+from api.matching import files, linkage, parsing, rules
 from api.matching.models import EarlyWarning, ListRow, ListUpload, RejectedPair, Source
 from api.visits.people import HEAD
 
 log = logging.getLogger(__name__)
 
-# The matching engine's module (``match_rows``, ``load_register``, ``row_key``, ``Row``).
-LINKAGE = "api.matching.linkage"
 CHUNK_ROWS = 2000
 WARNINGS_JOB = "workers.followup.warnings_raised"
-
-
-def linkage() -> Any:
-    return importlib.import_module(LINKAGE)
 
 
 def key_hash(text: str) -> str:
@@ -350,12 +342,11 @@ def run_import(list_id: int) -> str:
     if upload.status == "queued":
         upload.status, upload.started_at = "running", utcnow()
         session.flush()
-    engine = linkage()
     context = _Context(
         upload=upload,
         source=source,
         places=load_places(upload.area_id),
-        register=engine.load_register(session, upload.area_id),
+        register=linkage.load_register(session, upload.area_id),
         previous=previous_list_id(upload),
         rejected=rejected_pairs(),
     )
@@ -419,7 +410,6 @@ def rejected_pairs() -> dict[str, set[int]]:
 
 def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
     """Read, match, store and warn one chunk of rows."""
-    engine = linkage()
     upload, source = context.upload, context.source
     records: list[RowRecord] = []
     to_match: list[Any] = []
@@ -449,7 +439,7 @@ def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
         )
         records.append(record)
         if read.bad_reason is None:
-            match_row = engine.Row(
+            match_row = linkage.Row(
                 row_no=raw.row_no,
                 name=read.name,
                 id_number=read.id_number,
@@ -459,7 +449,7 @@ def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
                 area_id=place_id,
                 address=read.address,
             )
-            raw_keys[raw.row_no] = engine.row_key(match_row)
+            raw_keys[raw.row_no] = linkage.row_key(match_row)
             record.row_key_hash = key_hash(raw_keys[raw.row_no])
             to_match.append(match_row)
     by_no = {record.row_no: record for record in records}
@@ -469,7 +459,7 @@ def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
         for no in raw_keys
         for member in context.rejected.get(by_no[no].row_key_hash or "", ())
     ]
-    for match in engine.match_rows(to_match, context.register, rejected=rejected):
+    for match in linkage.match_rows(to_match, context.register, rejected=rejected):
         record = by_no[match.row_no]
         record.status, record.method, record.score = match.status, match.method, match.score
         record.reasons = list(match.reasons or [])

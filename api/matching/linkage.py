@@ -46,7 +46,7 @@ import pyarrow.compute as pc
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator
-from sqlalchemy import case, func, null, select
+from sqlalchemy import select
 
 from api.areas.models import Area
 from api.common.idnumber import (
@@ -285,31 +285,20 @@ def load_places(session, area_id: int) -> dict[int, Place]:
 
 
 def load_register(session, area_id: int) -> Register:
-    """Every member of the households of the area subtree (the system reads it: the caller
-    has decided who may match against which area). A head's number may still be on the
-    household only (``households.head_id_number``): it is the head member's then.
+    """Every member of the households of the area subtree, the head among them (the system
+    reads it: the caller has decided who may match against which area).
 
     Streams the rows (Core select, ``yield_per``) into columns."""
     places = load_places(session, area_id)
     members, households = HouseholdMember.__table__, Household.__table__
-    # the register's own birth date once members have one; the year until then
-    birth_date = members.c.birth_date if "birth_date" in members.c else null()
-    number = members.c.id_number
-    if "head_id_number" in households.c:
-        # a head's number as the household still records it (until the head is a member
-        # the household points at)
-        number = func.coalesce(
-            number,
-            case((households.c.head_name == members.c.name, households.c.head_id_number)),
-        )
     statement = (
         select(
             members.c.id,
             members.c.household_id,
             households.c.area_id,
             members.c.name,
-            number,
-            birth_date,
+            members.c.id_number,
+            members.c.birth_date,
             members.c.birth_year,
             members.c.sex,
         )
@@ -328,7 +317,7 @@ def load_register(session, area_id: int) -> Register:
                 area_id=area,
                 name=name,
                 id_number=number,
-                birth_date=born if isinstance(born, date) else None,
+                birth_date=born,
                 birth_year=year,
                 sex=sex,
             )

@@ -28,7 +28,6 @@ from typing import Any
 
 # Days to the visit, by level.
 DUE_DAYS = {"red": 3, "orange": 7, "yellow": 15}
-LEVEL_LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色"}
 REGISTER_FACTS = ("registered", "monitored", "has_programme", "is_head")
 ROW_FACTS = ("amount", "event_date")
 OPERATORS = ("==", "!=", ">=", ">", "<=", "<", "in")

@@ -10,6 +10,7 @@ from api.casework.tracing.models import ACTION_KINDS, LEAD_STATUSES, REUNION_KIN
 from api.casework.tracing.rules import OUTCOME_STATUSES, STATUSES
 from api.common.labels import VOCABULARIES, label
 from api.db import Base
+from api.matching.rules import DUE_DAYS
 from api.mixins import Audited
 from api.rescue.centre.models import ADMISSION_ROUTES, DISCHARGE_REASONS
 from api.rescue.patrols.models import (
@@ -33,6 +34,7 @@ from api.visits.people import RELATIONS
 from tests import factories
 
 CODES = {
+    "warning_level": tuple(DUE_DAYS),
     "relation": RELATIONS,
     "role": ROLES,
     "channel": CHANNELS,

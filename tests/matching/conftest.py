@@ -1,6 +1,5 @@
 """Data-matching fixtures: the county of ``areas`` with a register household in village
-A1 whose members have ID numbers, people in the roles, and the pipeline pointed at the
-exact-ID stand-in engine (``fake_linkage``) until ``api.matching.linkage`` lands."""
+A1 whose members have ID numbers, and people in the roles."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from api.common.idnumber import check_character
-from api.matching import demo, imports
+from api.matching import demo
 from api.matching.models import Source
 from api.visits.models import Household, HouseholdMember, HouseholdProgramme
 from tests import factories
@@ -20,8 +19,7 @@ from workers.app import use_app
 
 
 @pytest.fixture(autouse=True)
-def _stand_in_engine(monkeypatch, app):
-    monkeypatch.setattr(imports, "LINKAGE", "tests.matching.fake_linkage")
+def _jobs_use_the_test_app(app):
     use_app(app)
 
 

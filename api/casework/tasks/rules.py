@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from api.auth.realms import HOUSEHOLDS, RECORD_REALMS, RESCUE, SUPERVISION
+from api.common.labels import label
 
 # Screening results that call for help with an application (or, with the household's
 # consent, a transfer straight into the marginal / expenditure-type recognition process).
@@ -516,22 +517,20 @@ def stale_tracing_case(case: TracingCaseFacts, today: date, stale_days: int) -> 
 
 # -- data-matching warnings ----------------------------------------------------------------
 
-WARNING_LEVEL_LABELS = {"red": "红色预警", "orange": "橙色预警", "yellow": "黄色预警"}
-
 
 def matching_warning(warning: WarningFacts, assignee_id: int | None) -> list[TaskSpec]:
     """A department's list warned about a register household: a home visit by the
     warning's due day (red 3 days, orange 7, yellow 15), or — for a death in a household
     receiving a programme — a supervisor's review of the programme, not a visit."""
-    label = WARNING_LEVEL_LABELS[warning.level]
+    level = label("warning_level", warning.level)
     review = warning.action == "review"
     return [
         TaskSpec(
             kind="warning_review" if review else "warning_visit",
             rule="matching_warning",
             dedup_key=f"matching_warning:warning:{warning.id}",
-            title=f"{label}："
-            + ("复核救助 Review the programme" if review else "入户核查 Visit")
+            title=f"{level}："
+            + ("复核救助" if review else "入户核查")
             + f"（{warning.source_name}）",
             reason=f"Warning #{warning.id} from {warning.source_name}: {warning.reason}",
             area_id=warning.area_id,
