@@ -151,6 +151,8 @@ NO_RECORD = {
     "GET /readyz",  # database and queue readiness, public
     "GET /",  # the supervisors' static page: it holds no data
     "GET /dashboard",  # the same page
+    "GET /field/",  # the field app's static page: its data is in the phone and behind sign-in
+    "GET /field/sw.js",  # its service worker: caches only the static shell
     # The public help form (docs/help-requests.md): no sign-in, so no caller to wall in;
     # its own tests prove it answers nothing about anyone (tests/casework/leads).
     "GET /help/",

@@ -76,6 +76,36 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "cancelled": "已取消",
     },
     "priority": {"low": "低", "normal": "普通", "high": "高"},
+    # Street patrols (the field app's patrol mode).
+    "patrol_mode": {"vehicle": "车巡", "on_foot": "步巡"},
+    "aid_kind": {
+        "water": "饮用水",
+        "food": "食物",
+        "hot_meal": "热饭",
+        "quilt": "棉被",
+        "clothing": "衣物",
+        "medicine": "药品",
+        "heat_relief": "防暑用品",
+        "cash": "现金",
+        "other": "其他",
+    },
+    "encounter_outcome": {
+        "accepted_aid": "接受救助",
+        "refused_aid": "拒绝救助",
+        "escorted_to_centre": "护送入站",
+        "sent_to_hospital": "送医",
+        "handed_to_police": "移交公安",
+        "returned_home": "已返家",
+        "referred_to_town": "转介乡镇",
+    },
+    "vulnerability_kind": {
+        "minor": "未成年人",
+        "elderly": "老年人",
+        "disabled": "残疾人",
+        "mentally_ill": "精神障碍患者",
+        "heat_danger": "中暑危险",
+        "cold_danger": "冻伤危险",
+    },
 }
 
 

@@ -26,6 +26,7 @@
     [/^Must be one of: .*$/, "请从选项中选择"],
     [/^Unknown field\.?$/, "无法识别的项目"],
     [/^Invalid value\.?$/, "内容无效"],
+    [/^No such household\.?$/, "该户不存在，或已不在您的辖区"],
   ];
 
   function translate(message) {

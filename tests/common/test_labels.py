@@ -5,6 +5,7 @@ import pytest
 from api.auth.models import ROLES
 from api.casework.tasks.models import PRIORITIES, TASK_KINDS, TASK_STATUSES
 from api.common.labels import VOCABULARIES, label
+from api.rescue.patrols.models import AID_KINDS, OUTCOMES, PATROL_MODES, VULNERABILITY_KINDS
 from api.visits.coverage.schemas import HOUSEHOLD_STATUSES
 from api.visits.models import (
     CHANNELS,
@@ -28,6 +29,10 @@ CODES = {
     "task_kind": TASK_KINDS,
     "task_status": TASK_STATUSES,
     "priority": PRIORITIES,
+    "patrol_mode": PATROL_MODES,
+    "aid_kind": AID_KINDS,
+    "encounter_outcome": OUTCOMES,
+    "vulnerability_kind": VULNERABILITY_KINDS,
 }
 
 
