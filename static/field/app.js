@@ -600,6 +600,13 @@
       el("button", { type: "submit", class: "primary wide", id: "save-visit", text: "保存（有网络时自动发送）" }),
     ]);
     D.forms.showLimits(root);
+    root.addEventListener("input", (event) => {
+      // A corrected field loses its error at once (the others keep theirs until saving).
+      const field = event.target.closest("label, fieldset") || event.target;
+      event.target.removeAttribute("aria-invalid");
+      const note = field.nextElementSibling;
+      if (note && note.classList.contains("field-error")) note.remove();
+    });
 
     // A refused visit comes back to be corrected: its fields, as sent.
     fill(F.channel, "channel", draft.channel || (F.channel.choices[0] || {}).value, root);
@@ -937,6 +944,12 @@
       if (e.detail.status === "signed-out" && App.me) expired();
     });
     global.addEventListener("doudi:signed-out", () => { if (App.me) expired(); });
+    // The follow-up task a visit produces is made by a job on the server: fetch it shortly.
+    let followUps = null;
+    global.addEventListener("field:visit-sent", () => {
+      clearTimeout(followUps);
+      followUps = setTimeout(() => sync().then((ok) => ok && refreshLists()), 8000);
+    });
     S.persist();
     App.me = (await S.meta("me")) || null;
     if (!App.me && D.signedIn()) {

@@ -83,6 +83,7 @@
           record.reason = null;
           await saveRecord(record);
           await noteVisitOnHousehold(record, result.visit);
+          global.dispatchEvent(new CustomEvent("field:visit-sent", { detail: { id: result.id } }));
         } else if (result.status === 409 && /send it again/i.test(result.detail || "")) {
           continue; // stored meanwhile by another request of ours: the next send gets it
         } else {

@@ -199,9 +199,8 @@ def test_offline_visits_reach_the_server_once(served_demo):  # noqa: F811
             page.click("#save-visit")
             outbox = page.locator("#outbox-list li[data-kind=visit]")
             expect(outbox).to_have_count(3)
-            expect(page.locator("#outbox-list li[data-state=waiting]")).to_have_count(
-                4 if task_id else 3
-            )
+            waiting = page.locator("#outbox-list li[data-state=waiting]")
+            expect(waiting).to_have_count(4 if task_id else 3)
             fits_the_screen(page)
             shot(page, "05-outbox-offline")
             keys = outbox.evaluate_all("rs => rs.map(r => r.dataset.key)")
@@ -219,7 +218,19 @@ def test_offline_visits_reach_the_server_once(served_demo):  # noqa: F811
 
             in_db(demo_app, move_away)
 
-            # Back online, but the network drops twice: the batch's answer is lost after the
+            # The sign-in expired while the phone was offline (both tokens are dead now):
+            # recording went on; sending waits for the worker to sign in again.
+            page.evaluate(
+                "localStorage.setItem('doudi.access', 'expired');"
+                "localStorage.setItem('doudi.refresh', 'expired')"
+            )
+            context.set_offline(False)
+            page.evaluate("window.dispatchEvent(new Event('online'))")
+            expect(page.locator("#banner")).to_contain_text("登录已过期", timeout=20000)
+            expect(waiting).to_have_count(4 if task_id else 3)
+            shot(page, "05b-signed-out")
+
+            # Signing in again, the network drops twice: the batch's answer is lost after the
             # server stored it, and the page is closed while a photo is being uploaded.
             lost = {"batch": 0, "photo": 0}
 
@@ -240,8 +251,11 @@ def test_offline_visits_reach_the_server_once(served_demo):  # noqa: F811
 
             page.route("**/api/v1/visits/batch", lose_batch_answer)
             page.route("**/api/v1/visits/*/photos", hang_photo)
-            context.set_offline(False)
-            page.evaluate("window.dispatchEvent(new Event('online'))")
+            page.click("#sign-in-again")
+            page.fill("dialog #username", "demo-worker")
+            page.fill("dialog #password", DEMO_PASSWORD)
+            page.click("dialog #login-button")
+            expect(page.locator("#banner")).to_be_hidden()
             deadline = time.monotonic() + 60
             while lost["photo"] == 0:
                 assert time.monotonic() < deadline, "no photo upload started"
