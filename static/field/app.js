@@ -737,7 +737,7 @@
     const box = dialog([
       el("h2", { text: "退出登录" }),
       el("p", { text: "退出后，本机保存的住户、任务等资料将被删除。" }),
-      unsent ? el("p", { class: "reason", id: "unsent-note", text: "还有 " + p.records.length + " 条记录、" + p.photos.length + " 张照片" + (p.points.length ? "、" + p.points.length + " 个定位点" : "") + " 没有发送：它们会保留在本机，重新登录后发送。" }) : null,
+      unsent ? el("p", { class: "reason", id: "unsent-note", text: "还有 " + [[p.records.length, " 条记录"], [p.photos.length, " 张照片"], [p.points.length, " 个定位点"]].filter((x) => x[0]).map((x) => x.join("")).join("、") + "没有发送：它们会保留在本机，重新登录后发送。" }) : null,
       el("div", { class: "actions" }, [
         el("button", { type: "button", class: "primary", id: "confirm-sign-out", text: unsent ? "退出（保留未发送记录）" : "退出", onclick: async () => { box.close(); await signOut(false); } }),
         unsent ? el("button", { type: "button", id: "sign-out-drop", text: "退出并删除未发送记录", onclick: async () => {
@@ -768,7 +768,7 @@
       return;
     }
     const records = await S.all("outbox");
-    await S.delMany("outbox", records.filter((r) => r.state === "sent").map((r) => r.key));
+    await S.delMany("outbox", records.filter(O.settled).map((r) => r.key));
     const photos = await S.all("photos");
     await S.delMany("photos", photos.filter((p) => p.state === "sent").map((p) => p.key));
   }

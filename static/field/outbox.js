@@ -284,9 +284,12 @@
     return running;
   }
 
-  // Records the server does not have yet (everything but sent ones).
+  // Records the server does not have yet: all but those sent, and those refused that were
+  // corrected and sent again as new records.
+  const settled = (r) => r.state === "sent" || Boolean(r.replaced_by);
+
   async function pending() {
-    const records = (await S.all("outbox")).filter((r) => r.state !== "sent");
+    const records = (await S.all("outbox")).filter((r) => !settled(r));
     const photos = (await S.all("photos")).filter((p) => p.state !== "sent");
     const points = await S.all("points");
     return { records, photos, points };
@@ -345,5 +348,5 @@
     flush();
   });
 
-  global.FieldOutbox = { add, replaced, retry, flush, pending, pendingCount, setLabels, reasonOf, fieldLabel };
+  global.FieldOutbox = { add, replaced, retry, flush, settled, pending, pendingCount, setLabels, reasonOf, fieldLabel };
 })(window);

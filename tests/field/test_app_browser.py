@@ -313,8 +313,32 @@ def test_offline_visits_reach_the_server_once(served_demo):  # noqa: F811
             expect(sent).to_have_count(3, timeout=30000)
             shot(page, "07-outbox-resent")
 
+            # Signing out with a visit not yet sent: everything goes but that visit, unless
+            # dropping it is confirmed twice.
+            context.set_offline(True)
+            page.click("#tab-visit")
+            pick_household(page, ids[0])
+            page.check("input[name=channel][value=phone]")
+            page.click("#save-visit")
+            expect(page.locator("#outbox-list li[data-state=waiting]")).to_have_count(1)
             page.click("#tab-me")
             shot(page, "08-me")
+            page.click("#sign-out")
+            expect(page.locator("#unsent-note")).to_contain_text("1 条记录")
+            confirms: list[str] = []
+            page.on("dialog", lambda d: (confirms.append(d.message), d.dismiss()))
+            page.click("#sign-out-drop")  # the first confirmation is declined: nothing dropped
+            assert len(confirms) == 1
+            page.click("#confirm-sign-out")
+            expect(page.locator("#login-form")).to_be_visible()
+            kept = page.evaluate(
+                "(async () => ({households: (await FieldStore.all('households')).length,"
+                " tasks: (await FieldStore.all('tasks')).length,"
+                " meta: (await FieldStore.all('meta')).length,"
+                " outbox: (await FieldStore.all('outbox')).map(r => r.state)}))()"
+            )
+            assert kept == {"households": 0, "tasks": 0, "meta": 0, "outbox": ["waiting"]}
+            assert page.evaluate("localStorage.getItem('doudi.refresh')") is None
             assert not errors, errors
         finally:
             browser.close()
