@@ -322,9 +322,9 @@
   }
 
   async function renderTabs() {
-    const nav = $("#tabs");
-    nav.textContent = "";
     const waiting = await O.pendingCount();
+    const nav = $("#tabs");
+    nav.textContent = ""; // after the await: two renders at once must not both append
     const here = currentView();
     for (const tab of TABS) {
       if (tab.roles && !tab.roles.includes(App.me.role)) continue;
@@ -335,15 +335,20 @@
     }
   }
 
+  let rendering = 0;
+
   async function render() {
+    const turn = ++rendering;
     const view = currentView();
     const main = $("#view");
     const screen = await App.views[view](App.params);
+    if (turn !== rendering) return; // a later render (another screen, newer data) wins
+    const sameScreen = main.dataset.view === view;
     main.textContent = "";
     main.append(screen);
     main.dataset.view = view;
     await renderTabs();
-    global.scrollTo(0, 0);
+    if (!sameScreen) global.scrollTo(0, 0); // a refreshed list keeps where the worker was
   }
 
   // Re-render only screens that show lists (never a form the worker is filling in).

@@ -71,29 +71,40 @@
   async function sendVisits(userId) {
     const waiting = (await S.all("outbox")).filter((r) => r.kind === "visit" && r.state === "waiting" && r.user_id === userId);
     waiting.sort((a, b) => a.created_at.localeCompare(b.created_at));
-    for (let i = 0; i < waiting.length; i += BATCH) {
-      const chunk = waiting.slice(i, i + BATCH);
-      const answer = await global.Doudi.sendJson("POST", "/visits/batch", { visits: chunk.map((r) => r.body) });
-      for (const result of answer.results) {
-        const record = chunk[result.index];
-        if (result.result === "created" || result.result === "duplicate") {
-          record.state = "sent";
-          record.server_id = result.id;
-          record.server = summarizeVisit(result.visit);
-          record.reason = null;
-          await saveRecord(record);
-          await noteVisitOnHousehold(record, result.visit);
-          global.dispatchEvent(new CustomEvent("field:visit-sent", { detail: { id: result.id } }));
-        } else if (result.status === 409 && /send it again/i.test(result.detail || "")) {
-          continue; // stored meanwhile by another request of ours: the next send gets it
-        } else {
-          record.state = result.status === 409 ? "conflict" : "refused";
-          record.reason = reasonOf({ fieldErrors: result.errors, detail: result.detail });
-          await saveRecord(record);
-        }
-      }
-      changed();
+    for (let i = 0; i < waiting.length; i += BATCH) await sendVisitBatch(waiting.slice(i, i + BATCH));
+  }
+
+  async function sendVisitBatch(chunk) {
+    let answer;
+    try {
+      answer = await global.Doudi.sendJson("POST", "/visits/batch", { visits: chunk.map((r) => r.body) });
+    } catch (e) {
+      if (transient(e) || e instanceof global.Doudi.SignedOut || !(e instanceof global.Doudi.ApiError)) throw e;
+      // The batch as a whole was refused (too large, malformed): one record is to blame.
+      // Sent one by one, the others go and that one is refused with the reason.
+      if (chunk.length === 1) return refuse(chunk[0], e);
+      for (const record of chunk) await sendVisitBatch([record]);
+      return;
     }
+    for (const result of answer.results) {
+      const record = chunk[result.index];
+      if (result.result === "created" || result.result === "duplicate") {
+        record.state = "sent";
+        record.server_id = result.id;
+        record.server = summarizeVisit(result.visit);
+        record.reason = null;
+        await saveRecord(record);
+        await noteVisitOnHousehold(record, result.visit);
+        global.dispatchEvent(new CustomEvent("field:visit-sent", { detail: { id: result.id } }));
+      } else if (result.status === 409 && /send it again/i.test(result.detail || "")) {
+        continue; // stored meanwhile by another request of ours: the next send gets it
+      } else {
+        record.state = result.status === 409 ? "conflict" : "refused";
+        record.reason = reasonOf({ fieldErrors: result.errors, detail: result.detail });
+        await saveRecord(record);
+      }
+    }
+    changed();
   }
 
   function summarizeVisit(visit) {
