@@ -200,6 +200,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/sync/tasks": Op(EVERYONE, TASKS),
     "GET /api/v1/forms/visit": Op(FIELD),
     "GET /api/v1/forms/household": Op(FIELD),
+    "GET /api/v1/forms/encounter": Op(RESCUE_WRITE),
     "POST /api/v1/households": Op(FIELD),
     "GET /api/v1/households/duplicates": Op(FIELD, ("duplicate_flag",)),
     "GET /api/v1/households/{household_id}": Op(FIELD),

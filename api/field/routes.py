@@ -13,6 +13,7 @@ from api.common.arguments import Blueprint
 from api.common.pages import PAGE_DOC, page_response
 from api.field import app_shell, forms, sync
 from api.field.schemas import FormSchema, HouseholdSyncSchema, SyncQuerySchema, TaskSyncSchema
+from api.rescue.patrols.routes import WRITERS as PATROL_WRITERS
 from api.visits.routes import FIELD_ROLES
 
 sync_blp = Blueprint(
@@ -96,6 +97,16 @@ class VisitForm(MethodView):
     def get(self):
         """The visit form: fields, Chinese labels, choices, limits and rules"""
         return _form("visit")
+
+
+@forms_blp.route("/encounter")
+class EncounterForm(MethodView):
+    @require_roles(*PATROL_WRITERS)
+    @forms_blp.response(200, FormSchema)
+    @forms_blp.alt_response(304, description="the phone's copy is current (If-None-Match)")
+    def get(self):
+        """The form of a person met on patrol: fields, Chinese labels, choices, limits, rules"""
+        return _form("encounter")
 
 
 @forms_blp.route("/household")

@@ -128,6 +128,9 @@
       }
       return el("label", {}, [label, el("select", { name: path }, [el("option", { value: "", text: "请选择" })].concat(def.choices.map((c) => el("option", { value: c.value, text: c.label || c.value }))))]);
     }
+    if (def.type === "boolean") {
+      return el("label", { class: "check" }, [el("input", { type: "checkbox", name: path, value: "true" }), label]);
+    }
     const attrs = { name: path, "data-type": def.type };
     if (def.type === "integer" || def.type === "number") {
       Object.assign(attrs, { type: "number", inputmode: def.type === "integer" ? "numeric" : "decimal", step: def.type === "integer" ? "1" : "any" });
@@ -202,6 +205,7 @@
       return checked ? checked.value : undefined;
     }
     const input = named(root, path);
+    if (input && def.type === "boolean") return input.checked ? true : undefined;
     if (!input || input.value.trim() === "") return undefined;
     if (def.type === "integer" || def.type === "number") return Number(input.value);
     if (def.type === "id_number") return input.value.trim().toUpperCase();
@@ -233,7 +237,8 @@
       return;
     }
     const input = named(root, path);
-    if (input) input.value = value;
+    if (input && def.type === "boolean") input.checked = Boolean(value);
+    else if (input) input.value = value;
   }
 
   function idNumberProblem(v) {
@@ -282,10 +287,16 @@
     }
   }
 
-  function checkRules(rules, body, errors) {
+  function checkRules(rules, body, errors, fields) {
     const add = (path, message) => { (errors[path] = errors[path] || []).push(message); };
     const present = (name) => body[name] !== undefined && body[name] !== null;
+    const labelOf = (name) => ((fields || []).find((f) => f.name === name) || {}).label || name;
     for (const rule of rules || []) {
+      if (rule.rule === "absent_unless") {
+        const applies = Object.entries(rule.when).every(([name, values]) => values.includes(body[name]));
+        if (!applies) for (const name of rule.fields) if (present(name)) add(name, "请先勾选「" + Object.keys(rule.when).map(labelOf).join("、") + "」");
+        continue;
+      }
       if (rule.rule === "exactly_one_of") {
         const count = rule.fields.filter(present).length;
         if (count !== 1) add(rule.fields[0], count ? "只能选择一项" : "请选择走访户，或登记新户");
@@ -641,7 +652,7 @@
       }
       const errors = {};
       for (const f of form.fields) check(f, body[f.name], f.name, errors);
-      checkRules(form.rules, body, errors);
+      checkRules(form.rules, body, errors, form.fields);
       if (Object.keys(errors).length) {
         D.forms.showErrors(root, { message: "请检查标红的项目", fieldErrors: errors });
         return;
@@ -971,6 +982,6 @@
     }
   }
 
-  global.FieldApp = { App, go, render, el, locate, isoNow, today, shortTime, distanceM, dialog, closeButton, refreshLists, HOUSEHOLD_ROLES };
+  global.FieldApp = { App, go, render, el, locate, syncForm, fieldInput, collect, check, checkRules, isoNow, today, shortTime, distanceM, dialog, closeButton, refreshLists, HOUSEHOLD_ROLES };
   document.addEventListener("DOMContentLoaded", boot);
 })(window);

@@ -96,6 +96,7 @@
   async function sync() {
     if (F.App.me.role !== "rescue_staff") return;
     await S.setMeta("campaigns", await D.getJson("/campaigns", { page_size: 100 }));
+    await F.syncForm("encounter");
   }
 
   F.App.views.patrol = async function () {
@@ -158,68 +159,77 @@
     return screen;
   };
 
-  function encounterDialog() {
+  // Fields the worker fills in; the rest the app sets (time, place) or leaves to the centre
+  // (linking a known street person), and `vulnerable` follows from the kinds on the server.
+  const ENCOUNTER_FIELDS = ["outcome", "sex", "approximate_age", "condition", "clothing", "language", "vulnerability_kinds", "gave_name", "name", "notes"];
+
+  async function encounterDialog() {
     const patrol = T.active;
+    const definition = await S.meta("form:encounter");
+    if (!definition) {
+      const box = F.dialog([el("p", { class: "error", text: "还没有下载登记表：请在有网络时打开一次本应用。" })]);
+      box.append(F.closeButton(box));
+      return;
+    }
+    const byName = {};
+    for (const f of definition.fields) byName[f.name] = f;
+    const aidDef = byName.aid;
+    const quantity = aidDef.items.fields.find((f) => f.name === "quantity");
+    const kinds = aidDef.items.fields.find((f) => f.name === "kind").choices;
     const error = el("p", { class: "error", "data-form-error": true, role: "alert" });
     const photos = [];
     const thumbs = el("div", { class: "thumbs" });
     const picker = el("input", { type: "file", id: "encounter-photo", accept: "image/*", capture: "environment", multiple: true });
     picker.addEventListener("change", () => {
-      photos.push(...picker.files);
+      photos.push(...picker.files); // sent as taken
       picker.value = "";
       thumbs.textContent = "";
       for (const file of photos) thumbs.append(el("img", { src: URL.createObjectURL(file), alt: "照片" }));
     });
-    const checks = (name, vocabulary) => el("div", { class: "choices" }, D.labels.choices(vocabulary).map((c) => el("label", { class: "check" }, [el("input", { type: "checkbox", name, value: c.value }), c.label])));
-    const form = el("form", { id: "encounter-form", novalidate: true }, [
-      el("h2", { text: "记录遇见的人" }),
-      el("label", {}, ["处置结果 *", el("select", { name: "outcome", id: "outcome" }, [el("option", { value: "", text: "请选择" })].concat(D.labels.choices("encounter_outcome").map((c) => el("option", { value: c.value, text: c.label }))))]),
-      el("fieldset", {}, [el("legend", { text: "性别" }), el("div", { class: "choices" }, D.labels.choices("sex").map((c) => el("label", { class: "check" }, [el("input", { type: "radio", name: "sex", value: c.value }), c.label])))]),
-      el("label", {}, ["大约年龄", el("input", { type: "number", name: "approximate_age", inputmode: "numeric", min: 0, max: 120 })]),
-      el("label", {}, ["身体状况", el("input", { name: "condition", maxlength: 500 })]),
-      el("label", {}, ["衣着", el("input", { name: "clothing", maxlength: 500 })]),
-      el("fieldset", {}, [el("legend", { text: "困难情形" }), checks("vulnerability_kinds", "vulnerability_kind")]),
-      el("fieldset", { id: "aid" }, [el("legend", { text: "发放物资（数量）" })].concat(D.labels.choices("aid_kind").map((c) => el("label", { class: "check" }, [el("input", { type: "number", name: "aid." + c.value, inputmode: "numeric", min: 0, max: 100000, style: "width:96px" }), c.label])))),
-      el("label", {}, ["备注", el("textarea", { name: "notes", rows: 2, maxlength: 500 })]),
-      el("label", {}, ["照片", picker]),
-      thumbs,
-      error,
-      el("div", { class: "actions" }, [el("button", { type: "submit", class: "primary", id: "save-encounter", text: "保存" })]),
-    ]);
+    const aidBox = el("fieldset", { id: "aid" }, [el("legend", { text: aidDef.label + "（" + quantity.label + "）" })].concat(kinds.map((c) => el("label", { class: "check" }, [
+      el("input", { type: "number", name: "aid." + c.value, inputmode: "numeric", step: 1, min: quantity.minimum, max: quantity.maximum, style: "width:96px" }),
+      c.label,
+    ]))));
+    const form = el("form", { id: "encounter-form", novalidate: true }, [el("h2", { text: "记录遇见的人" })]
+      .concat(ENCOUNTER_FIELDS.filter((name) => byName[name]).map((name) => F.fieldInput(byName[name], name)))
+      .concat([aidBox, el("label", {}, ["照片", picker]), thumbs, error, el("div", { class: "actions" }, [el("button", { type: "submit", class: "primary", id: "save-encounter", text: "保存" })])]));
+    D.forms.showLimits(form);
     const box = F.dialog([form]);
     form.querySelector(".actions").append(F.closeButton(box));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      const key = S.uuid();
+      const body = { client_uuid: key, occurred_at: F.isoNow() };
+      for (const name of ENCOUNTER_FIELDS) {
+        if (!byName[name]) continue;
+        const value = F.collect(byName[name], name, form);
+        if (value !== undefined) body[name] = value;
+      }
       const errors = {};
-      if (!form.outcome.value) errors.outcome = ["必填"];
-      const age = form.approximate_age.value;
-      if (age !== "" && !(Number.isInteger(Number(age)) && Number(age) >= 0 && Number(age) <= 120)) errors.approximate_age = ["须在 0 到 120 之间"];
+      body.aid = [];
+      for (const c of kinds) {
+        const text = form["aid." + c.value].value;
+        if (text === "" || Number(text) === 0) continue;
+        const item = { kind: c.value, quantity: Number(text) };
+        const itemErrors = {};
+        F.check(quantity, item.quantity, "aid." + c.value, itemErrors);
+        Object.assign(errors, itemErrors);
+        body.aid.push(item);
+      }
+      for (const name of ENCOUNTER_FIELDS) if (byName[name]) F.check(byName[name], body[name], name, errors);
+      F.checkRules(definition.rules, body, errors, definition.fields);
       let fix = T.lastFix;
-      if (!fix) {
+      if (!fix && !Object.keys(errors).length) {
         try {
           const p = await F.locate();
           fix = { lon: p.coords.longitude, lat: p.coords.latitude, accuracy: p.coords.accuracy };
         } catch (e) {
-          errors.outcome = (errors.outcome || []).concat(["需要定位：" + e.message]);
+          return D.forms.showErrors(form, { message: "需要定位：" + e.message });
         }
       }
       if (Object.keys(errors).length) return D.forms.showErrors(form, { message: "请检查标红的项目", fieldErrors: errors });
-      const key = S.uuid();
-      const aid = D.labels.choices("aid_kind").map((c) => ({ kind: c.value, quantity: Number(form["aid." + c.value].value || 0) })).filter((a) => a.quantity > 0);
-      const kinds = Array.from(form.querySelectorAll("input[name=vulnerability_kinds]:checked"), (i) => i.value);
-      const body = {
-        client_uuid: key,
-        occurred_at: F.isoNow(),
-        location: { type: "Point", coordinates: [fix.lon, fix.lat] },
-        accuracy_m: Math.round(fix.accuracy * 10) / 10,
-        outcome: form.outcome.value,
-        aid,
-        vulnerability_kinds: kinds,
-      };
-      const sex = form.querySelector("input[name=sex]:checked");
-      if (sex) body.sex = sex.value;
-      if (age !== "") body.approximate_age = Number(age);
-      for (const name of ["condition", "clothing", "notes"]) if (form[name].value.trim()) body[name] = form[name].value.trim();
+      body.location = { type: "Point", coordinates: [fix.lon, fix.lat] };
+      body.accuracy_m = Math.round(fix.accuracy * 10) / 10;
       await O.add({ key, kind: "encounter", parent: patrol.key, title: L("encounter_outcome", body.outcome), body }, photos, "encounter");
       box.close();
       F.render();

@@ -415,7 +415,7 @@ def test_a_patrol_records_its_route_encounters_and_an_admission(served_demo):  #
                 page.wait_for_timeout(150)  # the fix arrives (real time)
                 if step == 6:
                     page.click("#new-encounter")
-                    page.select_option("#outcome", "escorted_to_centre")
+                    page.select_option("#encounter-form [name=outcome]", "escorted_to_centre")
                     page.check("#encounter-form input[name=sex][value=male]")
                     page.fill("#encounter-form [name=approximate_age]", "70")
                     page.check("#encounter-form input[name=vulnerability_kinds][value=elderly]")
