@@ -126,7 +126,7 @@
           el("div", { class: "choices" }, def.choices.map((c) => el("label", { class: "check" }, [el("input", { type: "radio", name: path, value: c.value }), c.label || c.value]))),
         ]);
       }
-      return el("label", {}, [label, el("select", { name: path }, [el("option", { value: "", text: "请选择" })].concat(def.choices.map((c) => el("option", { value: c.value, text: c.label || c.value }))))]);
+      return el("label", {}, [label + (def.required ? " *" : ""), el("select", { name: path }, [el("option", { value: "", text: "请选择" })].concat(def.choices.map((c) => el("option", { value: c.value, text: c.label || c.value }))))]);
     }
     if (def.type === "boolean") {
       return el("label", { class: "check" }, [el("input", { type: "checkbox", name: path, value: "true" }), label]);
