@@ -631,7 +631,6 @@
       fill(F.new_household, "new_household", draft.new_household, root);
     }
     for (const name of ["findings", "needs", "notes"]) fill(F[name], name, draft[name], root);
-    if (draft.location && !params.retake_fix) fix = null;
     showChosen();
     onChannel();
 
@@ -935,6 +934,8 @@
   async function start() {
     $("#tabs").hidden = false;
     await loadVillages();
+    const visitForm = await S.meta("form:visit");
+    if (visitForm) O.setLabels(visitForm); // a refusal names its fields in Chinese
     await render();
     document.documentElement.dataset.ready = "1"; // the benchmark's "interactive" mark
     if (!D.signedIn()) expired();

@@ -359,5 +359,5 @@
     flush();
   });
 
-  global.FieldOutbox = { add, replaced, retry, flush, settled, pending, pendingCount, setLabels, reasonOf, fieldLabel };
+  global.FieldOutbox = { add, replaced, retry, flush, settled, pending, pendingCount, setLabels };
 })(window);

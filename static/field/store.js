@@ -114,5 +114,5 @@
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
   }
 
-  global.FieldStore = { open, tx, get, all, put, del, clear, byIndex, firstByIndex, putMany, delMany, meta, setMeta, uuid, persist, STORES: Object.keys(STORES) };
+  global.FieldStore = { open, tx, get, all, put, del, clear, byIndex, firstByIndex, putMany, delMany, meta, setMeta, uuid, persist };
 })(window);
