@@ -161,6 +161,8 @@ NO_RECORD = {
     "GET /readyz",  # database and queue readiness, public
     "GET /",  # the supervisors' static page: it holds no data
     "GET /dashboard",  # the same page
+    "GET /field/",  # the field app's static page: its data is in the phone and behind sign-in
+    "GET /field/sw.js",  # its service worker: caches only the static shell
     # The public help form (docs/help-requests.md): no sign-in, so no caller to wall in;
     # its own tests prove it answers nothing about anyone (tests/casework/leads).
     "GET /help/",
@@ -214,6 +216,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/sync/tasks": Op(EVERYONE, TASKS),
     "GET /api/v1/forms/visit": Op(FIELD),
     "GET /api/v1/forms/household": Op(FIELD),
+    "GET /api/v1/forms/encounter": Op(RESCUE_WRITE),
     "POST /api/v1/households": Op(FIELD),
     "GET /api/v1/households/duplicates": Op(FIELD, ("duplicate_flag",)),
     "GET /api/v1/households/{household_id}": Op(FIELD),

@@ -20,6 +20,7 @@ from marshmallow import Schema, fields, validate
 from api.common.county_time import local_today
 from api.common.fields import AwareDateTime, BirthYear, GeoJSONPoint, IdNumber
 from api.common.labels import VOCABULARIES
+from api.rescue.patrols.schemas import EncounterSchema
 from api.visits.models import CHANNELS
 from api.visits.schemas import LOCATED_CHANNELS, HouseholdSchema, VisitInSchema
 
@@ -57,6 +58,23 @@ LABELS: dict[str, str] = {
     "work_status": "就业状况",
     "focus_groups": "重点人群",
     "programmes": "已享受救助",
+    # A person met on patrol.
+    "occurred_at": "遇见时间",
+    "approximate_age": "大约年龄",
+    "clothing": "衣着",
+    "language": "语言或方言",
+    "condition": "身体状况",
+    "gave_name": "愿意告知姓名",
+    "vulnerable": "困难人员",
+    "vulnerability_kinds": "困难情形",
+    "aid": "发放物资",
+    "kind": "物资",
+    "quantity": "数量",
+    "outcome": "处置结果",
+    "street_person_id": "已建档的流浪人员",
+    "new_street_person": "新建流浪人员档案",
+    "alias": "称呼",
+    "description": "外貌特征",
 }
 
 # A choice's label: the one table every page and export reads (api.common.labels).
@@ -70,6 +88,9 @@ CHOICE_LABELS: dict[str, str] = {
         "relation",
         "focus_group",
         "programme",
+        "aid_kind",
+        "encounter_outcome",
+        "vulnerability_kind",
     )
     for code, text in VOCABULARIES[vocabulary].items()
 }
@@ -183,4 +204,14 @@ def household_form() -> dict[str, Any]:
     return _finish("household", {"fields": describe_schema(HouseholdSchema()), "rules": []})
 
 
-FORMS = {"visit": visit_form, "household": household_form}
+def encounter_form() -> dict[str, Any]:
+    # The cross-field rules of the encounter schemas (api/rescue/patrols/schemas.py).
+    rules = [
+        {"rule": "at_most_one_of", "fields": ["street_person_id", "new_street_person"]},
+        {"rule": "absent_unless", "when": {"gave_name": [True]}, "fields": ["name"]},
+        {"rule": "distinct_items", "fields": ["aid"], "by": "kind"},
+    ]
+    return _finish("encounter", {"fields": describe_schema(EncounterSchema()), "rules": rules})
+
+
+FORMS = {"visit": visit_form, "household": household_form, "encounter": encounter_form}

@@ -8,10 +8,12 @@ import gzip
 from flask import Response, g, request
 from flask.views import MethodView
 
-from api.auth.permissions import require_roles
+from api.auth.permissions import public, require_roles
 from api.common.arguments import Blueprint
-from api.field import forms, sync
+from api.common.pages import PAGE_DOC, page_response
+from api.field import app_shell, forms, sync
 from api.field.schemas import FormSchema, HouseholdSyncSchema, SyncQuerySchema, TaskSyncSchema
+from api.rescue.patrols.routes import WRITERS as PATROL_WRITERS
 from api.visits.routes import FIELD_ROLES
 
 sync_blp = Blueprint(
@@ -20,6 +22,7 @@ sync_blp = Blueprint(
     url_prefix="/api/v1/sync",
     description="Delta sync for the field app: the caller's households and open tasks",
 )
+page_blp = Blueprint("field_page", __name__, description="The field app (phones, offline)")
 forms_blp = Blueprint(
     "forms",
     __name__,
@@ -96,6 +99,16 @@ class VisitForm(MethodView):
         return _form("visit")
 
 
+@forms_blp.route("/encounter")
+class EncounterForm(MethodView):
+    @require_roles(*PATROL_WRITERS)
+    @forms_blp.response(200, FormSchema)
+    @forms_blp.alt_response(304, description="the phone's copy is current (If-None-Match)")
+    def get(self):
+        """The form of a person met on patrol: fields, Chinese labels, choices, limits, rules"""
+        return _form("encounter")
+
+
 @forms_blp.route("/household")
 class HouseholdForm(MethodView):
     @require_roles(*FIELD_ROLES)
@@ -104,3 +117,29 @@ class HouseholdForm(MethodView):
     def get(self):
         """The household registration form: fields, Chinese labels, choices and limits"""
         return _form("household")
+
+
+@page_blp.route("/field/")
+@public
+class FieldApp(MethodView):
+    @page_blp.doc(**PAGE_DOC)
+    def get(self):
+        """The field app (outreach workers and patrol teams, on their phones)"""
+        return page_response(app_shell.FIELD_DIR)
+
+
+SERVICE_WORKER_ANSWER = {"description": "The service worker", "content": {"text/javascript": {}}}
+
+
+@page_blp.route("/field/sw.js")
+@public
+class FieldServiceWorker(MethodView):
+    @page_blp.doc(
+        security=[],
+        responses={
+            "200": {"description": "The service worker", "content": {"text/javascript": {}}}
+        },
+    )
+    def get(self):
+        """The field app's service worker (scope /field/), its cache named by the shell's hash"""
+        return app_shell.service_worker_response()

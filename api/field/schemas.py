@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from api.casework.tasks.schemas import TaskSchema
+from api.common.fields import AwareDateTime
 from api.field.sync import CURSOR_MAX_CHARS
 from api.visits.schemas import HouseholdSchema
 
@@ -45,8 +46,14 @@ class _SyncPageSchema(Schema):
     has_more = fields.Boolean()
 
 
+class FieldHouseholdSchema(HouseholdSchema):
+    """A household as a phone keeps it: also when it was last visited (My work lists it)."""
+
+    last_visited_at = AwareDateTime(dump_only=True, allow_none=True)
+
+
 class HouseholdSyncSchema(_SyncPageSchema):
-    records = fields.List(fields.Nested(HouseholdSchema))
+    records = fields.List(fields.Nested(FieldHouseholdSchema))
 
 
 class TaskSyncSchema(_SyncPageSchema):

@@ -43,6 +43,7 @@
     [/^An area outside your jurisdiction has this code\.?$/, "此代码已被辖区外的区划使用"],
     [/^The code appears twice\.?$/, "代码在文件中重复出现"],
     [/^Required: a new county is made by the CLI\.?$/, "必填（新建县级区划须由系统命令完成）"],
+    [/^No such household\.?$/, "该户不存在，或已不在您的辖区"],
   ];
 
   function translate(message) {

@@ -29,9 +29,10 @@ def _field(form, path):
     return dict(_fields(form["fields"]))[path]
 
 
-def test_every_field_and_choice_has_a_chinese_label(client, worker):
-    for form in ("visit", "household"):
-        body = client.get(f"/api/v1/forms/{form}", headers=factories.headers_for(worker)).json
+def test_every_field_and_choice_has_a_chinese_label(client, areas, worker):
+    rescue = factories.user("rescue_staff", areas.town_a)
+    for form, user in (("visit", worker), ("household", worker), ("encounter", rescue)):
+        body = client.get(f"/api/v1/forms/{form}", headers=factories.headers_for(user)).json
         for path, field in _fields(body["fields"]):
             assert field["label"], f"{form}: {path} has no label (api/field/forms.py LABELS)"
             for choice in field.get("choices", []) + field.get("items", {}).get("choices", []):
@@ -102,3 +103,21 @@ def test_the_form_is_cached_by_its_version(client, worker):
 def test_rescue_staff_get_no_household_forms(client, areas):
     rescue = factories.user("rescue_staff", areas.town_a)
     assert client.get(VISIT_FORM, headers=factories.headers_for(rescue)).status_code == 403
+
+
+def test_the_encounter_form_is_for_patrol_teams_and_holds_the_servers_limits(client, areas, worker):
+    rescue = factories.user("rescue_staff", areas.town_a)
+    assert (
+        client.get("/api/v1/forms/encounter", headers=factories.headers_for(worker)).status_code
+        == 403
+    )
+    form = client.get("/api/v1/forms/encounter", headers=factories.headers_for(rescue)).json
+    assert _field(form, "condition")["max_length"] == 2000
+    assert _field(form, "approximate_age")["maximum"] == 120
+    aid = _field(form, "aid")["items"]["fields"]
+    assert [f["name"] for f in aid] == ["kind", "quantity"]
+    assert aid[1]["maximum"] == 100_000 and aid[1]["minimum"] == 1
+    assert {c["value"] for c in _field(form, "outcome")["choices"]} >= {"escorted_to_centre"}
+    assert {"rule": "absent_unless", "when": {"gave_name": [True]}, "fields": ["name"]} in form[
+        "rules"
+    ]

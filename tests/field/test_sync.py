@@ -108,6 +108,11 @@ def test_a_visit_stamps_its_household(client, areas, people):
     assert response.status_code == 201, response.json
     page = _sync(client, people["worker_a"], cursor=cursor)
     assert _ids(page) == [household.id]
+    # The phone lists households with their last visit (kept by a Core UPDATE: this test's
+    # one session must read the row again, as a request of its own would).
+    session.expire_all()
+    page = _sync(client, people["worker_a"], cursor=cursor)
+    assert page["records"][0]["last_visited_at"] == response.json["visited_at"]
 
 
 def test_a_household_moved_to_another_town(client, areas, people):
