@@ -581,7 +581,8 @@ _BLOCKING = [
 
 def _settings(register_size: int) -> SettingsCreator:
     # The prior: about one person in the register for each row of a list that names people
-    # of the county, i.e. one pair in register_size is a match.
+    # of the county, i.e. one pair in register_size is a match (at most one in two: a
+    # register of one person would make the prior certain, an infinite match weight).
     return SettingsCreator(
         link_type="link_only",
         unique_id_column_name="uid",
@@ -589,7 +590,7 @@ def _settings(register_size: int) -> SettingsCreator:
         blocking_rules_to_generate_predictions=[
             {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in _BLOCKING
         ],
-        probability_two_random_records_match=1 / max(register_size, 1),
+        probability_two_random_records_match=1 / max(register_size, 2),
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=True,
     )

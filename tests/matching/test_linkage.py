@@ -19,6 +19,7 @@ from api.matching.linkage import (
 )
 from api.matching.names import name_keys
 from api.visits.models import HouseholdMember
+from api.visits.people import id_number_facts
 from tests.visits import factories as vf
 
 TOWN, VILLAGE_1, VILLAGE_2, OTHER_TOWN, OTHER_VILLAGE = 10, 11, 12, 20, 21
@@ -265,18 +266,18 @@ def test_each_row_gets_exactly_one_answer_with_at_most_one_person(register):
 
 
 def test_load_register_reads_the_area_subtree(db, areas):
-    head_number = number(date(1979, 2, 3), 135)
-    home = vf.household(areas.village_a1, head_name="黄秀英", head_id_number=head_number, members=0)
-    home.members = [
-        HouseholdMember(position=0, name="黄秀英", relation="户主", sex="female", birth_year=1979),
+    head_number = number(date(1979, 2, 3), 134)
+    home = vf.household(areas.village_a1, head_name="黄秀英", head_id_number=head_number, members=1)
+    child_number = number(date(2005, 6, 7), 246)
+    home.members.append(
         HouseholdMember(
             position=1,
             name="黄金凤",
-            relation="子女",
-            birth_year=2005,
-            id_number=number(date(2005, 6, 7), 246),
-        ),
-    ]
+            relation="child",
+            id_number=child_number,
+            **id_number_facts(child_number),
+        )
+    )
     other_town = vf.household(areas.village_b1, head_name="乙镇人", members=1)
     db.flush()
 
@@ -296,7 +297,7 @@ def test_load_register_reads_the_area_subtree(db, areas):
     found = list(
         match_rows(
             [
-                Row(1, "黄秀英", "440229790203135", None, None, None, None, None),
+                Row(1, "黄秀英", "440229790203134", None, None, None, None, None),
                 Row(2, "黃金鳳", None, None, 2005, None, areas.village_a1.id, None),
             ],
             register,
