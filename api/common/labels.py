@@ -67,6 +67,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "help_request": "求助响应",
         "escalation": "逾期上报",
         "duplicate_review": "疑似重复核查",
+        "review_followup": "审核整改",
         "other": "其他",
     },
     "task_status": {

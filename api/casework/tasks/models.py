@@ -57,6 +57,7 @@ TASK_KINDS = (
     "help_request",  # contact a person who asked for help (api.casework.leads)
     "escalation",  # an overdue task, raised to the assignee's supervisor
     "duplicate_review",  # a possible duplicate across areas, for whoever sees both (rule-made)
+    "review_followup",  # a supervisor found issues with a visit or sent it back: its worker
     "other",  # made by hand
 )
 # The kinds a person decides on (what a rule would also make, when it sees the need).

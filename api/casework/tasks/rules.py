@@ -31,6 +31,7 @@ APPLICATION_DUE_DAYS = 7
 URGENT_MARKERS = ("temporary_assistance", "serious_illness", "no_food", "unsafe_housing")
 URGENT_DUE_DAYS = 2
 PRESENCE_REVIEW_DUE_DAYS = 3
+REVIEW_FOLLOWUP_DUE_DAYS = 7
 # Focus groups whose households are revisited on a cadence; poverty-return monitoring
 # has a cadence of its own (settings), the others share the default.
 MONITORING_GROUP = "poverty_return_monitoring"
@@ -185,10 +186,7 @@ def application_help(visit: VisitFacts) -> list[TaskSpec]:
     if programme is None:
         return []
     label, code = programme
-    if code == "dibao":
-        title = "协助申请低保 Help the household apply for dibao"
-    else:
-        title = f"协助申请{label}（或经同意转入认定） Help apply for {code} recognition"
+    title = "协助申请低保" if code == "dibao" else f"协助申请{label}（或经同意转入认定）"
     return [
         TaskSpec(
             kind="assist_application",
@@ -229,7 +227,7 @@ def urgent_need(visit: VisitFacts) -> list[TaskSpec]:
             kind="temporary_assistance",
             rule="urgent_need",
             dedup_key=f"urgent_need:visit:{visit.id}",
-            title="临时救助 Temporary assistance",
+            title="临时救助",
             reason=f"Visit #{visit.id} on {visit.visited_on.isoformat()} recorded: "
             + ", ".join(found)
             + ".",
@@ -257,7 +255,7 @@ def visit_presence_review(visit: VisitFacts, supervisor_id: int | None) -> list[
             kind="presence_review",
             rule="presence_check",
             dedup_key=f"presence_check:visit:{visit.id}",
-            title="核查走访真实性 Review a visit flagged by the presence check",
+            title="核查走访真实性",
             reason=f"Visit #{visit.id} was flagged: "
             + (", ".join(visit.presence_reasons) or "presence check")
             + ".",
@@ -275,6 +273,41 @@ def visit_presence_review(visit: VisitFacts, supervisor_id: int | None) -> list[
     ]
 
 
+REVIEW_FOLLOWUP_TITLES = {
+    "has_issues": "走访审核有问题：请补充或更正",
+    "rejected": "走访被退回：请重新走访",
+}
+
+
+def review_followup(
+    visit: VisitFacts, review_id: int, state: str, comment: str | None, today: date
+) -> list[TaskSpec]:
+    """A supervisor found issues with a visit or sent it back: a task for its worker
+    (one per review, so a second judgement of the same visit is a second task)."""
+    if state not in REVIEW_FOLLOWUP_TITLES or visit.worker_id is None:
+        return []
+    return [
+        TaskSpec(
+            kind="review_followup",
+            rule="visit_review",
+            dedup_key=f"visit_review:review:{review_id}",
+            title=REVIEW_FOLLOWUP_TITLES[state],
+            reason=f"走访 #{visit.id}（{visit.visited_on.isoformat()}）审核意见：{comment or '无'}",
+            area_id=visit.area_id,
+            due_on=today + timedelta(days=REVIEW_FOLLOWUP_DUE_DAYS),
+            priority="high" if state == "rejected" else "normal",
+            assignee_id=visit.worker_id,
+            household_id=visit.household_id,
+            subject_kind="visit",
+            subject_id=visit.id,
+            source_kind="review",
+            source_id=review_id,
+            details={"review_state": state},
+            realm=HOUSEHOLDS,
+        )
+    ]
+
+
 def photo_presence_review(
     photo: PhotoFacts, supervisor_id: int | None, today: date
 ) -> list[TaskSpec]:
@@ -287,7 +320,7 @@ def photo_presence_review(
             kind="presence_review",
             rule="photo_check",
             dedup_key=f"photo_check:photo:{photo.id}",
-            title="核查照片 Review a photo flagged by the presence check",
+            title="核查照片",
             reason=f"Photo #{photo.id} of {photo.owner_kind} #{photo.owner_id} was flagged: "
             + (", ".join(photo.flags) or "presence check")
             + ".",
@@ -363,7 +396,7 @@ def revisit_due(
             kind="revisit",
             rule="revisit",
             dedup_key=f"revisit:household:{household.id}:{due.isoformat()}",
-            title="定期回访 Revisit a household under monitoring",
+            title="定期回访",
             reason=(
                 f"Focus groups {', '.join(sorted(household.focus_groups))}: a visit every "
                 f"{cadence} days; last visit {last or 'never'}."
@@ -417,7 +450,7 @@ def encounter_followup(encounter: EncounterFacts) -> list[TaskSpec]:
                 kind="return_visit",
                 rule="encounter_refused",
                 dedup_key=f"encounter_refused:encounter:{encounter.id}",
-                title="再次探访 Return to a vulnerable person who refused aid",
+                title="再次探访",
                 reason=f"Encounter #{encounter.id} on {encounter.occurred_on.isoformat()}: "
                 "a vulnerable person refused aid.",
                 due_on=next_patrol_day(encounter.occurred_on, encounter.patrol_days),
@@ -431,7 +464,7 @@ def encounter_followup(encounter: EncounterFacts) -> list[TaskSpec]:
                 kind="hospital_checkup",
                 rule="encounter_hospital",
                 dedup_key=f"encounter_hospital:encounter:{encounter.id}",
-                title="医院回访 Check on a person sent to hospital",
+                title="医院回访",
                 reason=f"Encounter #{encounter.id} on {encounter.occurred_on.isoformat()}: "
                 "sent to hospital.",
                 due_on=encounter.occurred_on + timedelta(days=CHECKUP_DUE_DAYS),
@@ -454,7 +487,7 @@ def long_stay_tracing(
             kind="tracing_start",
             rule="long_stay",
             dedup_key=f"long_stay:resident:{resident.id}:{resident.admitted_on.isoformat()}",
-            title="大爱寻亲 Start family tracing for a long-stay resident",
+            title="大爱寻亲",
             reason=(
                 f"Resident #{resident.id} admitted {resident.admitted_on.isoformat()} "
                 f"crossed the long-stay threshold with no open tracing case; case #{case_id} "
@@ -482,7 +515,7 @@ def stale_tracing_case(case: TracingCaseFacts, today: date, stale_days: int) -> 
             kind="tracing_review",
             rule="tracing_stale",
             dedup_key=f"tracing_stale:tracing_case:{case.id}:{case.last_action_on.isoformat()}",
-            title="寻亲个案复核 Review a tracing case with no recent action",
+            title="寻亲个案复核",
             reason=(
                 f"Tracing case #{case.id}: no action logged since "
                 f"{case.last_action_on.isoformat()} ({stale_days}+ days)."
@@ -513,8 +546,7 @@ def help_request_followup(lead: LeadFacts, assignee_id: int | None) -> list[Task
             rule="help_request",
             # Per routed area: a request the county re-routes to a town gets the town's task.
             dedup_key=f"help_request:lead:{lead.id}:area:{lead.area_id}",
-            title=("急难求助 Urgent help request" if urgent else "求助 Help request")
-            + f" #{lead.id}: 联系求助人 contact the person",
+            title=("急难求助" if urgent else "求助") + f" #{lead.id}：联系求助人",
             reason=(
                 f"Help request #{lead.id} ({lead.channel or 'lead'}, {lead.urgency}) in the "
                 f"{HELP_REQUEST_QUEUE_LABELS[lead.queue]} queue: first contact due by "
@@ -548,7 +580,7 @@ def help_request_breach(
             task,
             supervisor_id,
             rule="help_request_breach",
-            title=f"求助超时未联系 Help request not answered in time: #{lead.id}",
+            title=f"求助超时未联系：#{lead.id}",
             reason=f"Help request #{lead.id} ({lead.urgency}) had no first contact by its "
             f"respond-by time (task #{task.id}, due {task.due_on.isoformat()}).",
             due_on=today + timedelta(days=1),
@@ -580,7 +612,7 @@ def escalation(
             task,
             supervisor_id,
             rule="escalation",
-            title=f"逾期督办 Overdue: {task.title}",
+            title=f"逾期督办：{task.title}",
             reason=f"Task #{task.id} ({task.kind}) was due {task.due_on.isoformat()}, "
             f"{days_late} days ago.",
             due_on=today + timedelta(days=ESCALATION_DUE_DAYS),
@@ -638,7 +670,7 @@ def duplicate_review(duplicate: DuplicateFacts, supervisor_id: int | None) -> li
             kind="duplicate_review",
             rule="duplicate_across_areas",
             dedup_key=f"duplicate_review:households:{low}:{high}",
-            title="核查跨区域疑似重复登记 Review a possible duplicate registered in two areas",
+            title="核查跨区域疑似重复登记",
             reason=(
                 f"Households #{duplicate.household_id} and #{duplicate.other_household_id} "
                 f"look like the same one ({duplicate.reason}); the worker who registered "

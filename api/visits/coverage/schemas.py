@@ -53,8 +53,36 @@ class HouseholdMapQuerySchema(MapQuerySchema):
     status = fields.String(validate=validate.OneOf(HOUSEHOLD_STATUSES))
 
 
+class HouseholdListQuerySchema(PeriodQuerySchema):
+    status = fields.String(
+        validate=validate.OneOf(HOUSEHOLD_STATUSES),
+        metadata={"description": "visited, overdue, never_visited or up_to_date"},
+    )
+
+
+class HouseholdRowSchema(Schema):
+    id = fields.Integer(metadata={"description": "the household's id"})
+    household_id = fields.Integer()
+    head_name = fields.String()
+    address = fields.String()
+    area_id = fields.Integer()
+    town_name = fields.String(allow_none=True)
+    village_name = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "as the coverage columns count it"})
+    last_visit_at = AwareDateTime(allow_none=True)
+    focus_groups = fields.List(fields.String())
+    last_worker_id = fields.Integer(allow_none=True)
+    last_worker_name = fields.String(
+        allow_none=True, metadata={"description": "who visited last: the worker to ask"}
+    )
+
+
 class ExportQuerySchema(PeriodQuerySchema):
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class HouseholdExportQuerySchema(ExportQuerySchema):
+    status = fields.String(validate=validate.OneOf(HOUSEHOLD_STATUSES))
 
 
 class AreaRefSchema(Schema):
