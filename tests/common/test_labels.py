@@ -3,6 +3,7 @@
 import pytest
 
 from api.auth.models import ROLES
+from api.casework.leads.models import CHANNELS as HELP_CHANNELS
 from api.casework.tasks.models import PRIORITIES, TASK_KINDS, TASK_STATUSES
 from api.common.labels import VOCABULARIES, label
 from api.visits.coverage.schemas import HOUSEHOLD_STATUSES
@@ -28,6 +29,7 @@ CODES = {
     "task_kind": TASK_KINDS,
     "task_status": TASK_STATUSES,
     "priority": PRIORITIES,
+    "help_channel": HELP_CHANNELS,
 }
 
 
