@@ -879,8 +879,11 @@
 
   document.querySelectorAll("[data-task-export]").forEach((button) => {
     button.addEventListener("click", () => {
-      const format = button.dataset.taskExport;
-      download("/exports/tasks", Object.assign(period(), { format }), `tasks.${format}`);
+      // The tasks as listed (the same filters), whatever their due date.
+      const query = Object.assign(taskFilters(), period(), { format: button.dataset.taskExport, as_listed: "true" });
+      delete query.page;
+      delete query.page_size;
+      download("/exports/tasks", query, `tasks.${query.format}`);
     });
   });
 

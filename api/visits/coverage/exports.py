@@ -30,7 +30,7 @@ from itertools import chain, islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import aliased
 
 from api.areas.models import Area
@@ -229,17 +229,24 @@ TASK_HEADERS = [
 ]
 
 
-def tasks_export(area: Area, period: Period, now: datetime | None = None) -> Export:
-    """Tasks due in the period in the area."""
+def tasks_export(
+    area: Area, period: Period, listed: Select[Any] | None = None, now: datetime | None = None
+) -> Export:
+    """Tasks due in the period in the area; or, given ``listed`` (the tasks list's query,
+    ``tasks.services.tasks_query``), the tasks it lists, in its order's rows."""
     zone = period.zone
     today = period.today(now)
     place = aliased(Area, name="place")
     town = aliased(Area, name="town")
-    where = (
-        place.path.startswith(area.path),
-        Task.due_on >= period.first,
-        Task.due_on <= period.last,
-    )
+    if listed is None:
+        where: tuple[Any, ...] = (
+            place.path.startswith(area.path),
+            Task.due_on >= period.first,
+            Task.due_on <= period.last,
+        )
+    else:
+        ids = listed.with_only_columns(Task.id).order_by(None)
+        where = (place.path.startswith(area.path), Task.id.in_(ids))
 
     def rows() -> Iterator[list[Any]]:
         assignee_ids = list(

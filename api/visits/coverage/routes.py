@@ -12,8 +12,9 @@ from flask.views import MethodView
 
 from api.audit.services import finish_bulk_read, record_bulk_read
 from api.auth.permissions import require_roles
+from api.casework.tasks.services import tasks_query
 from api.common.arguments import Blueprint
-from api.common.county_time import county_zone
+from api.common.county_time import county_zone, local_today
 from api.common.pagination import PAGINATION
 from api.common.streaming import streamed
 from api.db import session
@@ -28,6 +29,7 @@ from api.visits.coverage.schemas import (
     HouseholdRowSchema,
     MapQuerySchema,
     PeriodQuerySchema,
+    TaskExportQuerySchema,
     VisitMapQuerySchema,
     WorkersSchema,
 )
@@ -244,12 +246,17 @@ class VisitsExport(MethodView):
 @exports_blp.route("/tasks")
 class TasksExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
-    @exports_blp.arguments(ExportQuerySchema, location="query")
+    @exports_blp.arguments(TaskExportQuerySchema, location="query")
     @exports_blp.doc(**EXPORT_DOC)
     def get(self, args):
-        """Follow-up tasks due in the period in the area, as CSV or XLSX"""
+        """Follow-up tasks due in the period in the area, or as listed, as CSV or XLSX"""
         area, period = _scope(args)
-        return send_export(exports.tasks_export(area, period), "tasks", area.id, args)
+        listed = None
+        if args["as_listed"]:
+            keys = ("assignee_id", "kind", "status", "overdue", "unassigned")
+            filters = {"area_id": area.id, **{key: args.get(key) for key in keys}}
+            listed = tasks_query(g.actor, filters, local_today())
+        return send_export(exports.tasks_export(area, period, listed), "tasks", area.id, args)
 
 
 @exports_blp.route("/households")

@@ -4,6 +4,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from api.casework.tasks.models import TASK_KINDS, TASK_STATUSES
 from api.common.fields import AwareDateTime
 from api.common.spatial import BBoxField
 from api.visits.models import REVIEW_STATES
@@ -79,6 +80,21 @@ class HouseholdRowSchema(Schema):
 
 class ExportQuerySchema(PeriodQuerySchema):
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class TaskExportQuerySchema(ExportQuerySchema):
+    as_listed = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: the tasks GET /tasks?area_id= lists with the filters below "
+            "(open ones by default, whatever their due date); false: the tasks due in the period"
+        },
+    )
+    assignee_id = fields.Integer()
+    kind = fields.List(fields.String(validate=validate.OneOf(TASK_KINDS)))
+    status = fields.List(fields.String(validate=validate.OneOf(TASK_STATUSES)))
+    overdue = fields.Boolean()
+    unassigned = fields.Boolean()
 
 
 class HouseholdExportQuerySchema(ExportQuerySchema):

@@ -249,3 +249,21 @@ def test_tasks_export_names_the_household_and_the_reason(db, scenario, client, s
     assert row["户主"] == scenario.households["H1"].head_name
     assert row["原因"] == "走访发现生活困难"
     assert (row["类型"], row["优先级"], row["截止日期"]) == ("回访", "高", "2026-03-15")
+
+
+def test_tasks_export_as_listed_follows_the_list_filters(db, scenario, client, supervisor_headers):
+    from tests.visits.coverage import factories as coverage_factories
+
+    waiting = coverage_factories.task(scenario.b1, date(2030, 1, 1), "open")  # nobody holds it
+    db.flush()
+    query = "as_listed=true&unassigned=true&format=csv"
+    response = client.get(
+        f"/api/v1/exports/tasks?area_id={scenario.county.id}&{query}", headers=supervisor_headers
+    )
+    rows = csv_rows(response)
+    listed = client.get(
+        f"/api/v1/tasks?area_id={scenario.county.id}&unassigned=true", headers=supervisor_headers
+    ).json
+    assert [int(row["任务编号"]) for row in rows] == [task["id"] for task in listed]
+    assert waiting.id in {task["id"] for task in listed}
+    assert {row["负责人"] for row in rows} == {""}
