@@ -761,7 +761,7 @@
   }
 
   function money(value) {
-    return value === null || value === undefined ? "—" : value + " 元";
+    return value === null || value === undefined ? "—" : String(value); // the label says 元
   }
 
   async function openReview(visitId) {

@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from api.auth.realms import HOUSEHOLDS, RECORD_REALMS, RESCUE, SUPERVISION
+from api.common.labels import VOCABULARIES
+from api.common.labels import label as chinese
 
 # Screening results that call for help with an application (or, with the household's
 # consent, a transfer straight into the marginal / expenditure-type recognition process).
@@ -194,8 +196,8 @@ def application_help(visit: VisitFacts) -> list[TaskSpec]:
             dedup_key=f"visit_screening:visit:{visit.id}",
             title=title,
             reason=(
-                f"Visit #{visit.id} on {visit.visited_on.isoformat()} screened "
-                f"{visit.screening_result}: a suggestion to act on, not a decision."
+                f"走访 #{visit.id}（{visit.visited_on.isoformat()}）筛查结果："
+                f"{chinese('screening_result', visit.screening_result)}。这是跟进的建议，不是认定。"
             ),
             area_id=visit.area_id,
             due_on=visit.visited_on + timedelta(days=APPLICATION_DUE_DAYS),
@@ -216,6 +218,15 @@ def application_help(visit: VisitFacts) -> list[TaskSpec]:
     ]
 
 
+def _focus_group_label(code: str) -> str:
+    return chinese("focus_group", code)
+
+
+def _need_label(code: str) -> str:
+    """A marker of urgent need as a need or a circumstance (its label where it has one)."""
+    return VOCABULARIES["need"].get(code) or VOCABULARIES["circumstance"].get(code) or code
+
+
 def urgent_need(visit: VisitFacts) -> list[TaskSpec]:
     """A visit recording urgent need: temporary assistance, due in 2 days, high priority
     (one open task per household, as ``application_help``)."""
@@ -228,9 +239,9 @@ def urgent_need(visit: VisitFacts) -> list[TaskSpec]:
             rule="urgent_need",
             dedup_key=f"urgent_need:visit:{visit.id}",
             title="临时救助",
-            reason=f"Visit #{visit.id} on {visit.visited_on.isoformat()} recorded: "
-            + ", ".join(found)
-            + ".",
+            reason=f"走访 #{visit.id}（{visit.visited_on.isoformat()}）记录："
+            + "、".join(_need_label(m) for m in found)
+            + "。",
             area_id=visit.area_id,
             due_on=visit.visited_on + timedelta(days=URGENT_DUE_DAYS),
             priority="high",
@@ -256,9 +267,12 @@ def visit_presence_review(visit: VisitFacts, supervisor_id: int | None) -> list[
             rule="presence_check",
             dedup_key=f"presence_check:visit:{visit.id}",
             title="核查走访真实性",
-            reason=f"Visit #{visit.id} was flagged: "
-            + (", ".join(visit.presence_reasons) or "presence check")
-            + ".",
+            reason=f"走访 #{visit.id} 位置核验异常："
+            + (
+                "、".join(chinese("presence_reason", r) for r in visit.presence_reasons)
+                or "位置核验"
+            )
+            + "。",
             area_id=visit.area_id,
             due_on=visit.visited_on + timedelta(days=PRESENCE_REVIEW_DUE_DAYS),
             assignee_id=supervisor_id,
@@ -321,9 +335,9 @@ def photo_presence_review(
             rule="photo_check",
             dedup_key=f"photo_check:photo:{photo.id}",
             title="核查照片",
-            reason=f"Photo #{photo.id} of {photo.owner_kind} #{photo.owner_id} was flagged: "
-            + (", ".join(photo.flags) or "presence check")
-            + ".",
+            reason=f"照片 #{photo.id}（{photo.owner_kind} #{photo.owner_id}）核验异常："
+            + ("、".join(photo.flags) or "位置核验")
+            + "。",
             area_id=photo.area_id,
             due_on=start + timedelta(days=PRESENCE_REVIEW_DUE_DAYS),
             assignee_id=supervisor_id,
@@ -398,8 +412,8 @@ def revisit_due(
             dedup_key=f"revisit:household:{household.id}:{due.isoformat()}",
             title="定期回访",
             reason=(
-                f"Focus groups {', '.join(sorted(household.focus_groups))}: a visit every "
-                f"{cadence} days; last visit {last or 'never'}."
+                f"重点人群：{'、'.join(map(_focus_group_label, sorted(household.focus_groups)))}，"
+                f"每 {cadence} 天走访一次；最近走访：{last or '从未'}。"
             ),
             area_id=household.area_id,
             due_on=due,
@@ -451,8 +465,8 @@ def encounter_followup(encounter: EncounterFacts) -> list[TaskSpec]:
                 rule="encounter_refused",
                 dedup_key=f"encounter_refused:encounter:{encounter.id}",
                 title="再次探访",
-                reason=f"Encounter #{encounter.id} on {encounter.occurred_on.isoformat()}: "
-                "a vulnerable person refused aid.",
+                reason=f"巡查遇见 #{encounter.id}（{encounter.occurred_on.isoformat()}）："
+                "困难人员拒绝救助。",
                 due_on=next_patrol_day(encounter.occurred_on, encounter.patrol_days),
                 priority="high",
                 **common,
@@ -465,8 +479,7 @@ def encounter_followup(encounter: EncounterFacts) -> list[TaskSpec]:
                 rule="encounter_hospital",
                 dedup_key=f"encounter_hospital:encounter:{encounter.id}",
                 title="医院回访",
-                reason=f"Encounter #{encounter.id} on {encounter.occurred_on.isoformat()}: "
-                "sent to hospital.",
+                reason=f"巡查遇见 #{encounter.id}（{encounter.occurred_on.isoformat()}）：已送医。",
                 due_on=encounter.occurred_on + timedelta(days=CHECKUP_DUE_DAYS),
                 **common,
             )
@@ -489,9 +502,8 @@ def long_stay_tracing(
             dedup_key=f"long_stay:resident:{resident.id}:{resident.admitted_on.isoformat()}",
             title="大爱寻亲",
             reason=(
-                f"Resident #{resident.id} admitted {resident.admitted_on.isoformat()} "
-                f"crossed the long-stay threshold with no open tracing case; case #{case_id} "
-                "was opened."
+                f"受助人员 #{resident.id}（{resident.admitted_on.isoformat()} 入站）滞留超期，"
+                f"尚无寻亲个案，已建个案 #{case_id}。"
             ),
             area_id=resident.area_id,
             due_on=today + timedelta(days=TRACING_START_DUE_DAYS),
@@ -517,8 +529,8 @@ def stale_tracing_case(case: TracingCaseFacts, today: date, stale_days: int) -> 
             dedup_key=f"tracing_stale:tracing_case:{case.id}:{case.last_action_on.isoformat()}",
             title="寻亲个案复核",
             reason=(
-                f"Tracing case #{case.id}: no action logged since "
-                f"{case.last_action_on.isoformat()} ({stale_days}+ days)."
+                f"寻亲个案 #{case.id} 自 {case.last_action_on.isoformat()} 起"
+                f"无工作记录（{stale_days} 天以上）。"
             ),
             area_id=case.area_id,
             due_on=today + timedelta(days=TRACING_REVIEW_DUE_DAYS),
@@ -548,9 +560,9 @@ def help_request_followup(lead: LeadFacts, assignee_id: int | None) -> list[Task
             dedup_key=f"help_request:lead:{lead.id}:area:{lead.area_id}",
             title=("急难求助" if urgent else "求助") + f" #{lead.id}：联系求助人",
             reason=(
-                f"Help request #{lead.id} ({lead.channel or 'lead'}, {lead.urgency}) in the "
-                f"{HELP_REQUEST_QUEUE_LABELS[lead.queue]} queue: first contact due by "
-                f"{lead.respond_by_on.isoformat()}."
+                f"求助 #{lead.id}（{chinese('help_channel', lead.channel) or '线索'}，"
+                f"{'紧急' if urgent else '一般'}）在{HELP_REQUEST_QUEUE_LABELS[lead.queue]}队列："
+                f"须于 {lead.respond_by_on.isoformat()} 前首次联系。"
             ),
             area_id=lead.area_id,
             due_on=lead.respond_by_on,
@@ -581,8 +593,8 @@ def help_request_breach(
             supervisor_id,
             rule="help_request_breach",
             title=f"求助超时未联系：#{lead.id}",
-            reason=f"Help request #{lead.id} ({lead.urgency}) had no first contact by its "
-            f"respond-by time (task #{task.id}, due {task.due_on.isoformat()}).",
+            reason=f"求助 #{lead.id}（{'紧急' if lead.urgency == 'urgent' else '一般'}）"
+            f"超时未首次联系（任务 #{task.id}，{task.due_on.isoformat()} 到期）。",
             due_on=today + timedelta(days=1),
             source=("lead", lead.id),
             details={"lead_id": lead.id},
@@ -613,8 +625,8 @@ def escalation(
             supervisor_id,
             rule="escalation",
             title=f"逾期督办：{task.title}",
-            reason=f"Task #{task.id} ({task.kind}) was due {task.due_on.isoformat()}, "
-            f"{days_late} days ago.",
+            reason=f"任务 #{task.id}（{chinese('task_kind', task.kind)}）"
+            f"{task.due_on.isoformat()} 到期，已逾期 {days_late} 天。",
             due_on=today + timedelta(days=ESCALATION_DUE_DAYS),
             source=("task", task.id),
             details={"days_late": days_late},
@@ -672,9 +684,8 @@ def duplicate_review(duplicate: DuplicateFacts, supervisor_id: int | None) -> li
             dedup_key=f"duplicate_review:households:{low}:{high}",
             title="核查跨区域疑似重复登记",
             reason=(
-                f"Households #{duplicate.household_id} and #{duplicate.other_household_id} "
-                f"look like the same one ({duplicate.reason}); the worker who registered "
-                "the first cannot see the second."
+                f"户 #{duplicate.household_id} 与户 #{duplicate.other_household_id} "
+                f"疑似同一户（{duplicate.reason}）；登记前者的走访员看不到后者。"
             ),
             area_id=duplicate.area_id,
             due_on=duplicate.flagged_on + timedelta(days=DUPLICATE_REVIEW_DUE_DAYS),
