@@ -193,7 +193,8 @@
     options(filters.kind, D.labels.choices("task_kind"), { value: "", label: "全部" });
     options(filters.status, D.labels.choices("task_status"), { value: "", label: "未办结" });
     options(filters.assignee_id, assigneeChoices(), { value: "", label: "全部" });
-    options($("#reassign-to"), assigneeChoices(), { value: "", label: "（放回待分配）" });
+    options($("#reassign-to"), assigneeChoices(), { value: "", label: "请选择…" });
+    $("#reassign-to").append(el("option", { value: "queue", text: "（放回待分配队列）" }));
     options($("#task-assignee"), assigneeChoices(), { value: "", label: "（放回待分配）" });
     options($("#household-filters").status, D.labels.choices("household_status"), { value: "", label: "全部" });
     options($("#review-filters").review_state, D.labels.choices("review_state"));
@@ -584,8 +585,12 @@
     event.preventDefault();
     const form = event.target;
     const ids = Array.from(state.tasks.selected);
-    const assignee = form.assignee_id.value ? Number(form.assignee_id.value) : null;
     D.forms.clearErrors(form);
+    if (!form.assignee_id.value) {
+      D.forms.showErrors(form, { message: "请选择改派给谁", fieldErrors: { assignee_id: ["必填"] } });
+      return;
+    }
+    const assignee = form.assignee_id.value === "queue" ? null : Number(form.assignee_id.value);
     try {
       await D.sendJson("POST", "/tasks/reassign", { task_ids: ids, assignee_id: assignee });
       showStatus(`已将 ${ids.length} 项任务改派给${assignee ? userName(assignee) : "待分配队列"}`);
@@ -767,6 +772,7 @@
   async function openReview(visitId) {
     const form = $("#review-form");
     form.reset(); // a fresh form for every visit: no state or comment left from the last one
+    form.comment.dispatchEvent(new Event("input")); // its "0/2000" counter too
     D.forms.clearErrors(form);
     forgetPhotos();
     $("#review-detail").textContent = "加载中…";
