@@ -342,6 +342,18 @@ SETTINGS: list[Setting] = [
         str,
         "Tile URL template for the dashboard map; empty draws on a plain background.",
     ),
+    Setting(
+        "MAP_TILE_CREDIT",
+        "",
+        str,
+        "Credit for the map tiles shown on the map (e.g. `底图：天地图`); empty with no tiles.",
+    ),
+    Setting(
+        "MAP_DATA_CREDIT",
+        "",
+        str,
+        "Credit for the data on the map; empty: `数据：<county>民政局` (the root area's name).",
+    ),
 ]
 
 

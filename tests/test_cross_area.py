@@ -239,6 +239,7 @@ OPERATIONS: dict[str, Op] = {
     # Coverage, maps and exports (docs/supervisors.md): supervisors and admins.
     "GET /api/v1/coverage": Op(SUPERVISING),
     "GET /api/v1/coverage/workers": Op(SUPERVISING),
+    "GET /api/v1/coverage/households": Op(SUPERVISING, HOUSEHOLDS),
     "GET /api/v1/maps/visits": Op(SUPERVISING, ("visit",)),
     "GET /api/v1/maps/households": Op(SUPERVISING, HOUSEHOLDS),
     "GET /api/v1/maps/areas": Op(SUPERVISING, ("area",)),
@@ -248,6 +249,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/exports/tasks": Op(SUPERVISING, TASKS),
     # Rows are members (no seeded kind); their 户编号 is checked as a household reference.
     "GET /api/v1/exports/members": Op(SUPERVISING),
+    "GET /api/v1/exports/households": Op(SUPERVISING),  # 户编号: the REFERENCES check
     # Patrols (docs/patrols.md): RESCUE read, RESCUE_WRITE write.
     "GET /api/v1/campaigns": Op(RESCUE, ("campaign",)),
     "POST /api/v1/campaigns": Op(RESCUE_WRITE),
@@ -313,6 +315,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/tasks/{task_id}": Op(EVERYONE),
     "PATCH /api/v1/tasks/{task_id}": Op(EVERYONE),
     "GET /api/v1/tasks/{task_id}/history": Op(EVERYONE),
+    "POST /api/v1/tasks/reassign": Op(SUPERVISING),  # many at once, all or none
     # Help requests (docs/help-requests.md): every role takes and works them; which ones is
     # the REALM of their queue. Figures and exports are supervisors'.
     "GET /api/v1/help-requests": Op(EVERYONE, ("help_request",)),
@@ -392,7 +395,9 @@ REF_FIELDS: dict[str, str] = {
     "assignee_id": "user",
     "visit_id": "visit",  # a help request's contact names the visit it was
     "team": "user",  # a patrol's team: a list of user ids
+    "task_ids": "task_household",  # tasks reassigned in bulk: a list of task ids
 }
+LIST_FIELDS = {"team", "task_ids"}  # references sent as a list of ids
 NOT_REF_FIELDS = {
     "subject_id",  # its kind is subject_kind's: HIDDEN_TASK_TARGETS tries each
     "device_id",  # the phone's own id at sign-in, not a record
@@ -440,6 +445,7 @@ REF_BODIES: dict[str, dict[str, Any]] = {
     ],
     "POST /api/v1/street-people": {"alias": "新无名氏"},
     "POST /api/v1/tasks": {"title": "by hand", "due_on": "2030-06-01"},
+    "POST /api/v1/tasks/reassign": {"task_ids": "<seeded task_household a>", "assignee_id": None},
     "POST /api/v1/help-requests": {
         "channel": "hotline",
         "requester_name": "李四",
@@ -990,6 +996,17 @@ def expand(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def seeded(world: World, body: dict[str, Any]) -> dict[str, Any]:
+    """A body with its "<seeded KIND TOWN>" placeholders as that record's id (in a list)."""
+    out = {}
+    for key, value in body.items():
+        if isinstance(value, str) and value.startswith("<seeded "):
+            kind, town = value.removeprefix("<seeded ").removesuffix(">").split()
+            value = [world.record(kind, town)["id"]]
+        out[key] = value
+    return out
+
+
 def echoed(raw: bytes, value: Any) -> str:
     """An answer less its request id, with the id it was given ("No such user: 17.") as
     ``<id>``: echoing what the caller sent tells nothing."""
@@ -1034,14 +1051,14 @@ def test_records_named_in_a_body_are_behind_the_walls(live: Live) -> None:
                 if params
                 else template
             )
-            base = dict(REF_BODIES.get(op, {}))
+            base = seeded(world, REF_BODIES.get(op, {}))
             if "area_id" in fields and name != "area_id" and method == "POST":
                 base["area_id"] = world.seed["areas"][CALLER_AREA[caller.split("@")[1]]]
             other_town = world.record(REF_FIELDS[name], "b")["id"]
             made = []
             for value in (MISSING_ID, other_town):
                 probe = Probe(caller, method, path, op, REF_FIELDS[name], "b")
-                probe.body = {**base, name: [value] if name == "team" else value}
+                probe.body = {**base, name: [value] if name in LIST_FIELDS else value}
                 made.append(probe)
             pairs.append((name, made[0], made[1]))
     assert not gaps, "body references the matrix cannot try:\n" + "\n".join(gaps)

@@ -82,6 +82,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "warning_visit": "预警走访",
         "warning_review": "预警核查",
         "duplicate_review": "疑似重复核查",
+        "review_followup": "审核整改",
         "other": "其他",
     },
     "task_status": {
@@ -203,6 +204,38 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "mentally_ill": "精神障碍",
         "heat_danger": "中暑风险",
         "cold_danger": "冻伤风险",
+    },
+    # What a line of a task's history says happened (TaskHistory.action).
+    "task_action": {
+        "created": "创建",
+        "noted": "再次走访记录",
+        "updated": "更新",
+        "reassigned": "改派",
+        "closed": "关闭",
+    },
+    "help_channel": {
+        "hotline": "热线",
+        "town_office": "镇办",
+        "village_cadre": "村干部",
+        "grid_worker": "网格员",
+        "online_form": "网上",
+    },
+    # A visit's needs and circumstances: the codes the demo and the screening rules use; a
+    # phone may also send its own words, shown as they are.
+    "need": {
+        "medical": "医疗",
+        "education": "教育",
+        "temporary_assistance": "临时救助",
+        "employment": "就业",
+        "housing": "住房",
+        "no_food": "缺粮",
+    },
+    "circumstance": {
+        "unemployed": "失业",
+        "serious_illness": "重病",
+        "disability": "残疾",
+        "no_food": "缺粮",
+        "unsafe_housing": "住房不安全",
     },
 }
 

@@ -23,7 +23,9 @@ from api.areas.models import Area
 from api.areas.scope import in_area, require_actor, visible_area
 from api.areas.services import common_ancestor
 from api.audit.services import record_created, record_reveal
-from api.common.county_time import county_zone
+from api.casework.tasks import services as tasks
+from api.casework.tasks.rules import VisitFacts
+from api.common.county_time import county_zone, local_date, local_today
 from api.common.fields import to_db_geometry
 from api.common.idempotency import find_replay, fingerprint, reused_client_uuid
 from api.db import session, utcnow
@@ -728,10 +730,17 @@ def review_visit(visit_id: int, state: str, comment: str | None) -> Visit:
     visit.review_comment = comment
     visit.reviewed_by_id = actor.user_id
     visit.reviewed_at = now
-    visit.reviews.append(
-        VisitReview(state=state, comment=comment, reviewer_id=actor.user_id, at=now)
-    )
+    review = VisitReview(state=state, comment=comment, reviewer_id=actor.user_id, at=now)
+    visit.reviews.append(review)
     session.flush()
+    facts = VisitFacts(
+        id=visit.id,
+        household_id=visit.household_id,
+        area_id=visit.area_id,
+        worker_id=visit.worker_id,
+        visited_on=local_date(visit.visited_at),
+    )
+    tasks.visit_reviewed(actor, facts, review.id, state, comment, local_today())
     return visit
 
 

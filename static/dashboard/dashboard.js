@@ -1,231 +1,207 @@
-/* The supervisors' page: sign in, pick an area and a period, read coverage, look at the
- * map, review flagged visits, download exports. Plain browser JavaScript, no build step.
- * Every data call carries the access token; the page itself holds no data. */
+/* The supervisors' page (走访督导): a weekly review. Pick an area and a period (both kept in
+ * the address: back, reload and a new tab keep them), read coverage and the map, work the
+ * tasks (filter, open, reassign one or many, export), list the focus households by status,
+ * review visits. Plain browser JavaScript on the shared front end (static/common): every
+ * call goes through Doudi.call (one sign-in, token refresh), labels come from the server's
+ * one table (Doudi.labels), the header and sign-in from Doudi.shell. */
 (function () {
   "use strict";
 
-  const API = "/api/v1";
+  const D = window.Doudi;
+  const el = D.shell.el;
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const label = (vocabulary, code) => D.labels.label(vocabulary, code);
+
+  // Map colours by household status (the legend in index.html uses the same).
   const STATUS_COLOURS = {
     visited: "#2e7d32",
     overdue: "#e65100",
     never_visited: "#c62828",
     up_to_date: "#607d8b",
   };
-  const STATUS_LABELS = {
-    visited: "期内已走访",
-    overdue: "超期未回访",
-    never_visited: "从未走访",
-    up_to_date: "未到回访期",
-  };
-  const CHANNELS = { in_person: "上门", phone: "电话", video: "视频" };
-  const REVIEW_STATES = { pending: "待审核", approved: "通过", has_issues: "有问题", rejected: "退回" };
-  const REASONS = { far_from_household: "距离住址过远", poor_accuracy: "定位精度差" };
-  const LEVELS = { county: "县", town: "镇", village: "村/社区" };
+  const PAGE_SIZE = 100;
+  const VIEWS = ["overview", "tasks", "households", "review"];
 
   const state = {
-    accessToken: sessionStorage.getItem("doudi.access") || "",
-    refreshToken: sessionStorage.getItem("doudi.refresh") || "",
     me: null,
     config: null,
-    trail: [], // areas from the user's own down to the current one
+    areas: new Map(), // the caller's subtree, by id
+    users: new Map(), // active users of the caller's subtree, by id
+    fieldLabels: {}, // the visit form's field labels (GET /forms/visit)
+    trail: [], // areas from the caller's own down to the current one
+    view: "overview",
     map: null,
     layers: {},
+    overlays: null,
     reviewing: null,
+    photoUrls: [],
+    tasks: { page: 1, selected: new Set() },
+    households: { page: 1 },
+    openTask: null,
   };
 
-  const $ = (sel) => document.querySelector(sel);
+  // ------------------------------------------------------------------ county calendar
 
-  // This browser's device id: random, kept across visits, so that its refresh token is
-  // bound to it and sign-in throttling trusts it once it has signed in (docs/accounts.md).
-  function deviceId() {
-    let id = localStorage.getItem("doudi.device");
-    if (!id) {
-      // getRandomValues, unlike randomUUID, works on plain-HTTP pages too.
-      const bytes = crypto.getRandomValues(new Uint8Array(16));
-      id = "dashboard-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-      localStorage.setItem("doudi.device", id);
-    }
-    return id;
-  }
-
-  // ---------------------------------------------------------------- API calls
-
-  async function call(path, options = {}, retry = true) {
-    const headers = Object.assign({}, options.headers || {});
-    if (state.accessToken) headers.Authorization = "Bearer " + state.accessToken;
-    if (options.json !== undefined) {
-      headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(options.json);
-    }
-    const response = await fetch(API + path, Object.assign({}, options, { headers }));
-    if (response.status === 401 && retry && state.refreshToken && (await refresh())) {
-      return call(path, options, false);
-    }
-    if (response.status === 401) {
-      signOut();
-      throw new Error("登录已过期，请重新登录");
-    }
-    if (!response.ok) {
-      let detail = response.statusText;
-      try {
-        const problem = await response.json();
-        detail = problem.detail || problem.title || detail;
-        if (problem.errors) detail += " " + JSON.stringify(problem.errors);
-      } catch (_e) { /* not JSON */ }
-      throw new Error(`${response.status} ${detail}`);
-    }
-    return response;
-  }
-
-  async function getJson(path) {
-    return (await call(path)).json();
-  }
-
-  async function refresh() {
-    const response = await fetch(API + "/auth/refresh", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ refresh_token: state.refreshToken, device_id: deviceId() }),
-    });
-    if (!response.ok) return false;
-    storeTokens(await response.json());
-    return true;
-  }
-
-  function storeTokens(tokens) {
-    state.accessToken = tokens.access_token;
-    state.refreshToken = tokens.refresh_token || state.refreshToken;
-    sessionStorage.setItem("doudi.access", state.accessToken);
-    sessionStorage.setItem("doudi.refresh", state.refreshToken);
-  }
-
-  function signOut() {
-    state.accessToken = state.refreshToken = "";
-    sessionStorage.removeItem("doudi.access");
-    sessionStorage.removeItem("doudi.refresh");
-    $("#app-view").hidden = true;
-    $("#who").hidden = true;
-    $("#login-view").hidden = false;
-  }
-
-  // ---------------------------------------------------------------- sign in
-
-  $("#login-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    $("#login-error").textContent = "";
-    const response = await fetch(API + "/auth/login", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({
-        username: $("#username").value.trim(),
-        password: $("#password").value,
-        device_id: deviceId(),
-      }),
-    });
-    if (!response.ok) {
-      $("#login-error").textContent =
-        response.status === 429 ? "尝试次数过多，请稍后再试" : "用户名或密码错误";
-      return;
-    }
-    storeTokens(await response.json());
-    $("#password").value = "";
-    start().catch(showError);
-  });
-
-  $("#logout").addEventListener("click", async () => {
-    try { await call("/auth/logout", { method: "POST" }, false); } catch (_e) { /* gone */ }
-    signOut();
-  });
-
-  async function start() {
-    state.me = await getJson("/me");
-    state.config = await getJson("/dashboard/config");
-    if (!["supervisor", "admin"].includes(state.me.role)) {
-      signOut();
-      $("#login-error").textContent = "此页面供督导人员使用";
-      return;
-    }
-    $("#who-name").textContent = `${state.me.display_name}（${state.me.area.name}）`;
-    $("#who").hidden = false;
-    $("#login-view").hidden = true;
-    $("#app-view").hidden = false;
-    setDefaultPeriod();
-    initMap();
-    state.trail = [state.me.area];
-    await load();
-  }
-
-  // ---------------------------------------------------------------- period and area
-
-  // Dates and times are the county's (the server's COUNTY_TIMEZONE), whatever zone the
-  // supervisor's computer is set to: reports count county calendar days.
+  // Dates are the county's (COUNTY_TIMEZONE), whatever zone this computer is set to.
   function countyDate(moment) {
-    // en-CA writes dates as YYYY-MM-DD.
     return new Intl.DateTimeFormat("en-CA", { timeZone: state.config.timezone }).format(moment);
   }
 
   function countyTime(iso) {
-    return new Date(iso).toLocaleString("zh-CN", { timeZone: state.config.timezone });
+    return iso ? new Date(iso).toLocaleString("zh-CN", { timeZone: state.config.timezone, hour12: false }) : "—";
   }
 
   function countyDay(iso) {
-    return new Date(iso).toLocaleDateString("zh-CN", { timeZone: state.config.timezone });
+    return iso ? new Date(iso).toLocaleDateString("zh-CN", { timeZone: state.config.timezone }) : "—";
   }
 
-  function setDefaultPeriod() {
-    if ($("#to").value) return;
-    const today = countyDate(new Date());
-    // Calendar arithmetic on the county date itself, at noon UTC: no zone can shift it.
-    const first = new Date(today + "T12:00:00Z");
-    first.setUTCDate(first.getUTCDate() - 29);
-    $("#to").value = today;
-    $("#from").value = first.toISOString().slice(0, 10);
+  // Minutes the county's clock is ahead of UTC at `moment`.
+  function zoneOffsetMinutes(moment) {
+    const parts = new Intl.DateTimeFormat("en-US", {
+      timeZone: state.config.timezone, hourCycle: "h23", year: "numeric", month: "2-digit",
+      day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    }).formatToParts(moment);
+    const get = (type) => Number(parts.find((p) => p.type === type).value);
+    const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+    return Math.round((asUtc - moment.getTime()) / 60000);
   }
+
+  // A county day's midnight as an RFC 3339 time (for ?visited_from=).
+  function countyMidnight(day) {
+    const guess = new Date(day + "T00:00:00Z");
+    return new Date(guess.getTime() - zoneOffsetMinutes(guess) * 60000).toISOString();
+  }
+
+  function addDays(day, n) {
+    const d = new Date(day + "T12:00:00Z"); // noon UTC: no zone can shift the date
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  }
+
+  function defaultPeriod() {
+    const today = countyDate(new Date());
+    return { from: addDays(today, -29), to: today };
+  }
+
+  // ------------------------------------------------------------------ the address
 
   function current() {
     return state.trail[state.trail.length - 1];
   }
 
-  function query(extra = {}) {
-    const params = new URLSearchParams({ area_id: current().id });
-    if ($("#from").value) params.set("from", $("#from").value);
-    if ($("#to").value) params.set("to", $("#to").value);
-    for (const [k, v] of Object.entries(extra)) params.set(k, v);
-    return params.toString();
+  function trailTo(areaId) {
+    const trail = [];
+    let area = state.areas.get(areaId);
+    while (area) {
+      trail.unshift(area);
+      if (area.id === state.me.area.id) return trail;
+      area = state.areas.get(area.parent_id);
+    }
+    return [state.areas.get(state.me.area.id) || state.me.area]; // not in the subtree
   }
 
-  function drillInto(area) {
-    if (area.level === "village") return;
-    state.trail.push(area);
+  // Area, period and view from the address (a link, back/forward, reload, a new tab).
+  function applyAddress() {
+    const q = new URLSearchParams(location.search);
+    const period = defaultPeriod();
+    $("#from").value = q.get("from") || period.from;
+    $("#to").value = q.get("to") || period.to;
+    state.trail = trailTo(Number(q.get("area")) || state.me.area.id);
+    state.view = VIEWS.includes(q.get("view")) ? q.get("view") : "overview";
+  }
+
+  function writeAddress(push) {
+    const q = new URLSearchParams({ area: current().id, from: $("#from").value, to: $("#to").value });
+    if (state.view !== "overview") q.set("view", state.view);
+    const url = location.pathname + "?" + q.toString();
+    if (url === location.pathname + location.search) return;
+    history[push ? "pushState" : "replaceState"](null, "", url);
+  }
+
+  window.addEventListener("popstate", () => {
+    if (!state.me) return;
+    applyAddress();
+    load().catch(showError);
+  });
+
+  function go(changes) {
+    if (changes.areaId) state.trail = trailTo(changes.areaId);
+    if (changes.view) state.view = changes.view;
+    writeAddress(true);
     load().catch(showError);
   }
 
-  function renderBreadcrumb() {
-    const nav = $("#breadcrumb");
-    nav.textContent = "";
-    state.trail.forEach((area, i) => {
-      if (i > 0) {
-        const sep = document.createElement("span");
-        sep.className = "sep";
-        sep.textContent = "›";
-        nav.appendChild(sep);
-      }
-      const last = i === state.trail.length - 1;
-      const el = document.createElement(last ? "span" : "a");
-      el.textContent = area.name;
-      if (!last) {
-        el.addEventListener("click", () => {
-          state.trail = state.trail.slice(0, i + 1);
-          load().catch(showError);
-        });
-      }
-      nav.appendChild(el);
-    });
+  function period() {
+    return { area_id: current().id, from: $("#from").value, to: $("#to").value };
   }
 
-  $("#refresh").addEventListener("click", () => load().catch(showError));
+  // ------------------------------------------------------------------ start
 
-  // ---------------------------------------------------------------- loading
+  async function start(me) {
+    state.me = me;
+    const [config] = await Promise.all([D.getJson("/dashboard/config"), D.labels.load()]);
+    state.config = config;
+    const [areas, users] = await Promise.all([
+      D.getJson("/areas", { page_size: 500 }),
+      D.getJson("/users", { active: true, page_size: 500 }),
+    ]);
+    for (const area of areas) state.areas.set(area.id, area);
+    if (!state.areas.has(me.area.id)) state.areas.set(me.area.id, Object.assign({ parent_id: null }, me.area));
+    for (const user of users) state.users.set(user.id, user);
+    try {
+      collectLabels((await D.getJson("/forms/visit")).fields || []);
+    } catch (_e) {
+      /* the findings then show their field names */
+    }
+    fillChoices();
+    applyAddress();
+    writeAddress(false);
+    initMap();
+    await load();
+  }
+
+  function collectLabels(fields) {
+    for (const field of fields) {
+      if (field.name && field.label) state.fieldLabels[field.name] = field.label;
+      if (field.fields) collectLabels(field.fields);
+      if (field.items && field.items.fields) collectLabels(field.items.fields);
+    }
+  }
+
+  function options(select, choices, first) {
+    select.textContent = "";
+    if (first) select.append(el("option", { value: first.value, text: first.label }));
+    for (const choice of choices) select.append(el("option", { value: choice.value, text: choice.label }));
+  }
+
+  function userName(id) {
+    if (id === null || id === undefined) return "未分配";
+    const user = state.users.get(id);
+    return user ? user.display_name : "#" + id;
+  }
+
+  // People a task may go to: the subtree's outreach workers and supervisors.
+  function assigneeChoices() {
+    return Array.from(state.users.values())
+      .filter((u) => u.role === "outreach_worker" || u.role === "supervisor")
+      .sort((a, b) => (a.area.name + a.display_name).localeCompare(b.area.name + b.display_name, "zh-CN"))
+      .map((u) => ({ value: String(u.id), label: u.display_name + "（" + u.area.name + "，" + label("role", u.role) + "）" }));
+  }
+
+  function fillChoices() {
+    const filters = $("#task-filters");
+    options(filters.kind, D.labels.choices("task_kind"), { value: "", label: "全部" });
+    options(filters.status, D.labels.choices("task_status"), { value: "", label: "未办结" });
+    options(filters.assignee_id, assigneeChoices(), { value: "", label: "全部" });
+    options($("#reassign-to"), assigneeChoices(), { value: "", label: "请选择…" });
+    $("#reassign-to").append(el("option", { value: "queue", text: "（放回待分配队列）" }));
+    options($("#task-assignee"), assigneeChoices(), { value: "", label: "（放回待分配）" });
+    options($("#household-filters").status, D.labels.choices("household_status"), { value: "", label: "全部" });
+    options($("#review-filters").review_state, D.labels.choices("review_state"));
+    $("#review-filters").review_state.value = "pending"; // the server's table comes sorted by code
+  }
+
+  // ------------------------------------------------------------------ loading
 
   function showStatus(text) {
     $("#status").textContent = text;
@@ -235,17 +211,57 @@
     showStatus("出错了：" + error.message);
   }
 
+  function renderBreadcrumb() {
+    const nav = $("#breadcrumb");
+    nav.textContent = "";
+    state.trail.forEach((area, i) => {
+      if (i > 0) nav.append(el("span", { class: "sep", text: "›" }));
+      const last = i === state.trail.length - 1;
+      nav.append(last
+        ? el("span", { text: area.name })
+        : el("a", { href: "#", text: area.name, onclick: (e) => { e.preventDefault(); go({ areaId: area.id }); } }));
+    });
+  }
+
+  function showView() {
+    for (const view of VIEWS) {
+      $("#view-" + view).hidden = view !== state.view;
+      $("#tab-" + view).setAttribute("aria-selected", String(view === state.view));
+    }
+  }
+
   async function load() {
     renderBreadcrumb();
+    showView();
     showStatus("加载中…");
+    const loads = [loadPendingCount()];
+    if (state.view === "overview") loads.push(loadOverview());
+    if (state.view === "tasks") loads.push(loadTasks(true));
+    if (state.view === "households") loads.push(loadHouseholds(true));
+    if (state.view === "review") loads.push(loadReviews());
+    await Promise.all(loads);
+    // What the user did meanwhile (a review, a reassignment) keeps its message.
+    if ($("#status").textContent === "加载中…") {
+      showStatus(`${current().name}：${$("#from").value} 至 ${$("#to").value}（${state.config.timezone}）`);
+    }
+  }
+
+  document.querySelectorAll("#views [data-view]").forEach((tab) => {
+    tab.addEventListener("click", () => go({ view: tab.dataset.view }));
+  });
+
+  $("#refresh").addEventListener("click", () => go({}));
+
+  // ------------------------------------------------------------------ overview
+
+  async function loadOverview() {
     const [coverage, workers] = await Promise.all([
-      getJson("/coverage?" + query()),
-      getJson("/coverage/workers?" + query()),
+      D.getJson("/coverage", period()),
+      D.getJson("/coverage/workers", period()),
     ]);
     renderCoverage(coverage);
     renderWorkers(workers);
-    await Promise.all([loadMap(), loadFlagged(), loadHelp(), loadWarnings()]);
-    showStatus(`${coverage.area.name}：${coverage.from} 至 ${coverage.to}（${coverage.timezone}）`);
+    await Promise.all([loadMap(), loadHelp(), loadWarnings()]);
   }
 
   function pct(value) {
@@ -253,10 +269,8 @@
   }
 
   function cell(tr, text, className) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (className) td.className = className;
-    tr.appendChild(td);
+    const td = el("td", { class: className || null, text: text === undefined ? "" : String(text) });
+    tr.append(td);
     return td;
   }
 
@@ -279,23 +293,13 @@
     const body = $("#coverage-table tbody");
     body.textContent = "";
     for (const row of report.areas) {
-      const tr = document.createElement("tr");
-      tr.dataset.areaId = row.area_id;
-      const td = document.createElement("td");
-      if (row.level !== "village") {
-        const a = document.createElement("a");
-        a.className = "drill";
-        a.textContent = row.name;
-        a.title = "查看下级";
-        a.addEventListener("click", () =>
-          drillInto({ id: row.area_id, name: row.name, level: row.level }));
-        td.appendChild(a);
-      } else {
-        td.textContent = row.name;
-      }
-      tr.appendChild(td);
+      const tr = el("tr", { "data-area-id": row.area_id });
+      tr.append(el("td", {}, el("a", {
+        href: "#", class: "drill", title: "查看下级", text: row.name,
+        onclick: (e) => { e.preventDefault(); go({ areaId: row.area_id }); },
+      })));
       coverageCells(tr, row);
-      body.appendChild(tr);
+      body.append(tr);
     }
     const foot = $("#coverage-table tfoot");
     foot.textContent = "";
@@ -303,15 +307,15 @@
     // add up to the total.
     const own = report.own;
     if (own && (own.focus_households || own.visits || own.open_tasks)) {
-      const ownRow = document.createElement("tr");
+      const ownRow = el("tr");
       cell(ownRow, `${own.name}本级（不属任何下级）`);
       coverageCells(ownRow, own);
-      foot.appendChild(ownRow);
+      foot.append(ownRow);
     }
-    const tr = document.createElement("tr");
+    const tr = el("tr");
     cell(tr, `${report.total.name} 合计`);
     coverageCells(tr, report.total);
-    foot.appendChild(tr);
+    foot.append(tr);
     $("#as-of").textContent = "统计至 " + countyTime(report.as_of);
   }
 
@@ -326,7 +330,7 @@
     const body = $("#workers-table tbody");
     body.textContent = "";
     for (const w of report.workers) {
-      const tr = document.createElement("tr");
+      const tr = el("tr");
       cell(tr, w.display_name || `#${w.worker_id}`);
       cell(tr, w.home_area_name || "");
       cell(tr, w.visits);
@@ -336,22 +340,14 @@
       cell(tr, duration(w.median_upload_delay_seconds));
       cell(tr, w.tasks_done);
       cell(tr, w.tasks_overdue);
-      body.appendChild(tr);
+      body.append(tr);
     }
     if (!report.workers.length) {
-      const tr = document.createElement("tr");
-      const td = cell(tr, "本期无走访记录");
-      td.colSpan = 9;
-      body.appendChild(tr);
+      const tr = el("tr");
+      cell(tr, "本期无走访记录").colSpan = 9;
+      body.append(tr);
     }
   }
-
-  // ---------------------------------------------------------------- help requests
-
-  const CHANNEL_NAMES = {
-    hotline: "热线", town_office: "镇办", village_cadre: "村干部",
-    grid_worker: "网格员", online_form: "网上",
-  };
 
   function hours(value) {
     return value === null || value === undefined ? "—" : duration(value * 3600);
@@ -369,33 +365,32 @@
   }
 
   async function loadHelp() {
-    const report = await getJson("/help-requests/stats?" + query());
+    const report = await D.getJson("/help-requests/stats", period());
     const channels = Object.entries(report.by_channel)
       .filter(([, n]) => n > 0)
-      .map(([name, n]) => `${CHANNEL_NAMES[name] || name} ${n}`);
+      .map(([name, n]) => `${label("help_channel", name)} ${n}`);
     $("#help-summary").textContent =
-      `共 ${report.total} 件（紧急 ${report.by_urgency.urgent}）` +
-      (channels.length ? "：" + channels.join("，") : "");
+      `共 ${report.total} 件（紧急 ${report.by_urgency.urgent}）` + (channels.length ? "：" + channels.join("，") : "");
     const body = $("#help-table tbody");
     body.textContent = "";
     for (const row of report.by_town) {
-      const tr = document.createElement("tr");
+      const tr = el("tr");
       cell(tr, row.name);
       helpCells(tr, row);
-      body.appendChild(tr);
+      body.append(tr);
     }
     const foot = $("#help-table tfoot");
     foot.textContent = "";
-    const tr = document.createElement("tr");
+    const tr = el("tr");
     cell(tr, `${report.area.name} 合计`);
     helpCells(tr, report);
-    foot.appendChild(tr);
+    foot.append(tr);
   }
 
-  // ---------------------------------------------------------------- data-matching warnings
+  // ------------------------------------------------------------------ data-matching warnings
 
   async function loadWarnings() {
-    const report = await getJson("/matching/stats?" + query());
+    const report = await D.getJson("/matching/stats", period());
     const body = $("#warnings-table tbody");
     body.textContent = "";
     let raised = 0;
@@ -403,7 +398,7 @@
     for (const row of report.areas) {
       raised += row.raised;
       inTime += row.handled_in_time;
-      const tr = document.createElement("tr");
+      const tr = el("tr");
       cell(tr, row.area_name);
       cell(tr, row.raised);
       cell(tr, row.red);
@@ -412,21 +407,23 @@
       cell(tr, row.open);
       cell(tr, row.overdue, row.overdue ? "rate-low" : "");
       cell(tr, pct(row.handled_in_time_rate));
-      body.appendChild(tr);
+      body.append(tr);
     }
     $("#warnings-summary").textContent = raised
       ? `本期预警 ${raised} 条，按期处置 ${inTime} 条（${pct(inTime / raised)}）`
       : "本期无数据比对预警";
   }
 
-  // ---------------------------------------------------------------- map
+  // ------------------------------------------------------------------ map
 
   function initMap() {
     if (state.map) return;
     state.map = L.map("map", { preferCanvas: true, zoomSnap: 0.25 });
+    state.map.attributionControl.setPrefix(false); // the county's credit, not the library's
     if (state.config.map_tile_url) {
       L.tileLayer(state.config.map_tile_url, { maxZoom: 19 }).addTo(state.map);
     }
+    if (state.config.map_credit) state.map.attributionControl.addAttribution(state.config.map_credit);
     state.map.setView([24.35, 114.13], 10);
   }
 
@@ -446,125 +443,440 @@
   }
 
   async function loadMap() {
-    const [areas, households, visits] = await Promise.all([
-      getJson("/maps/areas?" + query()),
-      getJson("/maps/households?" + query({ limit: 5000 })),
-      getJson("/maps/visits?" + query({ limit: 2000 })),
+    const [areas, households, visits, patrols] = await Promise.all([
+      D.getJson("/maps/areas", period()),
+      D.getJson("/maps/households", Object.assign(period(), { limit: 5000 })),
+      D.getJson("/maps/visits", Object.assign(period(), { limit: 2000 })),
+      D.getJson("/maps/patrols", Object.assign(period(), { limit: 2000 })),
     ]);
     for (const layer of Object.values(state.layers)) layer.remove();
+    if (state.overlays) state.overlays.remove();
 
     state.layers.areas = L.geoJSON(areas, {
-      style: (f) => ({
-        color: "#37474f",
-        weight: 1.5,
-        fillColor: choroplethColour(f.properties.coverage_rate),
-        fillOpacity: 0.45,
-      }),
+      style: (f) => ({ color: "#37474f", weight: 1.5, fillColor: choroplethColour(f.properties.coverage_rate), fillOpacity: 0.45 }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        layer.bindTooltip(
-          `${escapeHtml(p.name)}：覆盖率 ${pct(p.coverage_rate)}（${p.visited}/${p.focus_households}），超期 ${p.overdue}`,
-          { sticky: true });
-        layer.on("click", () => drillInto({ id: p.area_id, name: p.name, level: p.level }));
+        // The area's name on the map; its figures on hover; a click goes down into it.
+        layer.bindTooltip(escapeHtml(p.name), { permanent: true, direction: "center", className: "area-name" });
+        layer.bindPopup(`${escapeHtml(p.name)}：覆盖率 ${pct(p.coverage_rate)}（${p.visited}/${p.focus_households}），超期 ${p.overdue}`);
+        layer.on("click", () => go({ areaId: p.area_id }));
       },
     }).addTo(state.map);
 
     state.layers.households = L.geoJSON(households, {
       pointToLayer: (f, latlng) => L.circleMarker(latlng, {
-        radius: 5, weight: 1, color: "#fff",
-        fillColor: STATUS_COLOURS[f.properties.status] || "#999", fillOpacity: 0.95,
+        radius: 5, weight: 1, color: "#fff", fillColor: STATUS_COLOURS[f.properties.status] || "#999", fillOpacity: 0.95,
       }),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        const last = p.last_visit_at ? countyDay(p.last_visit_at) : "无";
         layer.bindPopup(`<b>${escapeHtml(p.head_name)}</b><br>${escapeHtml(p.address)}<br>` +
-          `${STATUS_LABELS[p.status] || p.status}，最近走访：${last}`);
+          `${escapeHtml(label("household_status", p.status))}，最近走访：${p.last_visit_at ? countyDay(p.last_visit_at) : "无"}`);
       },
     }).addTo(state.map);
 
     state.layers.visits = L.geoJSON(visits, {
       pointToLayer: (f, latlng) => L.circleMarker(latlng, {
-        radius: 7, weight: 2.5, fill: false,
-        color: f.properties.presence_flagged ? "#d50000" : "#1565c0",
+        radius: 7, weight: 2.5, fill: false, color: f.properties.presence_flagged ? "#d50000" : "#1565c0",
       }),
+      onEachFeature: (f, layer) => layer.on("click", () => openReview(f.properties.visit_id)),
+    }).addTo(state.map);
+
+    state.layers.patrols = L.geoJSON(patrols, {
+      style: () => ({ color: "#6a1b9a", weight: 3, dashArray: "6 4" }),
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, { radius: 4, weight: 1, color: "#fff", fillColor: "#6a1b9a", fillOpacity: 0.9 }),
       onEachFeature: (f, layer) => {
-        layer.on("click", () => openReview(f.properties));
+        const p = f.properties;
+        layer.bindPopup(p.kind === "patrol_route"
+          ? `巡查 #${p.patrol_id}：${countyTime(p.started_at)}，${p.route_length_m ? (p.route_length_m / 1000).toFixed(1) + " 公里" : ""}`
+          : `巡查遇见 #${p.encounter_id}：${countyTime(p.occurred_at)}`);
       },
     }).addTo(state.map);
 
+    state.overlays = L.control.layers(null, {
+      "重点户": state.layers.households,
+      "走访": state.layers.visits,
+      "巡查路线": state.layers.patrols,
+    }, { collapsed: true }).addTo(state.map);
+
     const bounds = state.layers.areas.getBounds();
     if (bounds.isValid()) state.map.fitBounds(bounds, { padding: [10, 10] });
-    $("#map").dataset.features = String(
-      areas.features.length + households.features.length + visits.features.length);
+    else if (state.layers.households.getBounds().isValid()) state.map.fitBounds(state.layers.households.getBounds(), { padding: [20, 20] });
+    $("#map").dataset.features = String(areas.features.length + households.features.length + visits.features.length);
+    $("#map").dataset.patrols = String(patrols.features.length);
+    state.map.invalidateSize();
   }
 
-  // ---------------------------------------------------------------- review
+  // ------------------------------------------------------------------ tasks
 
-  async function loadFlagged() {
-    const layer = await getJson("/maps/visits?" + query({ flagged: "true", review_state: "pending", limit: 200 }));
-    const list = $("#flagged-list");
-    list.textContent = "";
-    for (const f of layer.features) {
-      const p = f.properties;
-      const li = document.createElement("li");
-      const text = document.createElement("span");
-      const reasons = (p.presence_reasons || []).map((r) => REASONS[r] || r).join("、");
-      text.textContent = `#${p.visit_id} ${p.area_name} ${countyTime(p.visited_at)} ${reasons}`;
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "review-button";
-      button.dataset.visitId = p.visit_id;
-      button.textContent = "审核";
-      button.addEventListener("click", () => openReview(p));
-      li.append(text, button);
-      list.appendChild(li);
+  function taskFilters() {
+    const form = $("#task-filters");
+    const query = { area_id: current().id, page_size: PAGE_SIZE, page: state.tasks.page };
+    if (form.kind.value) query.kind = form.kind.value;
+    if (form.status.value) query.status = form.status.value;
+    if (form.assignee_id.value && !form.unassigned.checked) query.assignee_id = form.assignee_id.value;
+    if (form.overdue.checked) query.overdue = "true";
+    if (form.unassigned.checked) query.unassigned = "true";
+    return query;
+  }
+
+  // The town and village pickers show where the breadcrumb is, and move it.
+  function syncAreaPickers() {
+    const form = $("#task-filters");
+    const towns = Array.from(state.areas.values()).filter((a) => a.level === "town");
+    const town = state.trail.find((a) => a.level === "town");
+    const village = state.trail.find((a) => a.level === "village");
+    options(form.town, towns.map((a) => ({ value: String(a.id), label: a.name })), { value: "", label: "全部" });
+    form.town.value = town ? String(town.id) : "";
+    const villages = town ? Array.from(state.areas.values()).filter((a) => a.parent_id === town.id) : [];
+    options(form.village, villages.map((a) => ({ value: String(a.id), label: a.name })), { value: "", label: "全部" });
+    form.village.value = village ? String(village.id) : "";
+    form.village.disabled = !town;
+  }
+
+  $("#task-filters").town.addEventListener("change", (e) => go({ areaId: Number(e.target.value) || state.me.area.id }));
+  $("#task-filters").village.addEventListener("change", (e) => {
+    go({ areaId: Number(e.target.value) || Number($("#task-filters").town.value) });
+  });
+  ["assignee_id", "kind", "status", "overdue", "unassigned"].forEach((name) => {
+    $("#task-filters")[name].addEventListener("change", () => loadTasks(true).catch(showError));
+  });
+
+  function areaName(id) {
+    const area = state.areas.get(id);
+    return area ? area.name : "#" + id;
+  }
+
+  async function loadTasks(fresh) {
+    syncAreaPickers();
+    if (fresh) {
+      state.tasks.page = 1;
+      state.tasks.selected.clear();
+      $("#task-table tbody").textContent = "";
     }
-    if (!layer.features.length) {
-      const li = document.createElement("li");
-      li.textContent = "没有待审核的异常走访";
-      list.appendChild(li);
+    const response = await D.call("/tasks", { query: taskFilters() });
+    const rows = await response.json();
+    const total = Number(response.headers.get("X-Total-Count") || rows.length);
+    const body = $("#task-table tbody");
+    const today = countyDate(new Date());
+    for (const task of rows) {
+      const overdue = ["open", "in_progress"].includes(task.status) && task.due_on < today;
+      const box = el("input", { type: "checkbox", class: "pick", value: task.id, "aria-label": "选择任务 " + task.id });
+      box.addEventListener("change", () => {
+        if (box.checked) state.tasks.selected.add(task.id);
+        else state.tasks.selected.delete(task.id);
+        updateSelection();
+      });
+      body.append(el("tr", { "data-task-id": task.id }, [
+        el("td", {}, box),
+        el("td", {}, [
+          task.priority === "high" ? el("span", { class: "tag high", text: "急" }) : null,
+          el("a", { href: "#", class: "task-link", text: task.title, onclick: (e) => { e.preventDefault(); openTask(task.id); } }),
+        ]),
+        el("td", { text: label("task_kind", task.kind) }),
+        el("td", { text: label("task_status", task.status) }),
+        el("td", { class: overdue ? "rate-low" : null, text: task.due_on + (overdue ? "（逾期）" : "") }),
+        el("td", { text: areaName(task.area_id) }),
+        el("td", { class: task.assignee_id ? null : "muted", text: userName(task.assignee_id) }),
+      ]));
     }
+    const shown = body.children.length;
+    $("#task-count").textContent = `共 ${total} 项` + (shown < total ? `，已显示 ${shown} 项` : "");
+    $("#more-tasks").hidden = shown >= total;
+    if (!total) body.append(el("tr", {}, el("td", { colspan: 7, text: "没有符合条件的任务" })));
+    updateSelection();
   }
 
-  function openReview(p) {
-    state.reviewing = p;
-    $("#review-visit-id").textContent = "#" + p.visit_id;
-    const reasons = (p.presence_reasons || []).map((r) => REASONS[r] || r).join("、") || "无";
-    const distance = p.presence_distance_m === null || p.presence_distance_m === undefined
-      ? "" : `，距住址 ${Math.round(p.presence_distance_m)} 米`;
-    $("#review-detail").textContent =
-      `${p.area_name}，${countyTime(p.visited_at)}，${CHANNELS[p.channel] || p.channel}；` +
-      `位置核验：${reasons}${distance}；当前状态：${REVIEW_STATES[p.review_state] || p.review_state}`;
-    $("#review-comment").value = "";
-    $("#review-error").textContent = "";
-    $("#review-dialog").showModal();
+  $("#more-tasks").addEventListener("click", () => {
+    state.tasks.page += 1;
+    loadTasks(false).catch(showError);
+  });
+
+  function updateSelection() {
+    const n = state.tasks.selected.size;
+    $("#selected-count").textContent = `已选 ${n} 项`;
+    $("#reassign-button").disabled = n === 0;
+    const boxes = document.querySelectorAll("#task-table .pick");
+    $("#select-all-tasks").checked = boxes.length > 0 && n === boxes.length;
   }
 
-  $("#review-cancel").addEventListener("click", () => $("#review-dialog").close());
+  $("#select-all-tasks").addEventListener("change", (e) => {
+    document.querySelectorAll("#task-table .pick").forEach((box) => {
+      box.checked = e.target.checked;
+      if (box.checked) state.tasks.selected.add(Number(box.value));
+      else state.tasks.selected.delete(Number(box.value));
+    });
+    updateSelection();
+  });
 
-  $("#review-form").addEventListener("submit", async (event) => {
+  $("#reassign-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const form = new FormData($("#review-form"));
-    const reviewState = form.get("state");
-    const comment = form.get("comment").trim();
-    if (reviewState !== "approved" && !comment) {
-      $("#review-error").textContent = "“有问题”或“退回”请填写审核意见";
+    const form = event.target;
+    const ids = Array.from(state.tasks.selected);
+    D.forms.clearErrors(form);
+    if (!form.assignee_id.value) {
+      D.forms.showErrors(form, { message: "请选择改派给谁", fieldErrors: { assignee_id: ["必填"] } });
       return;
     }
+    const assignee = form.assignee_id.value === "queue" ? null : Number(form.assignee_id.value);
     try {
-      await call(`/visits/${state.reviewing.visit_id}/review`, {
-        method: "PATCH",
-        json: { state: reviewState, comment: comment || null },
-      });
-      $("#review-dialog").close();
-      showStatus(`走访 #${state.reviewing.visit_id} 已审核：${REVIEW_STATES[reviewState]}`);
-      await Promise.all([loadFlagged(), loadMap()]);
+      await D.sendJson("POST", "/tasks/reassign", { task_ids: ids, assignee_id: assignee });
+      showStatus(`已将 ${ids.length} 项任务改派给${assignee ? userName(assignee) : "待分配队列"}`);
+      await loadTasks(true);
     } catch (error) {
-      $("#review-error").textContent = error.message;
+      D.forms.showErrors(form, error);
     }
   });
 
-  // ---------------------------------------------------------------- exports
+  async function openTask(taskId) {
+    const dialog = $("#task-dialog");
+    const form = $("#task-form");
+    D.forms.clearErrors(form);
+    const [task, history] = await Promise.all([
+      D.getJson(`/tasks/${taskId}`),
+      D.getJson(`/tasks/${taskId}/history`),
+    ]);
+    state.openTask = task;
+    let household = null;
+    if (task.household_id) {
+      try {
+        household = await D.getJson(`/households/${task.household_id}`);
+      } catch (_e) {
+        household = null; // outside the caller's walls: the task shows without it
+      }
+    }
+    $("#task-title").textContent = task.title;
+    const rows = [
+      ["类型", label("task_kind", task.kind)],
+      ["状态", label("task_status", task.status) + "，优先级" + label("priority", task.priority)],
+      ["截止", task.due_on],
+      ["地点", areaName(task.area_id)],
+      ["负责人", userName(task.assignee_id)],
+      ["住户", household ? `${household.head_name}，${household.address}` : task.household_id ? "#" + task.household_id : "—"],
+      ["重点人群", household ? (household.focus_groups || []).map((g) => label("focus_group", g)).join("、") || "—" : null],
+      ["原因", task.reason || "—"],
+      ["办理结果", task.outcome_note],
+    ];
+    $("#task-detail").replaceChildren(el("dl", { class: "facts" }, rows
+      .filter(([, v]) => v !== null && v !== undefined && v !== "")
+      .flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })])));
+    $("#task-history").replaceChildren(...history.map((h) => el("li", {}, [
+      el("span", { class: "muted", text: countyTime(h.at) + " " + (h.actor_id ? userName(h.actor_id) : "系统") + " " }),
+      el("b", { text: label("task_action", h.action) }),
+      el("span", { text: historyText(h) }),
+    ])));
+    $("#task-assignee").value = task.assignee_id ? String(task.assignee_id) : "";
+    if (!dialog.open) dialog.showModal();
+  }
+
+  function historyText(h) {
+    const parts = [];
+    const changes = h.changes || {};
+    if (changes.assignee_id) parts.push(`${userName(changes.assignee_id.old)} → ${userName(changes.assignee_id.new)}`);
+    if (changes.status) parts.push(`${label("task_status", changes.status.old)} → ${label("task_status", changes.status.new)}`);
+    if (changes.due_on) parts.push(`截止 ${changes.due_on.old} → ${changes.due_on.new}`);
+    if (h.note && !/^rule /.test(h.note)) parts.push(h.note);
+    return parts.length ? "：" + parts.join("；") : "";
+  }
+
+  $("#task-close").addEventListener("click", () => $("#task-dialog").close());
+
+  $("#task-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const assignee = form.assignee_id.value ? Number(form.assignee_id.value) : null;
+    try {
+      await D.sendJson("PATCH", `/tasks/${state.openTask.id}`, { assignee_id: assignee });
+      showStatus(`任务 #${state.openTask.id} 已改派给${assignee ? userName(assignee) : "待分配队列"}`);
+      await openTask(state.openTask.id);
+      await loadTasks(true);
+    } catch (error) {
+      D.forms.showErrors(form, error);
+    }
+  });
+
+  // ------------------------------------------------------------------ households
+
+  $("#household-filters").status.addEventListener("change", () => loadHouseholds(true).catch(showError));
+
+  async function loadHouseholds(fresh) {
+    if (fresh) {
+      state.households.page = 1;
+      $("#household-table tbody").textContent = "";
+    }
+    $("#household-area").textContent = current().name;
+    const query = Object.assign(period(), { page: state.households.page, page_size: PAGE_SIZE });
+    const status = $("#household-filters").status.value;
+    if (status) query.status = status;
+    const response = await D.call("/coverage/households", { query });
+    const rows = await response.json();
+    const total = Number(response.headers.get("X-Total-Count") || rows.length);
+    const body = $("#household-table tbody");
+    for (const h of rows) {
+      const village = state.areas.get(h.area_id);
+      body.append(el("tr", { "data-household-id": h.id }, [
+        el("td", { text: h.head_name }),
+        el("td", { text: h.address }),
+        el("td", {}, village && village.id !== current().id
+          ? el("a", { href: "#", class: "drill", text: h.village_name || h.town_name, onclick: (e) => { e.preventDefault(); go({ areaId: village.id }); } })
+          : (h.village_name || h.town_name || "")),
+        el("td", {}, [el("i", { class: "swatch", style: "background:" + (STATUS_COLOURS[h.status] || "#999") }), label("household_status", h.status)]),
+        el("td", { text: h.last_visit_at ? countyDay(h.last_visit_at) : "从未" }),
+        el("td", { text: h.focus_groups.map((g) => label("focus_group", g)).join("、") }),
+        el("td", { text: h.last_worker_name || "—" }),
+      ]));
+    }
+    const shown = body.children.length;
+    $("#household-count").textContent = `共 ${total} 户` + (shown < total ? `，已显示 ${shown} 户` : "");
+    $("#more-households").hidden = shown >= total;
+  }
+
+  $("#more-households").addEventListener("click", () => {
+    state.households.page += 1;
+    loadHouseholds(false).catch(showError);
+  });
+
+  // ------------------------------------------------------------------ review
+
+  // The visits of the period to review (the coverage table's 待审核 counts the flagged
+  // pending ones: the same query, so the count and the list agree).
+  function reviewQuery(extra) {
+    return Object.assign({
+      area_id: current().id,
+      visited_from: countyMidnight($("#from").value),
+      visited_to: countyMidnight(addDays($("#to").value, 1)),
+    }, extra);
+  }
+
+  async function loadPendingCount() {
+    const response = await D.call("/visits", { query: reviewQuery({ review_state: "pending", presence_flagged: "true", page_size: 1 }) });
+    const count = Number(response.headers.get("X-Total-Count") || 0);
+    $("#pending-count").textContent = count ? String(count) : "";
+    $("#pending-count").dataset.count = String(count);
+  }
+
+  ["review_state", "presence_flagged"].forEach((name) => {
+    $("#review-filters")[name].addEventListener("change", () => loadReviews().catch(showError));
+  });
+
+  async function loadReviews() {
+    const form = $("#review-filters");
+    const query = reviewQuery({ review_state: form.review_state.value, page_size: 200 });
+    if (form.presence_flagged.checked) query.presence_flagged = "true";
+    const response = await D.call("/visits", { query });
+    const visits = await response.json();
+    const total = Number(response.headers.get("X-Total-Count") || visits.length);
+    const list = $("#flagged-list");
+    list.textContent = "";
+    $("#review-count").textContent = `${label("review_state", form.review_state.value)}：共 ${total} 次走访` + (total > visits.length ? `，显示最近 ${visits.length} 次` : "");
+    for (const v of visits) {
+      const reasons = (v.presence.reasons || []).map((r) => label("presence_reason", r)).join("、");
+      list.append(el("li", {}, [
+        el("span", { text: `#${v.id} ${areaName(v.area_id)} ${countyTime(v.visited_at)} ${label("channel", v.channel)} ${userName(v.worker_id)} ${reasons}` }),
+        el("button", { type: "button", class: "review-button", "data-visit-id": v.id, text: v.review_state === "pending" ? "审核" : "查看", onclick: () => openReview(v.id) }),
+      ]));
+    }
+    if (!visits.length) list.append(el("li", { text: "没有符合条件的走访" }));
+  }
+
+  function forgetPhotos() {
+    for (const url of state.photoUrls) URL.revokeObjectURL(url);
+    state.photoUrls = [];
+    $("#review-photos").textContent = "";
+  }
+
+  // A photo needs the token: fetched with it and shown from a blob URL.
+  async function photoUrl(path) {
+    const blob = await (await D.call(path)).blob();
+    const url = URL.createObjectURL(blob);
+    state.photoUrls.push(url);
+    return url;
+  }
+
+  function money(value) {
+    return value === null || value === undefined ? "—" : String(value); // the label says 元
+  }
+
+  async function openReview(visitId) {
+    const form = $("#review-form");
+    form.reset(); // a fresh form for every visit: no state or comment left from the last one
+    form.comment.dispatchEvent(new Event("input")); // its "0/2000" counter too
+    D.forms.clearErrors(form);
+    forgetPhotos();
+    $("#review-detail").textContent = "加载中…";
+    $("#review-visit-id").textContent = "#" + visitId;
+    const dialog = $("#review-dialog");
+    if (!dialog.open) dialog.showModal();
+    const visit = await D.getJson(`/visits/${visitId}`);
+    state.reviewing = visit;
+    let household = null;
+    try {
+      household = await D.getJson(`/households/${visit.household_id}`);
+    } catch (_e) {
+      household = null;
+    }
+    const findings = visit.findings || {};
+    const field = (name) => state.fieldLabels[name] || name;
+    const presence = visit.presence || {};
+    const reasons = (presence.reasons || []).map((r) => label("presence_reason", r)).join("、");
+    const rows = [
+      ["走访人", userName(visit.worker_id)],
+      ["住户", household ? `${household.head_name}，${household.address}（${areaName(household.area_id)}）` : "#" + visit.household_id],
+      ["走访", `${countyTime(visit.visited_at)}，${label("channel", visit.channel)}，上传于 ${countyTime(visit.received_at)}`],
+      [field("household_size"), findings.household_size],
+      [field("monthly_income_total"), findings.monthly_income_total !== undefined ? money(findings.monthly_income_total) : null],
+      [field("rigid_expenses_monthly"), findings.rigid_expenses_monthly !== undefined ? money(findings.rigid_expenses_monthly) : null],
+      [field("circumstances"), (findings.circumstances || []).map((c) => label("circumstance", c)).join("、")],
+      [field("needs"), (visit.needs || []).map((n) => label("need", n)).join("、")],
+      ["筛查建议", visit.screening_result ? label("screening_result", visit.screening_result) + "（仅供参考，不是认定）" : null],
+      [field("notes"), visit.notes],
+      ["位置核验", presence.flagged ? "异常：" + (reasons || "—") : "正常"],
+      ["与住址距离", presence.distance_m === null || presence.distance_m === undefined ? null : Math.round(presence.distance_m) + " 米"],
+      [field("accuracy_m"), visit.accuracy_m === null || visit.accuracy_m === undefined ? null : Math.round(visit.accuracy_m) + " 米"],
+      ["审核状态", label("review_state", visit.review_state) + (visit.review_comment ? "：" + visit.review_comment : "")],
+    ];
+    $("#review-detail").replaceChildren(el("dl", { class: "facts" }, rows
+      .filter(([, v]) => v !== null && v !== undefined && v !== "")
+      .flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: String(v) })])));
+    const photos = await D.getJson(`/visits/${visitId}/photos`);
+    for (const photo of photos.filter((p) => p.status === "ready")) {
+      const img = el("img", { alt: "走访照片 #" + photo.id, class: "photo", "data-photo-id": photo.id });
+      img.src = await photoUrl(`/photos/${photo.id}/thumbnail`);
+      img.addEventListener("click", async () => { img.src = await photoUrl(`/photos/${photo.id}`); });
+      $("#review-photos").append(el("figure", {}, [img, photo.flagged ? el("figcaption", { class: "error", text: "照片位置或时间异常" }) : null]));
+    }
+    if (!photos.length) $("#review-photos").append(el("p", { class: "muted", text: "无照片" }));
+  }
+
+  $("#review-cancel").addEventListener("click", () => $("#review-dialog").close());
+  $("#review-dialog").addEventListener("close", forgetPhotos);
+
+  $("#review-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const reviewState = form.state.value;
+    const comment = form.comment.value.trim();
+    D.forms.clearErrors(form);
+    if (reviewState !== "approved" && !comment) {
+      D.forms.showErrors(form, { message: "“有问题”或“退回”请填写审核意见", fieldErrors: { comment: ["必填"] } });
+      return;
+    }
+    const visitId = state.reviewing.id;
+    try {
+      await D.sendJson("PATCH", `/visits/${visitId}/review`, { state: reviewState, comment: comment || null });
+      $("#review-dialog").close();
+      showStatus(`走访 #${visitId} 已审核：${label("review_state", reviewState)}` +
+        (reviewState === "approved" ? "" : "，已给走访人员派整改任务"));
+      // The count, the list and the figures move together: no manual refresh.
+      const loads = [loadPendingCount()];
+      if (state.view === "review") loads.push(loadReviews());
+      if (state.view === "overview") loads.push(loadOverview());
+      await Promise.all(loads);
+    } catch (error) {
+      D.forms.showErrors(form, error);
+    }
+  });
+
+  // ------------------------------------------------------------------ exports
 
   function fileName(response, fallback) {
     const header = response.headers.get("Content-Disposition") || "";
@@ -574,33 +886,51 @@
     return plain ? plain[1] : fallback;
   }
 
+  async function download(path, query, fallback) {
+    showStatus("正在导出…");
+    try {
+      const response = await D.call(path, { query });
+      const url = URL.createObjectURL(await response.blob());
+      const a = el("a", { href: url, download: fileName(response, fallback) });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      showStatus("已导出：" + a.download);
+    } catch (error) {
+      showError(error);
+    }
+  }
+
   document.querySelectorAll("[data-export]").forEach((button) => {
-    button.addEventListener("click", async () => {
+    button.addEventListener("click", () => {
       const kind = button.dataset.export;
       const format = button.dataset.format;
-      showStatus("正在导出…");
-      try {
-        const path = button.dataset.exportPath || `/exports/${kind}`;
-        const response = await call(`${path}?` + query({ format }));
-        const blob = await response.blob();
-        const url = URL.createObjectURL(blob);
-        const a = document.createElement("a");
-        a.href = url;
-        a.download = fileName(response, `${kind}.${format}`);
-        document.body.appendChild(a);
-        a.click();
-        a.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 10000);
-        showStatus("已导出：" + a.download);
-      } catch (error) {
-        showError(error);
-      }
+      download(button.dataset.exportPath || `/exports/${kind}`, Object.assign(period(), { format }), `${kind}.${format}`);
     });
   });
 
-  // ---------------------------------------------------------------- go
+  document.querySelectorAll("[data-task-export]").forEach((button) => {
+    button.addEventListener("click", () => {
+      // The tasks as listed (the same filters), whatever their due date.
+      const query = Object.assign(taskFilters(), period(), { format: button.dataset.taskExport, as_listed: "true" });
+      delete query.page;
+      delete query.page_size;
+      download("/exports/tasks", query, `tasks.${query.format}`);
+    });
+  });
 
-  if (state.accessToken) {
-    start().catch(() => signOut());
-  }
+  document.querySelectorAll("[data-household-export]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const format = button.dataset.householdExport;
+      const query = Object.assign(period(), { format });
+      const status = $("#household-filters").status.value;
+      if (status) query.status = status;
+      download("/exports/households", query, `households.${format}`);
+    });
+  });
+
+  D.forms.showLimits(document);
+
+  D.shell.mount({ title: "走访督导", roles: ["supervisor", "admin"], start: (me) => start(me).catch(showError) });
 })();

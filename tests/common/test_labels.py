@@ -5,6 +5,7 @@ import pytest
 import api.models  # noqa: F401  (every model mapped: the Audited tables below)
 from api.audit.services import ACTIONS
 from api.auth.models import ROLES
+from api.casework.leads.models import CHANNELS as HELP_CHANNELS
 from api.casework.tasks.models import PRIORITIES, TASK_KINDS, TASK_STATUSES
 from api.casework.tracing.models import ACTION_KINDS, LEAD_STATUSES, REUNION_KINDS
 from api.casework.tracing.rules import OUTCOME_STATUSES, STATUSES
@@ -66,6 +67,7 @@ CODES = {
     "aid_kind": AID_KINDS,
     "encounter_outcome": OUTCOMES,
     "vulnerability_kind": VULNERABILITY_KINDS,
+    "help_channel": HELP_CHANNELS,
 }
 
 

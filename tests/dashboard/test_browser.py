@@ -141,7 +141,8 @@ def test_supervisor_reviews_and_exports_from_the_page(served_demo):
             expect(page.locator("#coverage-table tbody")).to_contain_text("青云村")
             expect(page.locator("#status")).to_contain_text("龙仙镇")
 
-            # Review the first flagged visit: has issues, with a comment.
+            # Review the first flagged visit (the 审核 view): has issues, with a comment.
+            page.click("#tab-review")
             button = page.locator(".review-button").first
             expect(button).to_be_visible()
             visit_id = int(button.get_attribute("data-visit-id"))
@@ -153,7 +154,8 @@ def test_supervisor_reviews_and_exports_from_the_page(served_demo):
             expect(page.locator("#status")).to_contain_text(f"走访 #{visit_id} 已审核：有问题")
             assert review_state_of(demo_app, visit_id) == "has_issues"
 
-            # Download the visits of the town as CSV.
+            # Download the visits of the town as CSV (from the overview).
+            page.click("#tab-overview")
             with page.expect_download() as download_info:
                 page.click("[data-export=visits][data-format=csv]")
             download = download_info.value

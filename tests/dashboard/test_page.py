@@ -50,3 +50,19 @@ def test_config_passes_the_tile_setting(client, areas, app):
     finally:
         app.config["MAP_TILE_URL"] = ""
     assert body["map_tile_url"] == "https://tiles.example/{z}/{x}/{y}.png"
+
+
+def test_the_map_credits_the_county_office_and_the_tiles(client, areas, app):
+    headers = factories.headers_for(factories.user("supervisor", areas.town_a))
+    body = client.get("/api/v1/dashboard/config", headers=headers).json
+    assert body["map_credit"] == f"数据：{areas.county.name}民政局"  # a town's page names it too
+    app.config.update(
+        MAP_TILE_URL="https://tiles.example/{z}/{x}/{y}.png",
+        MAP_TILE_CREDIT="底图：天地图",
+        MAP_DATA_CREDIT="数据：翁源县民政局、各镇社会事务办",
+    )
+    try:
+        body = client.get("/api/v1/dashboard/config", headers=headers).json
+    finally:
+        app.config.update(MAP_TILE_URL="", MAP_TILE_CREDIT="", MAP_DATA_CREDIT="")
+    assert body["map_credit"] == "底图：天地图；数据：翁源县民政局、各镇社会事务办"

@@ -231,3 +231,62 @@ def test_bad_standards_are_422(client, areas, change):
         headers=headers(areas, "admin"),
     )
     assert response.status_code == 422
+
+
+# --- what a review does to tasks ----------------------------------------------------------
+
+
+def _tasks_about(client, areas, visit_id):
+    supervisor = factories.headers_for(factories.user("supervisor", areas.county))
+    rows = client.get(
+        "/api/v1/tasks",
+        query_string={"area_id": areas.county.id, "status": ["open", "done"], "page_size": 500},
+        headers=supervisor,
+    ).json
+    return [row for row in rows if row["subject"] == {"kind": "visit", "id": visit_id}]
+
+
+@pytest.mark.parametrize(
+    ("state", "title"),
+    [("has_issues", "走访审核有问题：请补充或更正"), ("rejected", "走访被退回：请重新走访")],
+)
+def test_a_review_with_issues_sends_a_task_to_the_worker(client, areas, setting, state, title):
+    response = client.patch(
+        f"/api/v1/visits/{setting['visit']}/review",
+        json={"state": state, "comment": "照片与住址不符"},
+        headers=headers(areas, "supervisor_county"),
+    )
+    assert response.status_code == 200, response.json
+    tasks = _tasks_about(client, areas, setting["visit"])
+    [task] = [t for t in tasks if t["kind"] == "review_followup"]
+    assert task["title"] == title and task["status"] == "open"
+    assert task["assignee_id"] == response.json["worker_id"]
+    assert "照片与住址不符" in task["reason"]
+
+
+def test_an_approval_sends_no_task(client, areas, setting):
+    client.patch(
+        f"/api/v1/visits/{setting['visit']}/review",
+        json={"state": "approved"},
+        headers=headers(areas, "supervisor_county"),
+    )
+    assert [t["kind"] for t in _tasks_about(client, areas, setting["visit"])] == []
+
+
+def test_reviewing_closes_the_visits_review_task(client, areas, setting):
+    from tests.casework.tasks import factories as tf
+
+    review_task = tf.task(areas.village_a1, kind="presence_review")
+    review_task.subject_kind, review_task.subject_id = "visit", setting["visit"]
+    from api.db import session
+
+    session.flush()
+    response = client.patch(
+        f"/api/v1/visits/{setting['visit']}/review",
+        json={"state": "approved", "comment": "核实无误"},
+        headers=headers(areas, "supervisor_county"),
+    )
+    assert response.status_code == 200
+    [task] = [t for t in _tasks_about(client, areas, setting["visit"]) if t["id"] == review_task.id]
+    assert task["status"] == "done"
+    assert task["outcome_note"] == "审核：通过。核实无误"

@@ -354,14 +354,14 @@ def test_later_visits_are_noted_on_the_households_open_task(db, areas):
         "programme": "marginal",
         "visit_ids": [first.id, second.id],
     }
-    assert "marginal" in task.title
+    assert "低保边缘" in task.title
     created, noted = task.history
     assert (created.action, noted.action) == ("created", "noted")
     assert noted.changes["details.screening_result"] == {
         "old": "likely_dibao",
         "new": "likely_marginal",
     }
-    assert f"Visit #{second.id}" in noted.note
+    assert f"走访 #{second.id}" in noted.note
 
 
 def test_a_visit_after_the_households_task_was_closed_opens_a_new_one(db, areas):

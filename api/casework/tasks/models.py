@@ -59,6 +59,7 @@ TASK_KINDS = (
     "duplicate_review",  # a possible duplicate across areas, for whoever sees both (rule-made)
     "warning_visit",  # visit a household a department's list warned about (api.matching)
     "warning_review",  # review a household's programme after a warning (a death on a list)
+    "review_followup",  # a supervisor found issues with a visit or sent it back: its worker
     "other",  # made by hand
 )
 # The kinds a person decides on (what a rule would also make, when it sees the need).

@@ -7,6 +7,7 @@ from api.auth.permissions import require_roles
 from api.casework.tasks import services
 from api.casework.tasks.jobs import rq_failed_jobs
 from api.casework.tasks.schemas import (
+    ReassignSchema,
     RqFailedJobSchema,
     TaskHistorySchema,
     TaskQuerySchema,
@@ -41,6 +42,16 @@ class Tasks(MethodView):
     def post(self, data):
         """Create a task by hand"""
         return services.create_task(g.actor, data)
+
+
+@blp.route("/reassign")
+class TasksReassign(MethodView):
+    @require_roles(*services.SUPERVISING_ROLES)
+    @blp.arguments(ReassignSchema)
+    @blp.response(200, TaskSchema(many=True))
+    def post(self, data):
+        """Reassign many tasks at once (supervisors), all or none"""
+        return services.reassign_tasks(g.actor, data["task_ids"], data["assignee_id"])
 
 
 @blp.route("/<int:task_id>")

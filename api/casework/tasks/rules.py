@@ -18,7 +18,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from api.auth.realms import HOUSEHOLDS, RECORD_REALMS, RESCUE, SUPERVISION
-from api.common.labels import label
+from api.common.labels import VOCABULARIES
+from api.common.labels import label as chinese
 
 # Screening results that call for help with an application (or, with the household's
 # consent, a transfer straight into the marginal / expenditure-type recognition process).
@@ -32,6 +33,7 @@ APPLICATION_DUE_DAYS = 7
 URGENT_MARKERS = ("temporary_assistance", "serious_illness", "no_food", "unsafe_housing")
 URGENT_DUE_DAYS = 2
 PRESENCE_REVIEW_DUE_DAYS = 3
+REVIEW_FOLLOWUP_DUE_DAYS = 7
 # Focus groups whose households are revisited on a cadence; poverty-return monitoring
 # has a cadence of its own (settings), the others share the default.
 MONITORING_GROUP = "poverty_return_monitoring"
@@ -200,10 +202,7 @@ def application_help(visit: VisitFacts) -> list[TaskSpec]:
     if programme is None:
         return []
     label, code = programme
-    if code == "dibao":
-        title = "协助申请低保 Help the household apply for dibao"
-    else:
-        title = f"协助申请{label}（或经同意转入认定） Help apply for {code} recognition"
+    title = "协助申请低保" if code == "dibao" else f"协助申请{label}（或经同意转入认定）"
     return [
         TaskSpec(
             kind="assist_application",
@@ -211,8 +210,8 @@ def application_help(visit: VisitFacts) -> list[TaskSpec]:
             dedup_key=f"visit_screening:visit:{visit.id}",
             title=title,
             reason=(
-                f"Visit #{visit.id} on {visit.visited_on.isoformat()} screened "
-                f"{visit.screening_result}: a suggestion to act on, not a decision."
+                f"走访 #{visit.id}（{visit.visited_on.isoformat()}）筛查结果："
+                f"{chinese('screening_result', visit.screening_result)}。这是跟进的建议，不是认定。"
             ),
             area_id=visit.area_id,
             due_on=visit.visited_on + timedelta(days=APPLICATION_DUE_DAYS),
@@ -233,6 +232,15 @@ def application_help(visit: VisitFacts) -> list[TaskSpec]:
     ]
 
 
+def _focus_group_label(code: str) -> str:
+    return chinese("focus_group", code)
+
+
+def _need_label(code: str) -> str:
+    """A marker of urgent need as a need or a circumstance (its label where it has one)."""
+    return VOCABULARIES["need"].get(code) or VOCABULARIES["circumstance"].get(code) or code
+
+
 def urgent_need(visit: VisitFacts) -> list[TaskSpec]:
     """A visit recording urgent need: temporary assistance, due in 2 days, high priority
     (one open task per household, as ``application_help``)."""
@@ -244,10 +252,10 @@ def urgent_need(visit: VisitFacts) -> list[TaskSpec]:
             kind="temporary_assistance",
             rule="urgent_need",
             dedup_key=f"urgent_need:visit:{visit.id}",
-            title="临时救助 Temporary assistance",
-            reason=f"Visit #{visit.id} on {visit.visited_on.isoformat()} recorded: "
-            + ", ".join(found)
-            + ".",
+            title="临时救助",
+            reason=f"走访 #{visit.id}（{visit.visited_on.isoformat()}）记录："
+            + "、".join(_need_label(m) for m in found)
+            + "。",
             area_id=visit.area_id,
             due_on=visit.visited_on + timedelta(days=URGENT_DUE_DAYS),
             priority="high",
@@ -272,10 +280,13 @@ def visit_presence_review(visit: VisitFacts, supervisor_id: int | None) -> list[
             kind="presence_review",
             rule="presence_check",
             dedup_key=f"presence_check:visit:{visit.id}",
-            title="核查走访真实性 Review a visit flagged by the presence check",
-            reason=f"Visit #{visit.id} was flagged: "
-            + (", ".join(visit.presence_reasons) or "presence check")
-            + ".",
+            title="核查走访真实性",
+            reason=f"走访 #{visit.id} 位置核验异常："
+            + (
+                "、".join(chinese("presence_reason", r) for r in visit.presence_reasons)
+                or "位置核验"
+            )
+            + "。",
             area_id=visit.area_id,
             due_on=visit.visited_on + timedelta(days=PRESENCE_REVIEW_DUE_DAYS),
             assignee_id=supervisor_id,
@@ -285,6 +296,41 @@ def visit_presence_review(visit: VisitFacts, supervisor_id: int | None) -> list[
             source_kind="visit",
             source_id=visit.id,
             details={"reasons": list(visit.presence_reasons)},
+            realm=HOUSEHOLDS,
+        )
+    ]
+
+
+REVIEW_FOLLOWUP_TITLES = {
+    "has_issues": "走访审核有问题：请补充或更正",
+    "rejected": "走访被退回：请重新走访",
+}
+
+
+def review_followup(
+    visit: VisitFacts, review_id: int, state: str, comment: str | None, today: date
+) -> list[TaskSpec]:
+    """A supervisor found issues with a visit or sent it back: a task for its worker
+    (one per review, so a second judgement of the same visit is a second task)."""
+    if state not in REVIEW_FOLLOWUP_TITLES or visit.worker_id is None:
+        return []
+    return [
+        TaskSpec(
+            kind="review_followup",
+            rule="visit_review",
+            dedup_key=f"visit_review:review:{review_id}",
+            title=REVIEW_FOLLOWUP_TITLES[state],
+            reason=f"走访 #{visit.id}（{visit.visited_on.isoformat()}）审核意见：{comment or '无'}",
+            area_id=visit.area_id,
+            due_on=today + timedelta(days=REVIEW_FOLLOWUP_DUE_DAYS),
+            priority="high" if state == "rejected" else "normal",
+            assignee_id=visit.worker_id,
+            household_id=visit.household_id,
+            subject_kind="visit",
+            subject_id=visit.id,
+            source_kind="review",
+            source_id=review_id,
+            details={"review_state": state},
             realm=HOUSEHOLDS,
         )
     ]
@@ -302,10 +348,10 @@ def photo_presence_review(
             kind="presence_review",
             rule="photo_check",
             dedup_key=f"photo_check:photo:{photo.id}",
-            title="核查照片 Review a photo flagged by the presence check",
-            reason=f"Photo #{photo.id} of {photo.owner_kind} #{photo.owner_id} was flagged: "
-            + (", ".join(photo.flags) or "presence check")
-            + ".",
+            title="核查照片",
+            reason=f"照片 #{photo.id}（{photo.owner_kind} #{photo.owner_id}）核验异常："
+            + ("、".join(photo.flags) or "位置核验")
+            + "。",
             area_id=photo.area_id,
             due_on=start + timedelta(days=PRESENCE_REVIEW_DUE_DAYS),
             assignee_id=supervisor_id,
@@ -378,10 +424,10 @@ def revisit_due(
             kind="revisit",
             rule="revisit",
             dedup_key=f"revisit:household:{household.id}:{due.isoformat()}",
-            title="定期回访 Revisit a household under monitoring",
+            title="定期回访",
             reason=(
-                f"Focus groups {', '.join(sorted(household.focus_groups))}: a visit every "
-                f"{cadence} days; last visit {last or 'never'}."
+                f"重点人群：{'、'.join(map(_focus_group_label, sorted(household.focus_groups)))}，"
+                f"每 {cadence} 天走访一次；最近走访：{last or '从未'}。"
             ),
             area_id=household.area_id,
             due_on=due,
@@ -432,9 +478,9 @@ def encounter_followup(encounter: EncounterFacts) -> list[TaskSpec]:
                 kind="return_visit",
                 rule="encounter_refused",
                 dedup_key=f"encounter_refused:encounter:{encounter.id}",
-                title="再次探访 Return to a vulnerable person who refused aid",
-                reason=f"Encounter #{encounter.id} on {encounter.occurred_on.isoformat()}: "
-                "a vulnerable person refused aid.",
+                title="再次探访",
+                reason=f"巡查遇见 #{encounter.id}（{encounter.occurred_on.isoformat()}）："
+                "困难人员拒绝救助。",
                 due_on=next_patrol_day(encounter.occurred_on, encounter.patrol_days),
                 priority="high",
                 **common,
@@ -446,9 +492,8 @@ def encounter_followup(encounter: EncounterFacts) -> list[TaskSpec]:
                 kind="hospital_checkup",
                 rule="encounter_hospital",
                 dedup_key=f"encounter_hospital:encounter:{encounter.id}",
-                title="医院回访 Check on a person sent to hospital",
-                reason=f"Encounter #{encounter.id} on {encounter.occurred_on.isoformat()}: "
-                "sent to hospital.",
+                title="医院回访",
+                reason=f"巡查遇见 #{encounter.id}（{encounter.occurred_on.isoformat()}）：已送医。",
                 due_on=encounter.occurred_on + timedelta(days=CHECKUP_DUE_DAYS),
                 **common,
             )
@@ -469,11 +514,10 @@ def long_stay_tracing(
             kind="tracing_start",
             rule="long_stay",
             dedup_key=f"long_stay:resident:{resident.id}:{resident.admitted_on.isoformat()}",
-            title="大爱寻亲 Start family tracing for a long-stay resident",
+            title="大爱寻亲",
             reason=(
-                f"Resident #{resident.id} admitted {resident.admitted_on.isoformat()} "
-                f"crossed the long-stay threshold with no open tracing case; case #{case_id} "
-                "was opened."
+                f"受助人员 #{resident.id}（{resident.admitted_on.isoformat()} 入站）滞留超期，"
+                f"尚无寻亲个案，已建个案 #{case_id}。"
             ),
             area_id=resident.area_id,
             due_on=today + timedelta(days=TRACING_START_DUE_DAYS),
@@ -497,10 +541,10 @@ def stale_tracing_case(case: TracingCaseFacts, today: date, stale_days: int) -> 
             kind="tracing_review",
             rule="tracing_stale",
             dedup_key=f"tracing_stale:tracing_case:{case.id}:{case.last_action_on.isoformat()}",
-            title="寻亲个案复核 Review a tracing case with no recent action",
+            title="寻亲个案复核",
             reason=(
-                f"Tracing case #{case.id}: no action logged since "
-                f"{case.last_action_on.isoformat()} ({stale_days}+ days)."
+                f"寻亲个案 #{case.id} 自 {case.last_action_on.isoformat()} 起"
+                f"无工作记录（{stale_days} 天以上）。"
             ),
             area_id=case.area_id,
             due_on=today + timedelta(days=TRACING_REVIEW_DUE_DAYS),
@@ -522,7 +566,7 @@ def matching_warning(warning: WarningFacts, assignee_id: int | None) -> list[Tas
     """A department's list warned about a register household: a home visit by the
     warning's due day (red 3 days, orange 7, yellow 15), or — for a death in a household
     receiving a programme — a supervisor's review of the programme, not a visit."""
-    level = label("warning_level", warning.level)
+    level = chinese("warning_level", warning.level)
     review = warning.action == "review"
     return [
         TaskSpec(
@@ -561,12 +605,11 @@ def help_request_followup(lead: LeadFacts, assignee_id: int | None) -> list[Task
             rule="help_request",
             # Per routed area: a request the county re-routes to a town gets the town's task.
             dedup_key=f"help_request:lead:{lead.id}:area:{lead.area_id}",
-            title=("急难求助 Urgent help request" if urgent else "求助 Help request")
-            + f" #{lead.id}: 联系求助人 contact the person",
+            title=("急难求助" if urgent else "求助") + f" #{lead.id}：联系求助人",
             reason=(
-                f"Help request #{lead.id} ({lead.channel or 'lead'}, {lead.urgency}) in the "
-                f"{HELP_REQUEST_QUEUE_LABELS[lead.queue]} queue: first contact due by "
-                f"{lead.respond_by_on.isoformat()}."
+                f"求助 #{lead.id}（{chinese('help_channel', lead.channel) or '线索'}，"
+                f"{'紧急' if urgent else '一般'}）在{HELP_REQUEST_QUEUE_LABELS[lead.queue]}队列："
+                f"须于 {lead.respond_by_on.isoformat()} 前首次联系。"
             ),
             area_id=lead.area_id,
             due_on=lead.respond_by_on,
@@ -596,9 +639,9 @@ def help_request_breach(
             task,
             supervisor_id,
             rule="help_request_breach",
-            title=f"求助超时未联系 Help request not answered in time: #{lead.id}",
-            reason=f"Help request #{lead.id} ({lead.urgency}) had no first contact by its "
-            f"respond-by time (task #{task.id}, due {task.due_on.isoformat()}).",
+            title=f"求助超时未联系：#{lead.id}",
+            reason=f"求助 #{lead.id}（{'紧急' if lead.urgency == 'urgent' else '一般'}）"
+            f"超时未首次联系（任务 #{task.id}，{task.due_on.isoformat()} 到期）。",
             due_on=today + timedelta(days=1),
             source=("lead", lead.id),
             details={"lead_id": lead.id},
@@ -628,9 +671,9 @@ def escalation(
             task,
             supervisor_id,
             rule="escalation",
-            title=f"逾期督办 Overdue: {task.title}",
-            reason=f"Task #{task.id} ({task.kind}) was due {task.due_on.isoformat()}, "
-            f"{days_late} days ago.",
+            title=f"逾期督办：{task.title}",
+            reason=f"任务 #{task.id}（{chinese('task_kind', task.kind)}）"
+            f"{task.due_on.isoformat()} 到期，已逾期 {days_late} 天。",
             due_on=today + timedelta(days=ESCALATION_DUE_DAYS),
             source=("task", task.id),
             details={"days_late": days_late},
@@ -686,11 +729,10 @@ def duplicate_review(duplicate: DuplicateFacts, supervisor_id: int | None) -> li
             kind="duplicate_review",
             rule="duplicate_across_areas",
             dedup_key=f"duplicate_review:households:{low}:{high}",
-            title="核查跨区域疑似重复登记 Review a possible duplicate registered in two areas",
+            title="核查跨区域疑似重复登记",
             reason=(
-                f"Households #{duplicate.household_id} and #{duplicate.other_household_id} "
-                f"look like the same one ({duplicate.reason}); the worker who registered "
-                "the first cannot see the second."
+                f"户 #{duplicate.household_id} 与户 #{duplicate.other_household_id} "
+                f"疑似同一户（{duplicate.reason}）；登记前者的走访员看不到后者。"
             ),
             area_id=duplicate.area_id,
             due_on=duplicate.flagged_on + timedelta(days=DUPLICATE_REVIEW_DUE_DAYS),

@@ -55,6 +55,15 @@ class TaskUpdateSchema(Schema):
     title = fields.String(validate=validate.Length(min=1, max=200))
 
 
+class ReassignSchema(Schema):
+    task_ids = fields.List(
+        fields.Integer(), required=True, validate=validate.Length(min=1, max=500)
+    )
+    assignee_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: back to the area's queue"}
+    )
+
+
 class TaskQuerySchema(Schema):
     area_id = fields.Integer(metadata={"description": "this area's subtree (supervisors)"})
     assignee_id = fields.Integer(metadata={"description": "default: the caller"})

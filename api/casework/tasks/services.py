@@ -39,8 +39,9 @@ from api.casework.tasks.models import (
     Task,
     TaskHistory,
 )
-from api.casework.tasks.rules import TaskSpec
+from api.casework.tasks.rules import TaskSpec, VisitFacts, review_followup
 from api.casework.tasks.subjects import Subject, visible_subject
+from api.common.labels import label
 from api.db import session, utcnow
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -739,3 +740,43 @@ def task_area_of(task: Task) -> Area:
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+# -- what a review of a visit does to tasks --------------------------------------------------
+
+
+def visit_reviewed(
+    actor: Actor, visit: VisitFacts, review_id: int, state: str, comment: str | None, today: date
+) -> list[TaskSpec]:
+    """A supervisor's judgement of a visit: it closes the visit's open presence-review
+    tasks (the review was their work), and ``has_issues`` or ``rejected`` sends a task to
+    the visit's worker (``rules.review_followup``). Returns the specs of the tasks made."""
+    outcome = f"审核：{label('review_state', state)}" + (f"。{comment}" if comment else "")
+    reviews = session.scalars(
+        select(Task).where(
+            Task.kind == "presence_review",
+            Task.subject_kind == "visit",
+            Task.subject_id == visit.id,
+            Task.status.in_(ACTIVE_STATUSES),
+        )
+    )
+    for task in reviews:
+        update_task(actor, task, {"status": "done", "outcome_note": outcome})
+    return create_all(review_followup(visit, review_id, state, comment, today))
+
+
+def reassign_tasks(actor: Actor, task_ids: list[int], assignee_id: int | None) -> list[Task]:
+    """Give many tasks to one person (or back to the area's queue: ``None``), all or none:
+    a task that is missing, out of the caller's jurisdiction or realm, or closed, or an
+    assignee who may not read one of them, refuses the whole request. Each task's history
+    (and the audit log) records its reassignment."""
+    wanted = sorted(set(task_ids))
+    tasks = list(session.scalars(select(Task).where(Task.id.in_(wanted)).order_by(Task.id)))
+    missing = sorted(set(wanted) - {task.id for task in tasks})
+    if missing:
+        raise Invalid({"task_ids": [f"No such task in your area: {', '.join(map(str, missing))}."]})
+    if assignee_id is not None:
+        _assignee(assignee_id)  # an unknown assignee is a 422 even before any task is read
+    for task in tasks:
+        update_task(actor, task, {"assignee_id": assignee_id})
+    return tasks

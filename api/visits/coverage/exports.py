@@ -1,5 +1,9 @@
 """Exports for supervisors: coverage, visits and tasks as CSV or XLSX, Chinese headers.
 
+Codes are written as their Chinese labels (``api.common.labels``); times are the county's
+wall-clock time (``COUNTY_TIMEZONE``): real date and time cells in XLSX (Excel sorts and
+filters them), ``2026-03-01 08:30`` in CSV.
+
 Both formats are streamed: the rows are read from the database in batches
 (``yield_per``) while the response is being sent, so a county-wide year never sits in
 memory. CSV starts with a UTF-8 byte-order mark, which Excel and WPS need to read Chinese
@@ -16,16 +20,17 @@ import csv
 import io
 import math
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import aliased
 
 from api.areas.models import Area
@@ -34,7 +39,7 @@ from api.common.county_time import local_today
 from api.common.idnumber import mask_id_number
 from api.common.labels import label
 from api.db import session
-from api.visits.coverage import services
+from api.visits.coverage import households, services
 from api.visits.coverage.services import Cadence, Period
 from api.visits.models import Household, HouseholdMember, Visit
 
@@ -224,7 +229,7 @@ def visits_export(area: Area, period: Period) -> Export:
                 None if row.presence_distance_m is None else round(row.presence_distance_m),
                 label("review_state", row.review_state),
                 row.review_comment or "",
-                row.screening_result or "",
+                label("screening_result", row.screening_result),
             ]
 
     return Export(_file_name("走访记录", area, period), VISIT_HEADERS, rows)
@@ -240,24 +245,35 @@ TASK_HEADERS = [
     "是否逾期",
     "镇",
     "村/社区",
+    "户编号",
+    "户主",
+    "地址",
+    "原因",
     "负责人",
     "创建时间",
     "办结时间",
+    "办理结果",
 ]
-PRIORITIES = {"low": "低", "normal": "普通", "high": "高"}
 
 
-def tasks_export(area: Area, period: Period, now: datetime | None = None) -> Export:
-    """Tasks due in the period in the area."""
+def tasks_export(
+    area: Area, period: Period, listed: Select[Any] | None = None, now: datetime | None = None
+) -> Export:
+    """Tasks due in the period in the area; or, given ``listed`` (the tasks list's query,
+    ``tasks.services.tasks_query``), the tasks it lists, in its order's rows."""
     zone = period.zone
     today = period.today(now)
     place = aliased(Area, name="place")
     town = aliased(Area, name="town")
-    where = (
-        place.path.startswith(area.path),
-        Task.due_on >= period.first,
-        Task.due_on <= period.last,
-    )
+    if listed is None:
+        where: tuple[Any, ...] = (
+            place.path.startswith(area.path),
+            Task.due_on >= period.first,
+            Task.due_on <= period.last,
+        )
+    else:
+        ids = listed.with_only_columns(Task.id).order_by(None)
+        where = (place.path.startswith(area.path), Task.id.in_(ids))
 
     def rows() -> Iterator[list[Any]]:
         assignee_ids = list(
@@ -280,12 +296,19 @@ def tasks_export(area: Area, period: Period, now: datetime | None = None) -> Exp
                 Task.assignee_id,
                 Task.created_at,
                 Task.closed_at,
+                Task.household_id,
+                Task.reason,
+                Task.outcome_note,
+                Household.head_name,
+                Household.address,
                 town.name.label("town_name"),
                 place.name.label("place_name"),
                 place.level.label("place_level"),
             )
             .join(place, place.id == Task.area_id)
             .outerjoin(town, and_(town.id == place.parent_id, place.level == "village"))
+            # The household only where the caller sees it (the jurisdiction hook).
+            .outerjoin(Household, Household.id == Task.household_id)
             .where(*where)
             .order_by(Task.due_on, Task.id)
             .execution_options(yield_per=BATCH)
@@ -297,14 +320,19 @@ def tasks_export(area: Area, period: Period, now: datetime | None = None) -> Exp
                 label("task_kind", row.kind),
                 row.title,
                 label("task_status", row.status),
-                PRIORITIES.get(row.priority, row.priority),
-                row.due_on.isoformat(),
+                label("priority", row.priority),
+                row.due_on,
                 "是" if overdue else "否",
                 row.town_name or (row.place_name if row.place_level == "town" else ""),
                 row.place_name if row.place_level == "village" else "",
+                row.household_id,
+                row.head_name or "",
+                row.address or "",
+                row.reason or "",
                 people.get(row.assignee_id, {}).get("display_name", ""),
                 _local(row.created_at, zone),
                 _local(row.closed_at, zone),
+                row.outcome_note or "",
             ]
 
     return Export(_file_name("跟进任务", area, period), TASK_HEADERS, rows)
@@ -325,7 +353,6 @@ MEMBER_HEADERS = [
     "健康状况",
     "就业状况",
 ]
-SEXES = {"male": "男", "female": "女"}
 
 
 def members_export(area: Area) -> Export:
@@ -367,7 +394,7 @@ def members_export(area: Area) -> Export:
                 row.head_name,
                 row.name,
                 label("relation", row.relation),
-                SEXES.get(row.sex or "", ""),
+                label("sex", row.sex),
                 row.birth_date.isoformat() if row.birth_date else "",
                 row.birth_year,
                 mask_id_number(row.id_number) or "",
@@ -378,8 +405,21 @@ def members_export(area: Area) -> Export:
     return Export(f"家庭成员_{area.name}_{local_today():%Y%m%d}", MEMBER_HEADERS, rows)
 
 
-def _local(value: datetime | None, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
+def households_export(area: Area, period: Period, cadence: Cadence, status: str | None) -> Export:
+    """The focus households of the area (``households.households_select``)."""
+    stmt = households.households_select(area, period, cadence, status)
+
+    def rows() -> Iterator[list[Any]]:
+        for row in households.households_rows(stmt):
+            yield households.export_values(row, period.zone)
+
+    title = "重点户" + (f"_{label('household_status', status)}" if status else "")
+    return Export(_file_name(title, area, period), households.EXPORT_HEADERS, rows)
+
+
+def _local(value: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """The county's wall-clock time of a stored (UTC) time: what a spreadsheet shows."""
+    return value.astimezone(zone).replace(tzinfo=None) if value else None
 
 
 def _file_name(title: str, area: Area, period: Period) -> str:
@@ -417,6 +457,10 @@ def csv_chunks(export: Export) -> Iterator[bytes]:
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         # Spreadsheets run cells that start like a formula; text from phones must not.
         return "'" + value
@@ -441,20 +485,26 @@ _PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _STYLES = (
     f'{_XML}<styleSheet xmlns="{_MAIN}">'
-    '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.0%"/></numFmts>'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="0.0%"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="166" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
     "</cellStyles></styleSheet>"
 )
-_BOLD, _PERCENT = 1, 2
+_BOLD, _PERCENT, _DATE, _DATETIME = 1, 2, 3, 4
+# Excel's day 0 (its serial numbers count days from here; 1900's phantom leap day included).
+_EXCEL_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 (a spreadsheet's times have no zone)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPE_LIKE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 
@@ -515,7 +565,13 @@ def _xlsx_row(
         elif isinstance(value, (int, float)) and math.isfinite(value):
             styled = f' s="{_PERCENT}"' if c in rates else ""
             cells.append(f'<c r="{ref}"{styled}><v>{value!r}</v></c>')
-        elif isinstance(value, (date, datetime)):
+        elif isinstance(value, datetime) and value.tzinfo is None:
+            serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
+            cells.append(f'<c r="{ref}" s="{_DATETIME}"><v>{serial!r}</v></c>')
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            serial = (value - _EXCEL_EPOCH.date()).days
+            cells.append(f'<c r="{ref}" s="{_DATE}"><v>{serial}</v></c>')
+        elif isinstance(value, datetime):  # aware: the caller forgot the county's zone
             cells.append(_text_cell(ref, value.isoformat()))
         else:
             cells.append(_text_cell(ref, str(value), text_style))
@@ -525,9 +581,13 @@ def _xlsx_row(
 def xlsx_chunks(export: Export, sheet_name: str = "数据") -> Iterator[bytes]:
     """The table as an XLSX workbook, sent in chunks while it is being written."""
     columns = [_column_letters(c) for c in range(len(export.headers))]
+    rows = iter(export.rows())
+    # The first rows are read before the sheet starts: its column widths come first.
+    sample = list(islice(rows, WIDTH_SAMPLE))
+    rows = chain(sample, rows)
     widths = "".join(
-        f'<col min="{c}" max="{c}" width="{max(10, len(h) * 2 + 2)}" customWidth="1"/>'
-        for c, h in enumerate(export.headers, start=1)
+        f'<col min="{c}" max="{c}" width="{width}" customWidth="1"/>'
+        for c, width in enumerate(_column_widths(export.headers, sample), start=1)
     )
     head = (
         f'{_XML}<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
@@ -540,7 +600,6 @@ def xlsx_chunks(export: Export, sheet_name: str = "数据") -> Iterator[bytes]:
     sink = _Sink()
     sheets = 0
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as package:
-        rows = iter(export.rows())
         row = next(rows, None)
         while sheets == 0 or row is not None:
             sheets += 1
@@ -564,6 +623,32 @@ def xlsx_chunks(export: Export, sheet_name: str = "数据") -> Iterator[bytes]:
         names = [sheet_name] + [f"{sheet_name}{n}" for n in range(2, sheets + 1)]
         _write_workbook_parts(package, names)
     yield sink.take()
+
+
+WIDTH_SAMPLE = 200  # rows read to size the columns
+MAX_WIDTH = 60  # characters: longer text wraps in the cell's own width
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, datetime):
+        return "2026-03-01 08:30"
+    if isinstance(value, date):
+        return "2026-03-01"
+    return "" if value is None else str(value)
+
+
+def _display_width(text: str) -> int:
+    """Width in Excel's character units: a Chinese character is two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _column_widths(headers: list[str], sample: list[list[Any]]) -> list[int]:
+    """Each column as wide as its header or its widest value among the first rows."""
+    widths = []
+    for c, header in enumerate(headers):
+        widest = max([_display_width(header), *(_display_width(_shown(row[c])) for row in sample)])
+        widths.append(min(MAX_WIDTH, max(8, widest + 2)))
+    return widths
 
 
 def _write_workbook_parts(package: zipfile.ZipFile, sheet_names: list[str]) -> None:

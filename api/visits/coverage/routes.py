@@ -12,20 +12,26 @@ from flask.views import MethodView
 
 from api.audit.services import finish_bulk_read, record_bulk_read
 from api.auth.permissions import require_roles
+from api.casework.tasks.services import tasks_query
 from api.common.arguments import Blueprint
-from api.common.county_time import county_zone
+from api.common.county_time import county_zone, local_today
+from api.common.pagination import PAGINATION
 from api.common.replica import reads_from_replica
 from api.common.streaming import streamed
 from api.db import session
-from api.visits.coverage import exports, maps, services
+from api.visits.coverage import exports, households, maps, services
 from api.visits.coverage.schemas import (
     CoverageSchema,
     ExportQuerySchema,
     FeatureCollectionSchema,
+    HouseholdExportQuerySchema,
+    HouseholdListQuerySchema,
     HouseholdMapQuerySchema,
+    HouseholdRowSchema,
     MapQuerySchema,
     MembersExportQuerySchema,
     PeriodQuerySchema,
+    TaskExportQuerySchema,
     VisitMapQuerySchema,
     WorkersSchema,
 )
@@ -79,6 +85,26 @@ class CoverageByWorker(MethodView):
         """Per worker: visits, households reached, in-person and flagged shares, tasks"""
         area, period = _scope(args)
         return services.workers(area, period)
+
+
+@coverage_blp.route("/households")
+class CoverageHouseholds(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @coverage_blp.arguments(HouseholdListQuerySchema, location="query")
+    @coverage_blp.response(200, HouseholdRowSchema(many=True))
+    @coverage_blp.paginate(**PAGINATION)
+    @reads_from_replica
+    def get(self, args, pagination_parameters):
+        """The focus households behind the figures: status, focus groups, last visitor"""
+        area, period = _scope(args)
+        stmt = households.households_select(area, period, _cadence(), args.get("status"))
+        size = pagination_parameters.page_size
+        total, rows = households.households_page(
+            stmt, (pagination_parameters.page - 1) * size, size
+        )
+        pagination_parameters.item_count = total
+        g.total_count = total
+        return rows
 
 
 @maps_blp.route("/visits")
@@ -233,6 +259,7 @@ class MembersExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
     @exports_blp.arguments(MembersExportQuerySchema, location="query")
     @exports_blp.doc(**EXPORT_DOC)
+    @reads_from_replica
     def get(self, args):
         """The household members in the area (relations by their Chinese labels, ID
         numbers masked), as CSV or XLSX"""
@@ -243,10 +270,32 @@ class MembersExport(MethodView):
 @exports_blp.route("/tasks")
 class TasksExport(MethodView):
     @require_roles(*SUPERVISING_ROLES)
-    @exports_blp.arguments(ExportQuerySchema, location="query")
+    @exports_blp.arguments(TaskExportQuerySchema, location="query")
     @exports_blp.doc(**EXPORT_DOC)
     @reads_from_replica
     def get(self, args):
-        """Follow-up tasks due in the period in the area, as CSV or XLSX"""
+        """Follow-up tasks due in the period in the area, or as listed, as CSV or XLSX"""
         area, period = _scope(args)
-        return send_export(exports.tasks_export(area, period), "tasks", area.id, args)
+        listed = None
+        if args["as_listed"]:
+            keys = ("assignee_id", "kind", "status", "overdue", "unassigned")
+            filters = {"area_id": area.id, **{key: args.get(key) for key in keys}}
+            listed = tasks_query(g.actor, filters, local_today())
+        return send_export(exports.tasks_export(area, period, listed), "tasks", area.id, args)
+
+
+@exports_blp.route("/households")
+class HouseholdsExport(MethodView):
+    @require_roles(*SUPERVISING_ROLES)
+    @exports_blp.arguments(HouseholdExportQuerySchema, location="query")
+    @exports_blp.doc(**EXPORT_DOC)
+    @reads_from_replica
+    def get(self, args):
+        """The focus households with their status, focus groups and last visitor"""
+        area, period = _scope(args)
+        return send_export(
+            exports.households_export(area, period, _cadence(), args.get("status")),
+            "households",
+            area.id,
+            args,
+        )

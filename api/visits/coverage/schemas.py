@@ -4,6 +4,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from api.casework.tasks.models import TASK_KINDS, TASK_STATUSES
 from api.common.fields import AwareDateTime
 from api.common.spatial import BBoxField
 from api.visits.models import REVIEW_STATES
@@ -53,6 +54,30 @@ class HouseholdMapQuerySchema(MapQuerySchema):
     status = fields.String(validate=validate.OneOf(HOUSEHOLD_STATUSES))
 
 
+class HouseholdListQuerySchema(PeriodQuerySchema):
+    status = fields.String(
+        validate=validate.OneOf(HOUSEHOLD_STATUSES),
+        metadata={"description": "visited, overdue, never_visited or up_to_date"},
+    )
+
+
+class HouseholdRowSchema(Schema):
+    id = fields.Integer(metadata={"description": "the household's id"})
+    household_id = fields.Integer()
+    head_name = fields.String()
+    address = fields.String()
+    area_id = fields.Integer()
+    town_name = fields.String(allow_none=True)
+    village_name = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "as the coverage columns count it"})
+    last_visit_at = AwareDateTime(allow_none=True)
+    focus_groups = fields.List(fields.String())
+    last_worker_id = fields.Integer(allow_none=True)
+    last_worker_name = fields.String(
+        allow_none=True, metadata={"description": "who visited last: the worker to ask"}
+    )
+
+
 class ExportQuerySchema(PeriodQuerySchema):
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
 
@@ -66,6 +91,25 @@ class MembersExportQuerySchema(Schema):
         metadata={"description": "Area exported (default: the caller's own area)"}
     )
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class TaskExportQuerySchema(ExportQuerySchema):
+    as_listed = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: the tasks GET /tasks?area_id= lists with the filters below "
+            "(open ones by default, whatever their due date); false: the tasks due in the period"
+        },
+    )
+    assignee_id = fields.Integer()
+    kind = fields.List(fields.String(validate=validate.OneOf(TASK_KINDS)))
+    status = fields.List(fields.String(validate=validate.OneOf(TASK_STATUSES)))
+    overdue = fields.Boolean()
+    unassigned = fields.Boolean()
+
+
+class HouseholdExportQuerySchema(ExportQuerySchema):
+    status = fields.String(validate=validate.OneOf(HOUSEHOLD_STATUSES))
 
 
 class AreaRefSchema(Schema):

@@ -69,7 +69,7 @@ def test_presence_flagged_visit_goes_to_the_supervisor():
     )
     assert spec.kind == "presence_review" and spec.assignee_id == 5
     assert spec.subject_kind == "visit" and spec.subject_id == 7
-    assert "far_from_household" in spec.reason
+    assert "距离住址过远" in spec.reason  # the reason in Chinese, not the code
 
 
 def test_unflagged_visit_needs_no_review():

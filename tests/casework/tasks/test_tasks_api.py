@@ -347,3 +347,76 @@ def test_history_of_a_task_in_another_town_is_404(client, areas):
     worker = factories.user("outreach_worker", areas.town_b)
     row = tf.task(areas.village_a1)
     assert get(client, worker, f"/tasks/{row.id}/history").status_code == 404
+
+
+# -- reassigning many at once (POST /tasks/reassign) ----------------------------------------
+
+
+def reassign(client, user, task_ids, assignee_id):
+    return client.post(
+        "/api/v1/tasks/reassign",
+        json={"task_ids": task_ids, "assignee_id": assignee_id},
+        headers=factories.headers_for(user),
+    )
+
+
+def test_supervisor_reassigns_many_tasks_with_their_history(client, areas):
+    supervisor = factories.user("supervisor", areas.town_a)
+    worker = factories.user("outreach_worker", areas.town_a)
+    rows = [tf.task(areas.village_a1), tf.task(areas.village_a2)]
+    response = reassign(client, supervisor, [row.id for row in rows], worker.id)
+    assert response.status_code == 200, response.json
+    assert {row["assignee_id"] for row in response.json} == {worker.id}
+    for row in rows:
+        [*_, last] = get(client, supervisor, f"/tasks/{row.id}/history").json
+        assert last["action"] == "reassigned" and last["actor_id"] == supervisor.id
+        assert last["changes"]["assignee_id"] == {"old": None, "new": worker.id}
+
+
+def test_reassigning_back_to_the_queue(client, areas):
+    supervisor = factories.user("supervisor", areas.town_a)
+    row = tf.task(areas.village_a1, factories.user("outreach_worker", areas.town_a))
+    assert reassign(client, supervisor, [row.id], None).json[0]["assignee_id"] is None
+
+
+def test_reassigning_is_all_or_nothing(client, areas, db):
+    supervisor = factories.user("supervisor", areas.county)
+    worker = factories.user("outreach_worker", areas.town_a)
+    mine = tf.task(areas.village_a1)
+    theirs = tf.task(areas.village_b1)  # town A's worker cannot read a town B task
+    closed = tf.task(areas.village_a1, status="done")
+    assert reassign(client, supervisor, [mine.id, theirs.id], worker.id).status_code == 422
+    assert reassign(client, supervisor, [mine.id, closed.id], worker.id).status_code == 409
+    db.expire_all()
+    assert get(client, supervisor, f"/tasks/{mine.id}").json["assignee_id"] is None
+
+
+def test_a_task_out_of_reach_is_refused_like_a_missing_one(client, areas):
+    supervisor = factories.user("supervisor", areas.town_a)
+    other_town = tf.task(areas.village_b1)
+    rescue = tf.task(areas.village_a1, realm="rescue")
+    outreach = factories.user("supervisor", areas.town_a)
+    for task_id in (other_town.id, 987654):
+        response = reassign(client, supervisor, [task_id], outreach.id)
+        assert response.status_code == 422
+        assert list(response.json["errors"]) == ["task_ids"]
+    worker = factories.user("outreach_worker", areas.town_a)
+    assert reassign(client, supervisor, [rescue.id], worker.id).status_code == 422
+
+
+@pytest.mark.parametrize("role", ["outreach_worker", "rescue_staff"])
+def test_only_supervisors_reassign_in_bulk(client, areas, role):
+    me = factories.user(role, areas.town_a)
+    row = tf.task(areas.village_a1, me)
+    assert reassign(client, me, [row.id], me.id).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "payload", [{}, {"task_ids": []}, {"task_ids": [1]}, {"task_ids": ["x"], "assignee_id": None}]
+)
+def test_bad_bulk_reassignments_are_422(client, areas, payload):
+    supervisor = factories.user("supervisor", areas.town_a)
+    response = client.post(
+        "/api/v1/tasks/reassign", json=payload, headers=factories.headers_for(supervisor)
+    )
+    assert response.status_code == 422

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
+from functools import partial
 
 import openpyxl
 
 from tests.visits.coverage.conftest import PERIOD, get
 from tests.visits.coverage.test_coverage import COUNTY_ROWS, COUNTY_TOTAL
 from tests.visits.factories import household, valid_id_number
+
+# What a spreadsheet cell holds: the county's wall-clock time, with no zone.
+wall_clock = partial(datetime, tzinfo=None)
 
 # Export columns in the order of test_coverage.KEYS.
 COVERAGE_HEADERS = (
@@ -114,8 +119,8 @@ def test_visits_export_names_a_worker_from_another_town(client, scenario):
 def test_tasks_export_lists_tasks_due_in_the_period(client, scenario, supervisor_headers):
     rows = xlsx_rows(export(client, supervisor_headers, "tasks", scenario.county, "xlsx"))
     assert sorted((r["截止日期"], r["状态"], r["是否逾期"]) for r in rows) == [
-        ("2026-03-10", "待办", "是"),
-        ("2026-03-22", "已办结", "否"),
+        (wall_clock(2026, 3, 10), "待办", "是"),
+        (wall_clock(2026, 3, 22), "已办结", "否"),
     ]
     assert {r["村/社区"] for r in rows} == {"乙一村"}
 
@@ -167,7 +172,6 @@ def _table(rows, rate_columns=frozenset()):
 
 
 def test_xlsx_keeps_awkward_text_as_text():
-    from datetime import date
     from decimal import Decimal
 
     awkward = [
@@ -190,7 +194,8 @@ def test_xlsx_keeps_awkward_text_as_text():
     # and text that looks like one is protected (_x005F_ is "_"). Excel decodes both;
     # openpyxl shows them as written.
     assert values[4] == ("控制_x0001_字符_x001F_", "否", None)
-    assert values[5] == ("_x005F_x0041_ literal", "2026-03-01", None)
+    assert values[5] == ("_x005F_x0041_ literal", wall_clock(2026, 3, 1), None)
+    assert sheet["B6"].number_format == "yyyy-mm-dd"
     assert len(values[6][0]) == 32_767  # Excel's limit for a cell
     assert values[6][1] == "nan"  # not a number Excel could store
     assert sheet.freeze_panes == "A2"
@@ -211,3 +216,76 @@ def test_xlsx_continues_on_another_sheet_past_a_sheets_rows(monkeypatch):
 def test_xlsx_of_no_rows_is_a_sheet_with_its_header():
     workbook = _workbook(_table([]))
     assert list(workbook.active.iter_rows(values_only=True)) == [("名称", "数", "比例")]
+
+
+# --- what a reader of the files sees (issue 14: labels, Excel dates, widths) ----------------
+
+
+def test_visits_export_shows_the_screening_label_not_the_code(
+    db, scenario, client, supervisor_headers
+):
+    from api.visits.models import Visit
+
+    visit = db.query(Visit).filter_by(household_id=scenario.households["H1"].id).one()
+    visit.screening_result = "likely_dibao"
+    db.flush()
+    for file_format, read in (("csv", csv_rows), ("xlsx", xlsx_rows)):
+        rows = read(export(client, supervisor_headers, "visits", scenario.county, file_format))
+        shown = {row["筛查建议"] for row in rows}
+        assert "疑似符合低保" in shown and "likely_dibao" not in shown
+
+
+def test_xlsx_times_are_county_local_date_cells(client, scenario, supervisor_headers):
+    response = export(client, supervisor_headers, "visits", scenario.county, "xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    headers = [cell.value for cell in sheet[1]]
+    visited = headers.index("走访时间") + 1
+    cells = [sheet.cell(row=r, column=visited) for r in range(2, sheet.max_row + 1)]
+    assert all(cell.is_date and cell.number_format == "yyyy-mm-dd hh:mm" for cell in cells)
+    # 00:00 and 23:30 in Shanghai: the county's wall clock, not UTC (16:00 and 15:30).
+    assert cells[0].value == wall_clock(2026, 3, 1, 0, 0)
+    assert cells[-1].value == wall_clock(2026, 3, 31, 23, 30)
+
+
+def test_xlsx_columns_are_as_wide_as_their_text(client, scenario, supervisor_headers):
+    response = export(client, supervisor_headers, "visits", scenario.county, "xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    headers = {cell.value: cell.column_letter for cell in sheet[1]}
+    width = lambda name: sheet.column_dimensions[headers[name]].width  # noqa: E731
+    assert width("走访时间") >= len("2026-03-01 08:30")  # a whole time shows
+    assert width("与住址距离（米）") >= 2 * len("与住址距离（米）")  # Chinese: 2 units each
+    assert width("走访编号") < width("走访时间")
+
+
+def test_tasks_export_names_the_household_and_the_reason(db, scenario, client, supervisor_headers):
+    from tests.visits.coverage import factories as coverage_factories
+
+    task = coverage_factories.task(scenario.a1, date(2026, 3, 15), "open", scenario.worker_a)
+    task.household_id = scenario.households["H1"].id
+    task.reason = "走访发现生活困难"
+    task.priority = "high"
+    db.flush()
+    rows = csv_rows(export(client, supervisor_headers, "tasks", scenario.county, "csv"))
+    row = next(r for r in rows if r["任务编号"] == str(task.id))
+    assert row["户编号"] == str(scenario.households["H1"].id)
+    assert row["户主"] == scenario.households["H1"].head_name
+    assert row["原因"] == "走访发现生活困难"
+    assert (row["类型"], row["优先级"], row["截止日期"]) == ("回访", "高", "2026-03-15")
+
+
+def test_tasks_export_as_listed_follows_the_list_filters(db, scenario, client, supervisor_headers):
+    from tests.visits.coverage import factories as coverage_factories
+
+    waiting = coverage_factories.task(scenario.b1, date(2030, 1, 1), "open")  # nobody holds it
+    db.flush()
+    query = "as_listed=true&unassigned=true&format=csv"
+    response = client.get(
+        f"/api/v1/exports/tasks?area_id={scenario.county.id}&{query}", headers=supervisor_headers
+    )
+    rows = csv_rows(response)
+    listed = client.get(
+        f"/api/v1/tasks?area_id={scenario.county.id}&unassigned=true", headers=supervisor_headers
+    ).json
+    assert [int(row["任务编号"]) for row in rows] == [task["id"] for task in listed]
+    assert waiting.id in {task["id"] for task in listed}
+    assert {row["负责人"] for row in rows} == {""}
