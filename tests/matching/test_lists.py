@@ -9,11 +9,13 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from api.areas.scope import SYSTEM, Actor, _mapped_subclasses, set_actor
 from api.audit.models import AuditEntry
 from api.casework.leads.models import Lead
 from api.casework.tasks.models import Task
 from api.jobs.services import schedule_job
 from api.matching.models import EarlyWarning, ListRow, ListUpload
+from api.mixins import RoleRestricted
 from tests import factories
 from tests.matching.conftest import (
     MEDICAL_HEADER,
@@ -318,6 +320,18 @@ def test_review_queue_accept_and_reject(client, db, run_jobs, county, sources):
     up3 = imported(client, db, run_jobs, county.supervisor, medical, data3)
     assert [r.status for r in rows_of(db, up3.id)] == ["unmatched"]
     assert up.rows_review == 0
+    # The walls hold on every query, not only on the endpoints: an outreach worker of the
+    # very town sees none of the supervisors' matching tables, now that each has rows.
+    walled = [
+        m for m in _mapped_subclasses(RoleRestricted) if m.__tablename__.startswith("matching_")
+    ]
+    walled = [m for m in walled if "outreach_worker" not in m.visible_to_roles]
+    set_actor(None, SYSTEM)
+    assert all(db.scalar(select(func.count()).select_from(m)) > 0 for m in walled), walled
+    town = county.areas.town_a
+    set_actor(None, Actor(county.worker.id, "outreach_worker", town.id, town.path))
+    for model in walled:
+        assert db.scalars(select(model)).all() == [], model.__tablename__
 
 
 def test_lists_and_rows_are_for_supervisors_of_the_area(client, db, run_jobs, county, sources):

@@ -20,8 +20,13 @@ from tests.rescue.patrols import factories as pf
 
 
 def _restricted_models():
-    # The very list the jurisdiction listener walks.
-    return _mapped_subclasses(RoleRestricted)
+    # The very list the jurisdiction listener walks, for the rescue side's wall (the
+    # supervisors' matching tables have theirs tested in tests/matching/test_lists.py).
+    return [
+        model
+        for model in _mapped_subclasses(RoleRestricted)
+        if model.visible_to_roles == RESCUE_ROLES
+    ]
 
 
 @pytest.fixture
