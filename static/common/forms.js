@@ -44,6 +44,15 @@
     [/^The code appears twice\.?$/, "代码在文件中重复出现"],
     [/^Required: a new county is made by the CLI\.?$/, "必填（新建县级区划须由系统命令完成）"],
     [/^No such household\.?$/, "该户不存在，或已不在您的辖区"],
+    // Uploading a department's list (docs/data-matching.md).
+    [/^The file is not (\S+) text \(the source says it is\)\.?$/, "文件不是 $1 编码的文本（数据源规定的编码），请按该编码另存后再上传"],
+    [/^The file is not a readable XLSX workbook\.?$/, "文件不是可读取的 XLSX 工作簿"],
+    [/^The workbook's sheet cannot be read\.?$/, "工作簿的工作表无法读取"],
+    [/^The file is empty\.?$/, "文件是空的"],
+    [/^The file has no header row\.?$/, "文件没有表头行"],
+    [/^Columns the source maps are not in the file: (.*?)\.?$/, "文件缺少数据源规定的列：$1（请核对表头或数据源的列对应）"],
+    [/^The file has a header and no rows\.?$/, "文件只有表头，没有数据行"],
+    [/^Send the list as the multipart field file\.?$/, "请选择要上传的名单文件"],
   ];
 
   function translate(message) {
