@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from sqlalchemy import select
@@ -90,14 +91,25 @@ def upload(page, source: str, name: str, data: bytes, mime: str = CSV_MIME) -> N
     page.click("#upload-submit")
 
 
-def watch_import(page, demo_app, expect) -> int:
+def watch_import(page, demo_app, expect, shot: str | None = None) -> int:
     """The 202 lands on the list's page, queued; the worker runs; the page sees it done."""
     expect(page.locator("#progress-card")).to_be_visible()
     expect(page.locator("#progress-card .badge")).to_have_text("排队中")
+    expect(page.locator("#list-progress")).to_be_visible()
+    if shot:
+        page.screenshot(path=shot)
     list_id = int(page.url.rsplit("/", 1)[1])
     run_jobs(demo_app)
     expect(page.locator("#progress-card .badge")).to_have_text("已完成", timeout=20_000)
+    expect(page.locator("#rows-per-second")).to_contain_text("每秒")
     return list_id
+
+
+def sign_in(page, base_url: str, username: str) -> None:
+    page.goto(base_url + "/desk/matching/#lists")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#login-button")
 
 
 @pytest.mark.browser
@@ -119,10 +131,7 @@ def test_a_supervisor_uploads_reviews_and_follows_warnings(served_demo):  # noqa
                 page = context.new_page()
                 errors: list[str] = []
                 page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-                page.goto(base_url + "/desk/matching/#lists")
-                page.fill("#username", "demo-supervisor")
-                page.fill("#password", DEMO_PASSWORD)
-                page.click("#login-button")
+                sign_in(page, base_url, "demo-supervisor")
                 expect(page.locator("#upload-form")).to_be_visible()
                 expect(page.locator("#shell-header nav.pages")).to_contain_text("数据比对")
                 assert_fits(page, width, height)
@@ -130,7 +139,9 @@ def test_a_supervisor_uploads_reviews_and_follows_warnings(served_demo):  # noqa
                 # A sample list: the 202 answer, the progress while it runs, then done.
                 filename, source = samples[size]
                 upload(page, source, filename, (SAMPLES / filename).read_bytes())
-                list_id = watch_import(page, demo_app, expect)
+                list_id = watch_import(
+                    page, demo_app, expect, str(ARTIFACTS / f"{size}-progress.png")
+                )
                 done = api.get(f"/matching/lists/{list_id}").json()
                 assert done["status"] == "done" and done["rows_done"] > 0
                 expect(page.locator("#rows-done")).to_have_text(f"已处理 {done['rows_done']} 行")
@@ -217,5 +228,62 @@ def test_a_supervisor_uploads_reviews_and_follows_warnings(served_demo):  # noqa
                     page.screenshot(path=str(ARTIFACTS / f"{size}-sources.png"), full_page=True)
                 assert errors == []
                 context.close()
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_an_admin_adds_a_source_on_a_phone(served_demo):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    base_url, _demo_app = served_demo
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    width, height = SIZES["phone"]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, locale="zh-CN"
+            )
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            sign_in(page, base_url, "demo-admin")
+            expect(page.locator("#upload-form")).to_be_visible()
+            page.click("#sections a[data-section=sources]")
+            page.click("#add-source")
+            dialog = page.locator("#source-dialog")
+            expect(dialog).to_be_visible()
+            dialog.locator("[name=code]").fill("utility_arrears_water")
+            dialog.locator("[name=name]").fill("水费欠缴")
+            dialog.locator("[name=department]").fill("县自来水公司")
+            dialog.locator("[name=kind]").select_option("utility_arrears")
+            dialog.locator("[name=encoding]").select_option("gb18030")
+            dialog.locator("[name='columns.name']").fill("户名")
+            dialog.locator("[name='columns.address']").fill("用水地址")
+            dialog.locator("[name='columns.amount']").fill("欠费金额")
+            dialog.locator("[name=attributes]").fill("欠费月数，表号")
+            # A rule on a fact the engine does not know: refused, beside the rules.
+            rule = {
+                "code": "arrears",
+                "level": "yellow",
+                "action": "visit",
+                "reason": "欠缴水费{amount}元",
+                "when": [{"fact": "arrears", "op": ">=", "value": 3}],
+            }
+            dialog.locator("[name=rules]").fill(json.dumps([rule], ensure_ascii=False))
+            page.click("#source-submit")
+            expect(dialog.locator("[name=rules]")).to_have_attribute("aria-invalid", "true")
+            expect(dialog.locator(".field-error")).to_contain_text("条件的 fact 须为 registered")
+            assert_fits(page, width, height, "#source-dialog")
+            page.screenshot(path=str(ARTIFACTS / "phone-source-form.png"))
+            rule["when"] = [{"fact": "amount", "op": ">=", "value": 300}]
+            dialog.locator("[name=rules]").fill(json.dumps([rule], ensure_ascii=False))
+            page.click("#source-submit")
+            expect(dialog).to_be_hidden()
+            expect(page.locator("#sources-table")).to_contain_text("县自来水公司")
+            expect(page.locator("#sources-table")).to_contain_text("户名")
+            assert_fits(page, width, height)
+            assert errors == []
         finally:
             browser.close()

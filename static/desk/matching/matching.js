@@ -127,10 +127,11 @@
     select.addEventListener("change", showHint);
     showHint();
     const button = el("button", { type: "submit", class: "primary", id: "upload-submit", text: "上传并比对" });
+    // Each field in its own box, so that its error shows under it.
     const form = el("form", { id: "upload-form" }, [
-      el("label", {}, ["数据源", select]),
-      el("label", {}, ["名单文件", file]),
-      button,
+      el("div", { class: "field" }, [el("label", {}, ["数据源", select])]),
+      el("div", { class: "field" }, [el("label", {}, ["名单文件", file])]),
+      el("div", { class: "field" }, [button]),
       el("p", { class: "error", role: "alert", "data-form-error": true }),
     ]);
     form.addEventListener("submit", async (event) => {
@@ -414,13 +415,79 @@
 
   // ------------------------------------------------------------------ sources
 
+  const sourceDialog = document.getElementById("source-dialog");
+  const sourceForm = document.getElementById("source-form");
+
+  // An admin defines a source: names, kind, encoding, the column of each field, the
+  // columns kept as attributes, and the warning rules (JSON, as docs/data-matching.md
+  // describes them).
+  function openSourceForm() {
+    D.forms.clearErrors(sourceForm);
+    const fill = (name, choices) => {
+      const select = sourceForm.elements[name];
+      if (!select.options.length) select.append(...choices.map((c) => el("option", { value: c.value, text: c.label })));
+    };
+    fill("kind", D.labels.choices("source_kind"));
+    fill("encoding", D.labels.choices("source_encoding"));
+    const columns = document.getElementById("source-columns");
+    if (!columns.querySelector("input")) {
+      columns.append(...D.labels.choices("mapped_field").map((f) => el("label", {}, [
+        f.label + (f.value === "name" ? "（必填）" : ""),
+        el("input", { name: "columns." + f.value, maxlength: 100, required: f.value === "name" }),
+      ])));
+    }
+    sourceDialog.showModal();
+  }
+
+  document.getElementById("source-cancel").addEventListener("click", () => sourceDialog.close());
+  sourceForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    D.forms.clearErrors(sourceForm);
+    const f = sourceForm.elements;
+    const columns = {};
+    sourceForm.querySelectorAll("[name^='columns.']").forEach((input) => {
+      if (input.value.trim()) columns[input.name.slice(8)] = input.value.trim();
+    });
+    let rules;
+    try {
+      rules = JSON.parse(f.rules.value.trim() || "[]");
+    } catch (_e) {
+      D.forms.showErrors(sourceForm, { message: "", fieldErrors: { rules: ["预警规则不是有效的 JSON"] } });
+      return;
+    }
+    const body = {
+      code: f.code.value.trim(),
+      name: f.name.value.trim(),
+      department: f.department.value.trim(),
+      kind: f.kind.value,
+      encoding: f.encoding.value,
+      area_id: caller.area.id,
+      columns,
+      attributes: f.attributes.value.split(/[,，、]/).map((a) => a.trim()).filter(Boolean),
+      unmatched_leads: f.unmatched_leads.checked,
+      rules,
+    };
+    try {
+      const made = await D.sendJson("POST", "/matching/sources", body);
+      sourceDialog.close();
+      sourceForm.reset();
+      status.textContent = "已新增数据源「" + made.name + "」";
+      await render();
+    } catch (e) {
+      if (e.status === 409) e.fieldErrors = { code: ["此代码已被使用"] };
+      D.forms.showErrors(sourceForm, e);
+    }
+  });
+
   async function renderSources(turn) {
     sources = null; // an admin may have changed one elsewhere
     await loadSources();
     if (turn !== rendering) return;
     const rules = (s) => el("ul", { class: "reasons" }, s.rules.map((r) => el("li", {}, [levelBadge(r.level), " ", r.reason])));
     view.replaceChildren(card("数据源", [
-      el("p", { class: "muted", text: caller.role === "admin" ? "数据源的列对应与预警规则可通过接口 POST/PATCH /api/v1/matching/sources 设定（见 docs/data-matching.md）。" : "数据源由管理员设定。" }),
+      caller.role === "admin"
+        ? el("button", { type: "button", class: "primary", id: "add-source", text: "新增数据源", onclick: openSourceForm })
+        : el("p", { class: "muted", text: "数据源由管理员设定。" }),
       table([
         ["名称", (s) => s.name],
         ["部门", (s) => s.department],
