@@ -220,6 +220,11 @@ def test_a_supervisor_uploads_reviews_and_follows_warnings(served_demo):  # noqa
                 expect(page.locator("#upload-file")).to_have_attribute("aria-invalid", "true")
                 assert_fits(page, width, height)
                 page.screenshot(path=str(ARTIFACTS / f"{size}-bad-file.png"), full_page=True)
+                # The same file again for its source: refused, naming the list it became.
+                upload(page, source, "again-" + filename, (SAMPLES / filename).read_bytes())
+                expect(page.locator("#upload-form .field-error")).to_have_text(
+                    f"这个文件已为该数据源导入过（名单 #{list_id}），同一文件不会重复导入"
+                )
 
                 # The sources.
                 page.click("#sections a[data-section=sources]")
