@@ -223,6 +223,7 @@
     await loadSources();
     const l = await D.getJson("/matching/lists/" + id);
     if (turn !== rendering) return;
+    if (status.textContent === new D.Offline().message) status.textContent = ""; // back online
     const running = l.status === "queued" || l.status === "running";
     const parts = [
       el("p", { class: "back" }, [el("a", { href: "#lists", text: "← 全部名单" })]),
@@ -517,7 +518,14 @@
       else if (here.section === "sources") await renderSources(turn);
       else await renderLists(turn);
     } catch (e) {
-      if (turn === rendering) view.replaceChildren(card(null, [el("p", { class: "error", role: "alert", text: explain(e) })]));
+      if (turn !== rendering) return;
+      // A list being watched keeps being watched through a dropped connection.
+      if (e instanceof D.Offline && here.section === "lists" && here.id && view.querySelector("#progress-card")) {
+        status.textContent = e.message;
+        poll = setTimeout(() => render(), 5 * POLL_MS);
+        return;
+      }
+      view.replaceChildren(card(null, [el("p", { class: "error", role: "alert", text: explain(e) })]));
     }
   }
 
