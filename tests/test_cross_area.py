@@ -168,6 +168,7 @@ NO_RECORD = {
     "GET /help/",
     "GET /desk/admin/",  # the admins' static page: it holds no data
     "GET /desk/rescue/",  # the rescue centre's desk page: it holds no data
+    "GET /desk/matching/",  # the data-matching desk page: it holds no data
     "GET /api/v1/help/areas",  # the county's town and village names for the form
     "POST /api/v1/help/requests",
     "POST /api/v1/help/status",

@@ -44,6 +44,31 @@
     [/^The code appears twice\.?$/, "代码在文件中重复出现"],
     [/^Required: a new county is made by the CLI\.?$/, "必填（新建县级区划须由系统命令完成）"],
     [/^No such household\.?$/, "该户不存在，或已不在您的辖区"],
+    // Uploading a department's list (docs/data-matching.md).
+    [/^The file is not (\S+) text \(the source says it is\)\.?$/, "文件不是 $1 编码的文本（数据源规定的编码），请按该编码另存后再上传"],
+    [/^The file is not a readable XLSX workbook\.?$/, "文件不是可读取的 XLSX 工作簿"],
+    [/^The workbook's sheet cannot be read\.?$/, "工作簿的工作表无法读取"],
+    [/^The file is empty\.?$/, "文件是空的"],
+    [/^The file has no header row\.?$/, "文件没有表头行"],
+    [/^Columns the source maps are not in the file: (.*?)\.?$/, "文件缺少数据源规定的列：$1（请核对表头或数据源的列对应）"],
+    [/^The file has a header and no rows\.?$/, "文件只有表头，没有数据行"],
+    [/^Send the list as the multipart field file\.?$/, "请选择要上传的名单文件"],
+    // A source's mapping and warning rules (docs/data-matching.md, "Warning rules").
+    [/^Map the column that holds the person's name\.?$/, "请填写姓名所在的列"],
+    [/^Each field maps to a column header \(1 to 100 characters\)\.?$/, "每项的列名须为 1 到 100 个字"],
+    [/^A list of rules\.?$/, "预警规则应为一个列表"],
+    [/^A rule is an object\.?$/, "每条规则应为一个对象"],
+    [/^Lower-case letters, digits and _ \(up to 40\)\.?$/, "规则代码只能用小写字母、数字和下划线（最多 40 个）"],
+    [/^Each rule of a source has its own code\.?$/, "规则代码重复"],
+    [/^One of (red, orange, yellow)\.?$/, "级别须为 $1 之一"],
+    [/^visit or review\.?$/, "处置方式须为 visit（走访）或 review（复核）"],
+    [/^Say why, in words a worker reads\.?$/, "请写明预警原因"],
+    [/^At least one condition\.?$/, "至少需要一个条件"],
+    [/^A condition is an object: fact, op, value\.?$/, "条件应为含 fact、op、value 的对象"],
+    [/^One of (registered, .*) or attr\.<column>\.?$/, "条件的 fact 须为 $1 或 attr.<列名>"],
+    [/^One of (== .*)\.$/, "比较符须为 $1 之一"],
+    [/^A list for op in\.?$/, "比较符为 in 时，value 须为列表"],
+    [/^A number, text or true\/false\.?$/, "value 须为数字、文字或 true/false"],
   ];
 
   function translate(message) {

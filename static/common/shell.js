@@ -15,6 +15,7 @@
   const PAGES = [
     { href: "/", label: "走访督导", roles: ["supervisor", "admin"] },
     { href: "/desk/rescue/", label: "救助站", roles: ["rescue_staff", "admin"] },
+    { href: "/desk/matching/", label: "数据比对", roles: ["supervisor", "admin"] },
     { href: "/desk/admin/", label: "系统管理", roles: ["admin"] },
     { href: "/field/", label: "外勤", roles: ["outreach_worker", "rescue_staff"] },
   ];

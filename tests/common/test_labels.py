@@ -11,6 +11,16 @@ from api.casework.tracing.models import ACTION_KINDS, LEAD_STATUSES, REUNION_KIN
 from api.casework.tracing.rules import OUTCOME_STATUSES, STATUSES
 from api.common.labels import VOCABULARIES, label
 from api.db import Base
+from api.matching.models import ACTIONS as WARNING_ACTIONS
+from api.matching.models import (
+    BAD_REASONS,
+    DECISIONS,
+    ENCODINGS,
+    LIST_STATUSES,
+    MAPPED_FIELDS,
+    ROW_STATUSES,
+    SOURCE_KINDS,
+)
 from api.matching.rules import DUE_DAYS
 from api.mixins import Audited
 from api.rescue.centre.models import ADMISSION_ROUTES, DISCHARGE_REASONS
@@ -36,6 +46,15 @@ from tests import factories
 
 CODES = {
     "warning_level": tuple(DUE_DAYS),
+    "warning_action": WARNING_ACTIONS,
+    "source_kind": SOURCE_KINDS,
+    "source_encoding": ENCODINGS,
+    "mapped_field": MAPPED_FIELDS,
+    "list_status": LIST_STATUSES,
+    "row_status": ROW_STATUSES,
+    "match_method": ("id_exact", "id_repaired", "probabilistic"),
+    "bad_reason": BAD_REASONS,
+    "review_decision": DECISIONS,
     "relation": RELATIONS,
     "role": ROLES,
     "channel": CHANNELS,
