@@ -22,7 +22,13 @@
   // first screen is up (start()); the households are read after it, once, and kept in
   // memory until a sync or a sign-out changes them.
   let markPainted;
+  let firstScreenUp = false;
   const painted = new Promise((resolve) => { markPainted = resolve; });
+
+  function firstScreenShown() {
+    firstScreenUp = true;
+    markPainted();
+  }
   let householdsRead = null;
 
   function loadHouseholds() {
@@ -354,18 +360,24 @@
     else location.hash = view; // hashchange renders (and the phone's back button returns)
   }
 
-  async function renderTabs() {
-    const waiting = await O.pendingCount();
+  // The tabs at once; the outbox's count of waiting records follows (it reads three stores).
+  function renderTabs() {
     const nav = $("#tabs");
-    nav.textContent = ""; // after the await: two renders at once must not both append
+    nav.textContent = "";
     const here = currentView();
     for (const tab of TABS) {
       if (tab.roles && !tab.roles.includes(App.me.role)) continue;
-      nav.append(el("button", { type: "button", id: "tab-" + tab.id, "aria-current": tab.id === here ? "page" : null, onclick: () => go(tab.id) }, [
-        tab.label,
-        tab.id === "outbox" && waiting ? el("span", { class: "badge", id: "outbox-count", text: " " + waiting }) : null,
-      ]));
+      nav.append(el("button", { type: "button", id: "tab-" + tab.id, "aria-current": tab.id === here ? "page" : null, onclick: () => go(tab.id) }, [tab.label]));
     }
+    showWaiting();
+  }
+
+  async function showWaiting() {
+    const waiting = await O.pendingCount();
+    const button = $("#tab-outbox");
+    const badge = $("#outbox-count");
+    if (badge) badge.remove(); // after the await: two counts at once must not both append
+    if (button && waiting) button.append(el("span", { class: "badge", id: "outbox-count", text: " " + waiting }));
   }
 
   let rendering = 0;
@@ -380,7 +392,7 @@
     main.textContent = "";
     main.append(screen);
     main.dataset.view = view;
-    await renderTabs();
+    renderTabs();
     if (!sameScreen) global.scrollTo(0, 0); // a refreshed list keeps where the worker was
   }
 
@@ -393,8 +405,9 @@
 
   // My work ---------------------------------------------------------------------------------
   async function openTasks() {
-    const done = new Set((await S.all("outbox")).filter((r) => r.kind === "task_done" && r.state !== "refused").map((r) => r.body.task_id));
-    const tasks = (await S.all("tasks")).filter((t) => !done.has(t.id) && (t.status === "open" || t.status === "in_progress"));
+    const [records, stored] = await Promise.all([S.all("outbox"), S.all("tasks")]);
+    const done = new Set(records.filter((r) => r.kind === "task_done" && r.state !== "refused").map((r) => r.body.task_id));
+    const tasks = stored.filter((t) => !done.has(t.id) && (t.status === "open" || t.status === "in_progress"));
     return tasks.sort((a, b) => a.due_on.localeCompare(b.due_on) || a.id - b.id);
   }
 
@@ -405,28 +418,36 @@
   App.views.work = async function () {
     const screen = el("section", { id: "work" });
     const tasks = await openTasks();
-    const withHouseholds = HOUSEHOLD_ROLES.includes(App.me.role);
-    // Only the households the tasks name (by key): the list below loads after the first paint.
-    const named = withHouseholds ? Array.from(new Set(tasks.map((t) => t.household_id).filter(Boolean))) : [];
+    // The households (the tasks' names, the list below) are read after the first paint;
+    // later renders (a sync's refresh) wait for them, so the screen keeps its scroll.
+    const reading = HOUSEHOLD_ROLES.includes(App.me.role) ? painted.then(loadHouseholds) : null;
+    if (reading && firstScreenUp) await reading.catch(() => null);
     const byId = {};
-    for (const h of await S.getMany("households", named)) if (h) byId[h.id] = h;
+    const names = []; // [the task's household name, its household id]
     const taskList = el("ul", { class: "list", id: "task-list" });
     for (const task of tasks) {
       const late = overdueDays(task);
-      const household = task.household_id && byId[task.household_id];
+      const name = el("span", { class: "muted" });
+      if (task.household_id) names.push([name, task.household_id]);
       taskList.append(el("li", { "data-task-id": task.id }, [
-        el("button", { type: "button", class: "item", onclick: () => taskDialog(task, household) }, [
+        el("button", { type: "button", class: "item", onclick: () => taskDialog(task, byId[task.household_id]) }, [
           el("strong", { text: task.title }),
           el("div", {}, [
             el("span", { class: "tag", text: L("task_kind", task.kind) }),
             late > 0 ? el("span", { class: "tag overdue", text: "逾期 " + late + " 天" }) : el("span", { class: "tag", text: "到期 " + task.due_on }),
-            household ? el("span", { class: "muted", text: " " + household.head_name }) : null,
+            name,
           ]),
         ]),
       ]));
     }
     screen.append(el("h2", { text: "待办任务（" + tasks.length + "）" }), tasks.length ? taskList : el("p", { class: "muted", text: "没有待办任务" }));
-    if (withHouseholds) screen.append(householdSection(painted.then(loadHouseholds), (h) => householdDialog(h)));
+    if (reading) {
+      reading.then((rows) => {
+        for (const h of rows) byId[h.id] = h;
+        for (const [span, id] of names) if (byId[id]) span.textContent = " " + byId[id].head_name;
+      }, () => {});
+      screen.append(householdSection(reading, (h) => householdDialog(h)));
+    }
     return screen;
   };
 
@@ -976,7 +997,7 @@
     if (visitForm) O.setLabels(visitForm); // a refusal names its fields in Chinese
     await render();
     document.documentElement.dataset.ready = "1"; // the benchmark's "interactive" mark
-    setTimeout(markPainted, 0); // the households are read after the browser has painted
+    setTimeout(firstScreenShown, 0); // the households are read after the browser has painted
     if (!D.signedIn()) expired();
     if (await sync()) refreshLists();
     O.flush();

@@ -78,11 +78,6 @@
 
   const count = (store) => tx(store, "readonly", (s) => done(s.count()));
 
-  // The rows of `keys` (undefined where there is none), in one transaction.
-  function getMany(store, keys) {
-    return tx(store, "readonly", (s) => Promise.all(keys.map((key) => done(s.get(key)))));
-  }
-
   async function putMany(store, values) {
     return tx(store, "readwrite", (s) => {
       for (const value of values) s.put(value);
@@ -121,5 +116,5 @@
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
   }
 
-  global.FieldStore = { open, tx, get, getMany, all, count, put, del, clear, byIndex, firstByIndex, putMany, delMany, meta, setMeta, uuid, persist };
+  global.FieldStore = { open, tx, get, all, count, put, del, clear, byIndex, firstByIndex, putMany, delMany, meta, setMeta, uuid, persist };
 })(window);

@@ -113,6 +113,18 @@ def test_offline_visits_reach_the_server_once(served_demo):  # noqa: F811
             ),
         ),
     )
+    # A task about a household: its head's name is filled in once the households are read,
+    # after the first screen (which shows without reading them).
+    task_with_household, head_name = in_db(
+        demo_app,
+        lambda: session.execute(
+            select(Task.id, Household.head_name)
+            .join(Household, Household.id == Task.household_id)
+            .where(Task.assignee_id == worker_id, Task.status.in_(("open", "in_progress")))
+            .order_by(Task.due_on, Task.id)
+            .limit(1)
+        ).one(),
+    )
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -138,6 +150,9 @@ def test_offline_visits_reach_the_server_once(served_demo):  # noqa: F811
             page.wait_for_function("document.documentElement.dataset.ready === '1'")
             expect(page.locator("#net")).to_have_text("离线")
             expect(rows).to_have_count(len(ids))
+            expect(
+                page.locator(f"#task-list li[data-task-id='{task_with_household}']")
+            ).to_contain_text(head_name)
             page.fill(
                 "#household-search", page.locator("#household-list li strong").first.inner_text()
             )
