@@ -396,10 +396,11 @@
     if (!sameScreen) global.scrollTo(0, 0); // a refreshed list keeps where the worker was
   }
 
-  // Re-render only screens that show lists (never a form the worker is filling in).
+  // Re-render only screens that show lists (never a form the worker is filling in: a dialog,
+  // or the patrol start form with its team ticked).
   function refreshLists() {
     const view = currentView();
-    if (["work", "outbox", "me", "patrol"].includes(view) && !document.querySelector("dialog[open]")) render();
+    if (["work", "outbox", "me", "patrol"].includes(view) && !document.querySelector("dialog[open], #patrol-start")) render();
     else renderTabs();
   }
 
