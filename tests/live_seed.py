@@ -153,6 +153,7 @@ def seed_town(town: str, tree: Any, users: dict[str, Any]) -> dict[str, dict[str
     first_job = session.scalar(select(func.coalesce(func.max(OutboxJob.id), 0)))
     put("area", town_area, at_town)
     put("user", factories.user("outreach_worker", village), at_village)
+    put("team_candidate", rescue, at_town)  # the town's rescue staff (users[...@town])
 
     # Outreach: a household, its visit and photo, tasks about them, a duplicate flag.
     household = put("household", visit_factories.household(village), at_village)

@@ -99,6 +99,9 @@ REALM: dict[str, frozenset[str]] = {
     "task_other": FIELD,
     "campaign": RESCUE,
     "patrol": RESCUE,
+    # A town's rescue staff as patrol team candidates (id and name): listed to those who
+    # start patrols, of their own subtree only (docs/patrols.md).
+    "team_candidate": RESCUE_WRITE,
     "street_person": RESCUE,
     "encounter": RESCUE,
     "photo_encounter": RESCUE,  # the encounter is 403 to outreach workers, so its photo too
@@ -260,6 +263,7 @@ OPERATIONS: dict[str, Op] = {
     "GET /api/v1/patrols": Op(RESCUE, ("patrol",)),
     "POST /api/v1/patrols": Op(RESCUE_WRITE),
     "GET /api/v1/patrols/map": Op(RESCUE, ("patrol",)),
+    "GET /api/v1/patrols/team-candidates": Op(RESCUE_WRITE, ("team_candidate",)),
     "GET /api/v1/patrols/{patrol_id}": Op(RESCUE),
     "PATCH /api/v1/patrols/{patrol_id}": Op(RESCUE_WRITE),
     "GET /api/v1/patrols/{patrol_id}/track": Op(RESCUE),

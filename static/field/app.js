@@ -17,6 +17,34 @@
 
   const App = { me: null, views: {}, params: {}, lastSend: null };
 
+  // The first screen shows without the households: reading a whole area of them (2,000
+  // records with their members) takes seconds on a slow phone. `painted` resolves once the
+  // first screen is up (start()); the households are read after it, once, and kept in
+  // memory until a sync or a sign-out changes them.
+  let markPainted;
+  let firstScreenUp = false;
+  const painted = new Promise((resolve) => { markPainted = resolve; });
+
+  function firstScreenShown() {
+    firstScreenUp = true;
+    markPainted();
+  }
+  let householdsRead = null;
+
+  function loadHouseholds() {
+    if (!householdsRead) {
+      householdsRead = S.all("households").catch((e) => {
+        householdsRead = null;
+        throw e;
+      });
+    }
+    return householdsRead;
+  }
+
+  function householdsChanged() {
+    householdsRead = null;
+  }
+
   // --- Small helpers ---------------------------------------------------------------------
   function pad(n) {
     return String(n).padStart(2, "0");
@@ -332,18 +360,24 @@
     else location.hash = view; // hashchange renders (and the phone's back button returns)
   }
 
-  async function renderTabs() {
-    const waiting = await O.pendingCount();
+  // The tabs at once; the outbox's count of waiting records follows (it reads three stores).
+  function renderTabs() {
     const nav = $("#tabs");
-    nav.textContent = ""; // after the await: two renders at once must not both append
+    nav.textContent = "";
     const here = currentView();
     for (const tab of TABS) {
       if (tab.roles && !tab.roles.includes(App.me.role)) continue;
-      nav.append(el("button", { type: "button", id: "tab-" + tab.id, "aria-current": tab.id === here ? "page" : null, onclick: () => go(tab.id) }, [
-        tab.label,
-        tab.id === "outbox" && waiting ? el("span", { class: "badge", id: "outbox-count", text: " " + waiting }) : null,
-      ]));
+      nav.append(el("button", { type: "button", id: "tab-" + tab.id, "aria-current": tab.id === here ? "page" : null, onclick: () => go(tab.id) }, [tab.label]));
     }
+    showWaiting();
+  }
+
+  async function showWaiting() {
+    const waiting = await O.pendingCount();
+    const button = $("#tab-outbox");
+    const badge = $("#outbox-count");
+    if (badge) badge.remove(); // after the await: two counts at once must not both append
+    if (button && waiting) button.append(el("span", { class: "badge", id: "outbox-count", text: " " + waiting }));
   }
 
   let rendering = 0;
@@ -358,21 +392,23 @@
     main.textContent = "";
     main.append(screen);
     main.dataset.view = view;
-    await renderTabs();
+    renderTabs();
     if (!sameScreen) global.scrollTo(0, 0); // a refreshed list keeps where the worker was
   }
 
-  // Re-render only screens that show lists (never a form the worker is filling in).
+  // Re-render only screens that show lists (never a form the worker is filling in: a dialog,
+  // or the patrol start form with its team ticked).
   function refreshLists() {
     const view = currentView();
-    if (["work", "outbox", "me", "patrol"].includes(view) && !document.querySelector("dialog[open]")) render();
+    if (["work", "outbox", "me", "patrol"].includes(view) && !document.querySelector("dialog[open], #patrol-start")) render();
     else renderTabs();
   }
 
   // My work ---------------------------------------------------------------------------------
   async function openTasks() {
-    const done = new Set((await S.all("outbox")).filter((r) => r.kind === "task_done" && r.state !== "refused").map((r) => r.body.task_id));
-    const tasks = (await S.all("tasks")).filter((t) => !done.has(t.id) && (t.status === "open" || t.status === "in_progress"));
+    const [records, stored] = await Promise.all([S.all("outbox"), S.all("tasks")]);
+    const done = new Set(records.filter((r) => r.kind === "task_done" && r.state !== "refused").map((r) => r.body.task_id));
+    const tasks = stored.filter((t) => !done.has(t.id) && (t.status === "open" || t.status === "in_progress"));
     return tasks.sort((a, b) => a.due_on.localeCompare(b.due_on) || a.id - b.id);
   }
 
@@ -383,31 +419,44 @@
   App.views.work = async function () {
     const screen = el("section", { id: "work" });
     const tasks = await openTasks();
-    const households = HOUSEHOLD_ROLES.includes(App.me.role) ? await S.all("households") : null;
+    // The households (the tasks' names, the list below) are read after the first paint;
+    // later renders (a sync's refresh) wait for them, so the screen keeps its scroll.
+    const reading = HOUSEHOLD_ROLES.includes(App.me.role) ? painted.then(loadHouseholds) : null;
+    if (reading && firstScreenUp) await reading.catch(() => null);
     const byId = {};
-    for (const h of households || []) byId[h.id] = h;
+    const names = []; // [the task's household name, its household id]
     const taskList = el("ul", { class: "list", id: "task-list" });
     for (const task of tasks) {
       const late = overdueDays(task);
-      const household = task.household_id && byId[task.household_id];
+      const name = el("span", { class: "muted" });
+      if (task.household_id) names.push([name, task.household_id]);
       taskList.append(el("li", { "data-task-id": task.id }, [
-        el("button", { type: "button", class: "item", onclick: () => taskDialog(task, household) }, [
+        el("button", { type: "button", class: "item", onclick: () => taskDialog(task, byId[task.household_id]) }, [
           el("strong", { text: task.title }),
           el("div", {}, [
             el("span", { class: "tag", text: L("task_kind", task.kind) }),
             late > 0 ? el("span", { class: "tag overdue", text: "逾期 " + late + " 天" }) : el("span", { class: "tag", text: "到期 " + task.due_on }),
-            household ? el("span", { class: "muted", text: " " + household.head_name }) : null,
+            name,
           ]),
         ]),
       ]));
     }
     screen.append(el("h2", { text: "待办任务（" + tasks.length + "）" }), tasks.length ? taskList : el("p", { class: "muted", text: "没有待办任务" }));
-    if (households) screen.append(householdSection(households, (h) => householdDialog(h)));
+    if (reading) {
+      reading.then((rows) => {
+        for (const h of rows) byId[h.id] = h;
+        for (const [span, id] of names) if (byId[id]) span.textContent = " " + byId[id].head_name;
+      }, () => {});
+      screen.append(householdSection(reading, (h) => householdDialog(h)));
+    }
     return screen;
   };
 
-  function householdSection(households, onPick) {
+  // The household list, search and "near me"; `reading` is the promise of the households
+  // (the list fills in when they are read).
+  function householdSection(reading, onPick) {
     const villages = App.villages || {};
+    let households = [];
     const box = el("section", { id: "households" });
     const search = el("input", { type: "search", id: "household-search", placeholder: "姓名、住址或身份证号", autocomplete: "off", enterkeyhint: "search" });
     const list = el("ul", { class: "list", id: "household-list" });
@@ -461,8 +510,16 @@
       if (!near) status.textContent = rows.length > LIST_LIMIT ? "共 " + rows.length + " 户，显示前 " + LIST_LIMIT + " 户（请搜索）" : "共 " + rows.length + " 户（最久未走访的在前）";
     }
     search.addEventListener("input", show);
-    box.append(el("h2", { text: "我的住户（" + households.length + "）" }), el("div", { class: "row" }, [search, nearButton]), status, list);
-    show();
+    const heading = el("h2", { text: "我的住户" });
+    status.textContent = "正在读取本机的住户…";
+    box.append(heading, el("div", { class: "row" }, [search, nearButton]), status, list);
+    reading.then((rows) => {
+      households = rows;
+      heading.textContent = "我的住户（" + households.length + "）";
+      show();
+    }, (e) => {
+      status.textContent = "读取本机住户出错：" + (e.message || e);
+    });
     return box;
   }
 
@@ -519,7 +576,7 @@
     const F = {};
     for (const f of form.fields) F[f.name] = f;
     const draft = params.draft || {};
-    const households = await S.all("households");
+    const households = await loadHouseholds();
     let household = households.find((h) => h.id === (params.household_id || draft.household_id)) || null;
     let fix = null;
     const photos = [];
@@ -667,7 +724,7 @@
 
   function pickHousehold(households, onPick) {
     const box = dialog([]);
-    box.append(householdSection(households, (h) => { box.close(); onPick(h); }), closeButton(box));
+    box.append(householdSection(Promise.resolve(households), (h) => { box.close(); onPick(h); }), closeButton(box));
   }
 
   // Outbox ------------------------------------------------------------------------------------
@@ -730,12 +787,12 @@
   App.views.me = async function () {
     const me = App.me;
     const lastSync = await S.meta("last_sync");
-    const households = await S.all("households");
-    const tasks = await S.all("tasks");
+    const households = await S.count("households");
+    const tasks = await S.count("tasks");
     return el("section", { id: "me" }, [
       el("h2", { text: me.display_name }),
       el("p", { text: L("role", me.role) + " · " + me.area.name }),
-      el("p", { class: "muted", text: "本机保存：住户 " + households.length + " 户，任务 " + tasks.length + " 项" }),
+      el("p", { class: "muted", text: "本机保存：住户 " + households + " 户，任务 " + tasks + " 项" }),
       el("p", { class: "muted", id: "last-sync", text: "上次同步：" + (lastSync ? shortTime(lastSync) : "尚未同步") }),
       el("p", { class: "muted", text: "设备编号：" + D.deviceId() }),
       el("div", { class: "actions" }, [
@@ -778,6 +835,7 @@
   // Everything the phone keeps of the caller's area; unsent records stay unless asked.
   async function forgetData(dropUnsent) {
     for (const store of ["households", "tasks", "meta"]) await S.clear(store);
+    householdsChanged();
     if (dropUnsent) {
       for (const store of ["outbox", "photos", "points"]) await S.clear(store);
       return;
@@ -844,12 +902,14 @@
         if (e instanceof D.ApiError && e.status === 422 && cursor) {
           cursor = null; // not a cursor the server knows any more: download everything again
           await S.clear(store);
+          if (store === "households") householdsChanged();
           continue;
         }
         throw e;
       }
       await S.putMany(store, page.records);
       await S.delMany(store, page.tombstones.map((t) => t.id));
+      if (store === "households" && (page.records.length || page.tombstones.length)) householdsChanged();
       cursor = page.cursor;
       if (!page.has_more) break;
     }
@@ -938,6 +998,7 @@
     if (visitForm) O.setLabels(visitForm); // a refusal names its fields in Chinese
     await render();
     document.documentElement.dataset.ready = "1"; // the benchmark's "interactive" mark
+    setTimeout(firstScreenShown, 0); // the households are read after the browser has painted
     if (!D.signedIn()) expired();
     if (await sync()) refreshLists();
     O.flush();

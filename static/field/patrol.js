@@ -93,10 +93,47 @@
     box.querySelector("#patrol-wake").textContent = "wakeLock" in navigator ? (T.lock ? "屏幕常亮：已开启" : "屏幕常亮：未开启（请保持本页在前台）") : "此浏览器不能保持屏幕常亮：请调长自动锁屏时间";
   }
 
+  // The colleagues the worker may tick on the start form (id and name only: rescue staff
+  // may not list accounts), kept on the phone so that a patrol starts offline too.
+  async function syncTeamCandidates() {
+    const PAGE = 500;
+    const rows = [];
+    for (let page = 1; ; page++) {
+      const batch = await D.getJson("/patrols/team-candidates", { page, page_size: PAGE });
+      rows.push(...batch);
+      if (batch.length < PAGE) break;
+    }
+    await S.setMeta("team_candidates", rows);
+  }
+
   async function sync() {
     if (F.App.me.role !== "rescue_staff") return;
     await S.setMeta("campaigns", await D.getJson("/campaigns", { page_size: 100 }));
+    await syncTeamCandidates();
     await F.syncForm("encounter");
+  }
+
+  // The team: the worker (always on it) and the colleagues ticked, at most MAX_TEAM in all
+  // (the server's PatrolSchema limit).
+  const MAX_TEAM = 50;
+
+  function teamPicker(candidates) {
+    const me = F.App.me;
+    const others = candidates.filter((c) => c.id !== me.id);
+    const box = el("fieldset", { id: "patrol-team" }, [
+      el("legend", { text: "同行队员" }),
+      el("label", { class: "check" }, [el("input", { type: "checkbox", checked: true, disabled: true }), me.display_name + "（本人）"]),
+    ]);
+    const list = el("div", { class: "choices" }, others.map((c) => el("label", { class: "check" }, [
+      el("input", { type: "checkbox", name: "team", value: c.id }),
+      c.display_name,
+    ])));
+    list.addEventListener("change", () => {
+      const full = list.querySelectorAll("input:checked").length >= MAX_TEAM - 1;
+      list.querySelectorAll("input:not(:checked)").forEach((input) => { input.disabled = full; });
+    });
+    box.append(others.length ? list : el("p", { class: "muted", text: "本机还没有同事名单（有网络时打开一次本应用即可下载）；同行队员也可在巡查结束后由站里补录。" }));
+    return box;
   }
 
   F.App.views.patrol = async function () {
@@ -104,12 +141,13 @@
     if (!T.active) {
       const today = F.today();
       const campaigns = ((await S.meta("campaigns")) || []).filter((c) => c.starts_on <= today && today <= c.ends_on);
+      const candidates = (await S.meta("team_candidates")) || [];
       const error = el("p", { class: "error", "data-form-error": true, role: "alert" });
       const form = el("form", { id: "patrol-start" }, [
         el("h2", { text: "开始巡查" }),
         el("label", {}, ["所属活动", el("select", { name: "campaign_id", id: "campaign" }, campaigns.map((c) => el("option", { value: c.id, text: c.name })).concat([el("option", { value: "", text: "不属于专项活动" })]))]),
         el("fieldset", {}, [el("legend", { text: "巡查方式" }), el("div", { class: "choices" }, D.labels.choices("patrol_mode").map((c, i) => el("label", { class: "check" }, [el("input", { type: "radio", name: "mode", value: c.value, checked: i === 0 }), c.label])))]),
-        el("p", { class: "muted", text: "队员：" + F.App.me.display_name + "（同行队员可在巡查结束后由站里补录）" }),
+        teamPicker(candidates),
         error,
         el("button", { type: "submit", class: "primary wide", id: "start-patrol", text: "开始巡查并记录路线" }),
       ]);
@@ -118,7 +156,9 @@
         const key = S.uuid();
         const campaignId = form.campaign_id.value ? Number(form.campaign_id.value) : null;
         const campaign = campaigns.find((c) => c.id === campaignId);
-        const body = { client_uuid: key, campaign_id: campaignId, mode: form.mode.value, started_at: F.isoNow() };
+        const picked = Array.from(form.querySelectorAll('input[name="team"]:checked'), (input) => Number(input.value));
+        const team = [F.App.me.id].concat(picked).slice(0, MAX_TEAM);
+        const body = { client_uuid: key, campaign_id: campaignId, mode: form.mode.value, started_at: F.isoNow(), team };
         await O.add({ key, kind: "patrol", title: (campaign ? campaign.name + " · " : "") + L("patrol_mode", body.mode), body });
         T.active = { key, started_at: body.started_at, title: campaign ? campaign.name : "" };
         T.recorded = 0;

@@ -76,6 +76,8 @@
   const clear = (store) => tx(store, "readwrite", (s) => done(s.clear()));
   const byIndex = (store, index, value) => tx(store, "readonly", (s) => done(s.index(index).getAll(value)));
 
+  const count = (store) => tx(store, "readonly", (s) => done(s.count()));
+
   async function putMany(store, values) {
     return tx(store, "readwrite", (s) => {
       for (const value of values) s.put(value);
@@ -114,5 +116,5 @@
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
   }
 
-  global.FieldStore = { open, tx, get, all, put, del, clear, byIndex, firstByIndex, putMany, delMany, meta, setMeta, uuid, persist };
+  global.FieldStore = { open, tx, get, all, count, put, del, clear, byIndex, firstByIndex, putMany, delMany, meta, setMeta, uuid, persist };
 })(window);

@@ -113,6 +113,18 @@ def test_offline_visits_reach_the_server_once(served_demo):  # noqa: F811
             ),
         ),
     )
+    # A task about a household: its head's name is filled in once the households are read,
+    # after the first screen (which shows without reading them).
+    task_with_household, head_name = in_db(
+        demo_app,
+        lambda: session.execute(
+            select(Task.id, Household.head_name)
+            .join(Household, Household.id == Task.household_id)
+            .where(Task.assignee_id == worker_id, Task.status.in_(("open", "in_progress")))
+            .order_by(Task.due_on, Task.id)
+            .limit(1)
+        ).one(),
+    )
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -138,6 +150,9 @@ def test_offline_visits_reach_the_server_once(served_demo):  # noqa: F811
             page.wait_for_function("document.documentElement.dataset.ready === '1'")
             expect(page.locator("#net")).to_have_text("离线")
             expect(rows).to_have_count(len(ids))
+            expect(
+                page.locator(f"#task-list li[data-task-id='{task_with_household}']")
+            ).to_contain_text(head_name)
             page.fill(
                 "#household-search", page.locator("#household-list li strong").first.inner_text()
             )
@@ -344,6 +359,24 @@ def test_offline_visits_reach_the_server_once(served_demo):  # noqa: F811
             browser.close()
 
 
+def add_rescue_colleague() -> tuple[int, int]:
+    """The demo's rescue worker and a colleague of the same area, made (and committed) for
+    the patrol test, once per served demo."""
+    rescue = session.scalar(select(User).where(User.username == "demo-rescue"))
+    mate = session.scalar(select(User).where(User.username == "demo-rescue-mate"))
+    if mate is None:
+        mate = User(
+            username="demo-rescue-mate",
+            display_name="巡查队员乙",
+            role="rescue_staff",
+            area_id=rescue.area_id,
+            password_hash=rescue.password_hash,
+        )
+        session.add(mate)
+        session.commit()
+    return rescue.id, mate.id
+
+
 def call(base_url: str, method: str, path: str, body: dict, token: str | None = None) -> dict:
     headers = {"Content-Type": "application/json"}
     if token:
@@ -379,6 +412,9 @@ def test_a_patrol_records_its_route_encounters_and_an_admission(served_demo):  #
         },
         token,
     )
+    # A colleague to take along: the demo county has one rescue worker; the app lists the
+    # active rescue staff of the worker's area (GET /patrols/team-candidates) to tick.
+    rescue_id, mate_id = in_db(demo_app, add_rescue_colleague)
     # Simulated time starts ten minutes ago, so that minutes of walking stay in the past.
     start = datetime.now(UTC) - timedelta(minutes=10)
     with sync_playwright() as pw:
@@ -397,6 +433,8 @@ def test_a_patrol_records_its_route_encounters_and_an_admission(served_demo):  #
             page.click("#tab-patrol")
             expect(page.locator("#campaign option").first).to_have_text("今冬寒冬送温暖")
             page.check("input[name=mode][value=on_foot]")
+            expect(page.locator("#patrol-team input[name=team]")).to_have_count(1)  # not oneself
+            page.check(f"#patrol-team input[name=team][value='{mate_id}']")
             fits_the_screen(page)
             shot(page, "09-patrol-start")
             page.click("#start-patrol")
@@ -461,6 +499,7 @@ def test_a_patrol_records_its_route_encounters_and_an_admission(served_demo):  #
                     )
                 )
                 return (
+                    sorted(patrol.team_ids),
                     patrol.campaign_id,
                     patrol.mode,
                     patrol.ended_at is not None,
@@ -471,9 +510,10 @@ def test_a_patrol_records_its_route_encounters_and_an_admission(served_demo):  #
                     residents,
                 )
 
-            campaign_id, mode, ended, points, has_route, met, photos, admitted = in_db(
+            team, campaign_id, mode, ended, points, has_route, met, photos, admitted = in_db(
                 demo_app, stored
             )
+            assert team == sorted([rescue_id, mate_id])  # the worker and the colleague ticked
             assert (campaign_id, mode, ended, has_route, met, admitted) == (
                 campaign["id"],
                 "on_foot",

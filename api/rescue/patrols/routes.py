@@ -27,6 +27,7 @@ from api.rescue.patrols.schemas import (
     StreetPersonQuerySchema,
     StreetPersonSchema,
     StreetPersonUpdateSchema,
+    TeamCandidateSchema,
     TrackBatchSchema,
     TrackQuerySchema,
 )
@@ -134,6 +135,17 @@ class Patrols(MethodView):
         """Start a patrol (idempotent on client_uuid)"""
         patrol, created = services.create_patrol(data, _settings())
         return patrol, 201 if created else 200
+
+
+@patrols_blp.route("/team-candidates")
+class PatrolTeamCandidates(MethodView):
+    @require_roles(*WRITERS)
+    @patrols_blp.response(200, TeamCandidateSchema(many=True))
+    @patrols_blp.paginate(**PAGINATION)
+    def get(self, pagination_parameters):
+        """Active rescue staff of the caller's area subtree, to name on a patrol team
+        (id and name only)"""
+        return paginate(services.team_candidates_query(), pagination_parameters)
 
 
 @patrols_blp.route("/map")

@@ -92,6 +92,13 @@ class PatrolTeamMemberSchema(Schema):
     display_name = fields.String()
 
 
+class TeamCandidateSchema(Schema):
+    """A colleague to pick for a patrol team: a name, nothing else of the account."""
+
+    id = fields.Integer()
+    display_name = fields.String()
+
+
 class PatrolSchema(_Strict):
     id = fields.Integer(dump_only=True)
     client_uuid = fields.UUID(required=True)

@@ -236,6 +236,16 @@ def _default_team() -> list[int]:
     return [actor.user_id]
 
 
+def team_candidates_query() -> Select:
+    """The active rescue staff a caller may name on a patrol team: the ``User`` scope
+    limits them to the caller's area subtree (another town's staff are never listed)."""
+    return (
+        select(User)
+        .where(User.role == "rescue_staff", User.active)
+        .order_by(User.display_name, User.id)
+    )
+
+
 def _check_patrol_campaign(
     campaign_id: int | None, area: Area, started_at: datetime, settings: PatrolSettings
 ) -> Campaign | None:

@@ -116,3 +116,61 @@ def test_admin_recording_a_patrol_is_not_put_on_its_team(client, areas):
     )
     assert response.status_code == 201
     assert response.json["team"] == []
+
+
+# Whom the field app offers to pick: GET /patrols/team-candidates.
+
+
+def _candidates(client, caller):
+    response = client.get(
+        "/api/v1/patrols/team-candidates",
+        query_string={"page_size": 500},
+        headers=factories.headers_for(caller),
+    )
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_candidates_are_the_active_rescue_staff_of_the_callers_subtree(client, areas):
+    town_staff = factories.user("rescue_staff", areas.town_a)
+    village_staff = factories.user("rescue_staff", areas.village_a1)
+    county_staff = factories.user("rescue_staff", areas.county)
+    other_town = factories.user("rescue_staff", areas.town_b)
+    factories.user("rescue_staff", areas.town_a, active=False)
+    factories.user("supervisor", areas.town_a)
+    factories.user("outreach_worker", areas.town_a)
+    rows = _candidates(client, town_staff)
+    # Only a name: no username, role, area or other account data.
+    assert all(set(row) == {"id", "display_name"} for row in rows)
+    assert sorted(row["id"] for row in rows) == sorted([town_staff.id, village_staff.id])
+    assert other_town.id not in {row["id"] for row in _candidates(client, village_staff)}
+    admin = factories.user("admin", areas.county)
+    assert {row["id"] for row in _candidates(client, admin)} == {
+        town_staff.id,
+        village_staff.id,
+        county_staff.id,
+        other_town.id,
+    }
+
+
+@pytest.mark.parametrize("role", ["outreach_worker", "supervisor"])
+def test_candidates_are_403_to_roles_that_do_not_start_patrols(client, areas, role):
+    response = client.get(
+        "/api/v1/patrols/team-candidates",
+        headers=factories.headers_for(factories.user(role, areas.town_a)),
+    )
+    assert response.status_code == 403
+
+
+def test_a_candidate_picked_is_accepted_on_the_team(client, areas):
+    town_staff = factories.user("rescue_staff", areas.town_a)
+    village_staff = factories.user("rescue_staff", areas.village_a1)
+    picked = [row["id"] for row in _candidates(client, town_staff)]
+    assert village_staff.id in picked
+    response = client.post(
+        "/api/v1/patrols",
+        json=_body(areas.town_a, [town_staff.id, village_staff.id]),
+        headers=factories.headers_for(town_staff),
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["team"] == [town_staff.id, village_staff.id]
