@@ -796,7 +796,7 @@
       el("p", { class: "muted", id: "last-sync", text: "上次同步：" + (lastSync ? shortTime(lastSync) : "尚未同步") }),
       el("p", { class: "muted", text: "设备编号：" + D.deviceId() }),
       el("div", { class: "actions" }, [
-        el("button", { type: "button", id: "sync-now", text: "立即同步", onclick: () => sync().then(render) }),
+        el("button", { type: "button", id: "sync-now", text: "立即同步", onclick: () => sync().then(refreshLists) }),
         el("button", { type: "button", id: "sign-out", text: "退出登录", onclick: signOutDialog }),
       ]),
       el("p", { class: "muted", text: "添加到主屏幕：安卓 Chrome 点菜单「添加到主屏幕」；iPhone Safari 点分享按钮「添加到主屏幕」；微信中请点右上角「在浏览器打开」后添加。" }),
