@@ -84,7 +84,24 @@ def sign_in(page, base_url: str, username: str) -> None:
         "document.documentElement.dataset.ready === '1'"
         " && document.querySelector('#view').dataset.view === 'work'"
     )
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=20000)
+    wait_for_service_worker(page)
+
+
+def wait_for_service_worker(page) -> None:
+    """The app shell's worker controls the page. An install whose shell download failed
+    (a fetch cut off on a loaded machine) leaves no worker; a browser tries again at the
+    next load of the page, and so does this, twice at most."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        try:
+            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.reload()
+            page.wait_for_function("document.documentElement.dataset.ready === '1'")
 
 
 def pick_household(page, household_id: int) -> None:
