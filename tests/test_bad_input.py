@@ -20,7 +20,12 @@ import pytest
 from flask.testing import FlaskClient
 from flask_smorest import Blueprint as PlainBlueprint
 
-from api.common.arguments import DATE_RANGE_MESSAGE, INT_RANGE_MESSAGE, UNSTORABLE_MESSAGE
+from api.common.arguments import (
+    DATE_RANGE_MESSAGE,
+    FRACTION_MESSAGE,
+    INT_RANGE_MESSAGE,
+    UNSTORABLE_MESSAGE,
+)
 from api.db import session
 from tests import factories
 from tests.visits import factories as vf
@@ -187,6 +192,11 @@ def test_a_body_nested_a_hundred_thousand_deep_is_refused(caller):
     assert response.json["title"] == "JSON nested too deep"
 
 
+# In JSON an integer field may also be sent a number with a fraction, which marshmallow
+# would truncate (task 1.5 would be task 1).
+BAD_JSON_VALUES = {**BAD_VALUES, "int": [int(value) for value in BAD_INTS] + [1.5, -0.5]}
+
+
 def test_every_json_body_refuses_ids_and_dates_out_of_range(caller):
     failures, tried = [], 0
     for method, url, op, _params in caller.operations("POST", "PUT", "PATCH"):
@@ -195,9 +205,9 @@ def test_every_json_body_refuses_ids_and_dates_out_of_range(caller):
             kind = _kind(prop)
             if kind is None or kind == "string" or prop.get("readOnly"):
                 continue
-            for value in BAD_VALUES[kind]:
+            for value in BAD_JSON_VALUES[kind]:
                 tried += 1
-                body = {name: [int(value)] if kind == "int" else [value]}
+                body = {name: [value]}
                 if prop.get("type") != "array":
                     body = {name: body[name][0]}
                 response = caller.call(method, url, json=body)
@@ -237,6 +247,22 @@ def test_a_batch_item_is_held_to_the_same_ranges(caller):
     assert response.status_code == 200
     item = response.json["results"][0]
     assert item["status"] == 422
+
+
+def test_a_fraction_for_an_id_is_refused_not_truncated(caller):
+    response = caller.call(
+        "POST", "/api/v1/tasks/reassign", json={"task_ids": [1.5], "assignee_id": None}
+    )
+    assert response.status_code == 422
+    assert response.json["errors"] == {"task_ids.0": [FRACTION_MESSAGE]}
+    response = caller.call(
+        "POST",
+        "/api/v1/visits/batch",
+        json={"visits": [{"household_id": 1.5, "visited_at": "2026-11-01T09:00:00+08:00"}]},
+    )
+    assert response.status_code == 200
+    assert response.json["results"][0]["status"] == 422
+    assert response.json["results"][0]["errors"] == {"household_id": [FRACTION_MESSAGE]}
 
 
 def test_a_chunked_json_body_over_the_limit_is_refused(caller):

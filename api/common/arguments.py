@@ -10,6 +10,7 @@ checks, for every field of every schema, present and future:
   nested 100,000 deep would otherwise exhaust Python's recursion in the decoder);
 - strings (values and keys, in any location) hold nothing the databases cannot store: no
   lone surrogate (``"\\ud800"`` in JSON) and no NUL, which PostgreSQL text refuses;
+- integers are whole: marshmallow would truncate 1.5 sent for an integer field to 1;
 - integers fit the databases' INTEGER columns (32-bit signed; SQLite fails on anything past
   64 bits with a Python OverflowError, PostgreSQL on anything past 32 with an error);
 - dates and times lie in ``DATE_MIN``..``DATE_MAX``, checked on the date as given and, for
@@ -23,7 +24,7 @@ checked where the URL is matched (``api.__init__``): an id past the range names 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -46,6 +47,7 @@ MAX_JSON_DEPTH = 64
 
 INT_RANGE_MESSAGE = f"Must be a whole number from {INT_MIN} to {INT_MAX}."
 DATE_RANGE_MESSAGE = f"Must lie between {DATE_MIN} and {DATE_MAX} (in UTC and in the county)."
+FRACTION_MESSAGE = "Not a valid integer: a whole number is expected."
 UNSTORABLE_MESSAGE = "Holds a character that cannot be stored (a lone surrogate or NUL)."
 
 
@@ -139,39 +141,72 @@ def _range_problem(value: Any) -> str | None:
     return None
 
 
-def _field_problems(field: fields.Field, value: Any, path: str) -> Iterator[tuple[str, str]]:
+Check = Callable[[fields.Field, Any], str | None]
+
+
+def _range_check(field: fields.Field, value: Any) -> str | None:
+    if isinstance(field, (fields.Integer, fields.Date, fields.DateTime)):
+        return _range_problem(value)
+    return None
+
+
+def _fraction_check(field: fields.Field, value: Any) -> str | None:
+    # marshmallow turns 1.5 into 1 for an Integer field (int() truncates): task 1.5 would
+    # reassign task 1. A whole float (2.0) is the same number and passes.
+    if isinstance(field, fields.Integer) and isinstance(value, float) and not value.is_integer():
+        return FRACTION_MESSAGE
+    return None
+
+
+def _field_problems(
+    field: fields.Field, value: Any, path: str, check: Check, raw: bool
+) -> Iterator[tuple[str, str]]:
     if value is None:
         return
     if isinstance(field, fields.Nested) and isinstance(value, (dict, list)):
-        yield from schema_problems(field.schema, value, path, many=field.many)
+        yield from _walk(field.schema, value, path, field.many, check, raw)
     elif isinstance(field, fields.List) and isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _field_problems(field.inner, item, f"{path}.{index}")
-    elif isinstance(field, fields.Tuple) and isinstance(value, tuple):
+            yield from _field_problems(field.inner, item, f"{path}.{index}", check, raw)
+    elif isinstance(field, fields.Tuple) and isinstance(value, (tuple, list)):
         for index, (inner, item) in enumerate(zip(field.tuple_fields, value, strict=False)):
-            yield from _field_problems(inner, item, f"{path}.{index}")
+            yield from _field_problems(inner, item, f"{path}.{index}", check, raw)
     elif isinstance(field, fields.Dict) and field.value_field and isinstance(value, dict):
         for key, item in value.items():
-            yield from _field_problems(field.value_field, item, f"{path}.{key}")
-    elif isinstance(field, (fields.Integer, fields.Date, fields.DateTime)):
-        problem = _range_problem(value)
+            yield from _field_problems(field.value_field, item, f"{path}.{key}", check, raw)
+    else:
+        problem = check(field, value)
         if problem:
             yield path, problem
 
 
-def schema_problems(
-    schema: ma.Schema, data: Any, prefix: str = "", many: bool | None = None
+def _walk(
+    schema: ma.Schema, data: Any, prefix: str, many: bool | None, check: Check, raw: bool
 ) -> Iterator[tuple[str, str]]:
-    """(field path, message) for each loaded integer, date or time out of range."""
+    """(field path, message) for each value of ``data`` that ``check`` refuses. ``raw``
+    data is the document as sent (keyed by each field's ``data_key``); otherwise it is what
+    the schema loaded (keyed by attribute)."""
     if many if many is not None else schema.many:
         for index, item in enumerate(data if isinstance(data, list) else []):
-            yield from schema_problems(schema, item, f"{prefix}{index}.", many=False)
+            yield from _walk(schema, item, f"{prefix}{index}.", False, check, raw)
         return
     for name, field in schema.load_fields.items():
-        key = field.attribute or name
+        key = (field.data_key or name) if raw else (field.attribute or name)
         # A schema may load into an object (flask-smorest's pagination parameters).
         value = data.get(key) if isinstance(data, dict) else getattr(data, key, None)
-        yield from _field_problems(field, value, f"{prefix}{field.data_key or name}")
+        yield from _field_problems(field, value, f"{prefix}{field.data_key or name}", check, raw)
+
+
+def schema_problems(schema: ma.Schema, data: Any) -> Iterator[tuple[str, str]]:
+    """(field path, message) for each loaded integer, date or time out of range."""
+    return _walk(schema, data, "", None, _range_check, raw=False)
+
+
+def fraction_problems(schema: ma.Schema, data: Any) -> Iterator[tuple[str, str]]:
+    """(field path, message) for each number with a fraction sent for an integer field."""
+    if isinstance(data, MultiDictProxy):  # query strings and forms: int("1.5") already fails
+        return iter(())
+    return _walk(schema, data, "", None, _fraction_check, raw=True)
 
 
 def _as_error(problems: Iterator[tuple[str, str]]) -> ma.ValidationError | None:
@@ -185,6 +220,9 @@ def _as_error(problems: Iterator[tuple[str, str]]) -> ma.ValidationError | None:
 def checked_load(schema: ma.Schema, data: Any) -> Any:
     """``schema.load(data)`` with the parser's range checks, for a body's parts loaded one
     by one (the items of an offline sync batch); the strings were checked with the body."""
+    error = _as_error(fraction_problems(schema, data))
+    if error:
+        raise error
     loaded = schema.load(data)
     error = _as_error(schema_problems(schema, loaded))
     if error:
@@ -209,6 +247,9 @@ class GuardedParser(FlaskParser):
         else:
             paths = _unstorable_paths(location_data, "")
         error = _as_error((path, UNSTORABLE_MESSAGE) for path in paths)
+        if error:
+            raise error
+        error = _as_error(fraction_problems(schema, location_data))
         if error:
             raise error
         return location_data
