@@ -164,6 +164,19 @@ def import_feature_collection(document: dict[str, Any]) -> tuple[list[Area], lis
         if existing is not None:
             if existing.level != props["level"]:
                 raise Invalid({f"{where}.level": [f"The area {code} is a {existing.level}."]})
+            # An import renames and redraws; it never moves an area (its records, users
+            # and jobs follow the tree), so a parent other than the present one is refused.
+            present = session.get(Area, existing.parent_id) if existing.parent_id else None
+            present_code = present.code if present is not None else None
+            if props["parent_code"] and props["parent_code"] != present_code:
+                raise Invalid(
+                    {
+                        f"{where}.parent_code": [
+                            f"The area {code} lies under {present_code or 'no other area'}; "
+                            "an import does not move areas."
+                        ]
+                    }
+                )
             existing.name = props["name"]
             existing.boundary = to_db_geometry(as_multipolygon(boundary))
             updated.append(existing)

@@ -125,10 +125,16 @@ def parse_polygonal(geojson: dict[str, Any]) -> MultiPolygon:
         geometry = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed rings
         raise ValidationError("Not a valid GeoJSON Polygon or MultiPolygon.") from exc
-    polygons = [geometry] if isinstance(geometry, Polygon) else list(geometry.geoms)
-    for polygon in polygons:
-        for lon, lat in polygon.exterior.coords:
-            _check_position([lon, lat])
+    parts = [geometry] if isinstance(geometry, Polygon) else list(geometry.geoms)
+    # Every ring's positions are checked, holes too; a position may carry an altitude
+    # (GeoJSON allows it), which is dropped: the area columns are two-dimensional.
+    polygons = [
+        Polygon(
+            [_check_position(list(xy)) for xy in part.exterior.coords],
+            [[_check_position(list(xy)) for xy in ring.coords] for ring in part.interiors],
+        )
+        for part in parts
+    ]
     result = MultiPolygon(polygons)
     if result.is_empty or not result.is_valid:
         raise ValidationError("The boundary is empty or self-intersecting.")

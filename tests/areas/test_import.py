@@ -5,7 +5,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.areas.models import Area
 from api.audit.models import AuditEntry
@@ -85,6 +85,54 @@ def test_a_bad_feature_is_named_by_index_and_nothing_is_written(client, db, area
         assert answer.status_code == 422, (field, answer.json)
         assert any(key.startswith(field) for key in answer.json["errors"]), answer.json
     assert db.scalar(select(Area).where(Area.code == f"{town}902")) is None
+
+
+def test_altitudes_are_dropped_and_every_ring_is_checked(client, db, areas):
+    admin = factories.user("admin", areas.county)
+    town = areas.town_a.code
+    with_altitude = {
+        "type": "Polygon",
+        "coordinates": [
+            [[114.1, 24.31, 80], [114.11, 24.31, 81], [114.11, 24.32, 82], [114.1, 24.31, 80]]
+        ],
+    }
+    answer = upload(client, admin, collection(village(f"{town}904", town, geometry=with_altitude)))
+    assert answer.status_code == 201, answer.json
+    boundary = db.scalar(select(Area.boundary).where(Area.code == f"{town}904"))
+    assert db.scalar(select(func.ST_NDims(boundary))) == 2
+    hole_far_away = {
+        "type": "Polygon",
+        "coordinates": [
+            [[114.1, 24.31], [114.2, 24.31], [114.2, 24.4], [114.1, 24.31]],
+            [[114.15, 95], [114.16, 95], [114.16, 96], [114.15, 95]],
+        ],
+    }
+    answer = upload(client, admin, collection(village(f"{town}905", town, geometry=hole_far_away)))
+    assert answer.status_code == 422
+    assert "features.0.geometry" in answer.json["errors"]
+
+
+def test_an_import_never_moves_an_area(client, db, areas):
+    admin = factories.user("admin", areas.county)
+    village_a1 = areas.village_a1
+    moved = village(village_a1.code, areas.town_b.code, "甲一村（搬走）")
+    answer = upload(client, admin, collection(moved))
+    assert answer.status_code == 422
+    assert "features.0.properties.parent_code" in answer.json["errors"]
+    county = {
+        **village(areas.county.code, areas.county.code),
+        "properties": {
+            "code": areas.county.code,
+            "name": "自己的上级",
+            "level": "county",
+            "parent_code": areas.county.code,
+        },
+    }
+    answer = upload(client, admin, collection(county))
+    assert answer.status_code == 422
+    db.expire_all()
+    assert db.get(Area, village_a1.id).parent_id == areas.town_a.id
+    assert db.get(Area, areas.county.id).name != "自己的上级"
 
 
 @pytest.mark.parametrize(
