@@ -126,7 +126,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "missing_name": "缺少姓名",
         "unreadable_id_number": "身份证号无法识别",
         "unknown_village": "村（社区）不在本县",
-        "unreadable_text": "文字无法识别（编码错误）",
+        "unreadable_text": "文字无法识别（编码错误或含空字符）",
         "row_too_long": "行过长",
         "bad_date": "日期格式不对",
         "bad_amount": "金额格式不对",

@@ -20,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from api.common.arguments import unstorable
+
 # What the start of a file is checked on (encoding, header).
 HEAD_BYTES = 64 * 1024
 XLSX_MAGIC = b"PK\x03\x04"
@@ -146,6 +148,8 @@ class _Table:
                     raise BadFile({"file": ["The workbook's sheet cannot be read."]}) from exc
                 if sum(len(_cell_text(c)) for c in cells) > self.max_row_chars:
                     yield None, "row_too_long"
+                elif any(unstorable(_cell_text(c)) for c in cells):
+                    yield None, "unreadable_text"
                 else:
                     yield list(cells), None
         finally:
@@ -169,7 +173,8 @@ class _Table:
                     continue
                 if sum(len(c) for c in cells) > self.max_row_chars:
                     yield None, "row_too_long"
-                elif any("\ufffd" in c for c in cells):
+                elif any("\ufffd" in c or unstorable(c) for c in cells):
+                    # Undecodable bytes, or a NUL, which PostgreSQL text cannot hold.
                     yield None, "unreadable_text"
                 else:
                     yield cells, None

@@ -458,3 +458,22 @@ def test_a_run_stopped_half_way_resumes_after_the_last_stored_row(
     assert imports.run_import(list_id) == "done"
     assert [r.row_no for r in rows_of(db, list_id)] == [1, 2, 3]
     assert db.get(ListUpload, list_id).rows_done == 3
+
+
+def test_a_cell_holding_nul_is_a_bad_row(client, db, run_jobs, county, sources):
+    # PostgreSQL text cannot hold NUL: the import job must not fail on one cell.
+    data = csv_bytes(
+        [
+            MEDICAL_HEADER,
+            medical_row("李\x00秀兰", county.head.id_number, "100"),
+            medical_row("李秀兰", county.head.id_number, "100", "地址\x00"),
+            medical_row("李秀兰", county.head.id_number, "100"),
+        ]
+    )
+    up = imported(client, db, run_jobs, county.supervisor, sources["medical_large_bills"], data)
+    assert up.status == "done", up.error
+    assert [(r.status, r.bad_reason) for r in rows_of(db, up.id)] == [
+        ("bad", "unreadable_text"),
+        ("bad", "unreadable_text"),
+        ("matched", None),
+    ]
