@@ -47,7 +47,8 @@ def send(client, patrol, points, user):
 
 
 def read_track(client, patrol, user):
-    return client.get(f"/api/v1/patrols/{patrol.id}/track", headers=factories.headers_for(user)).json
+    headers = factories.headers_for(user)
+    return client.get(f"/api/v1/patrols/{patrol.id}/track", headers=headers).json
 
 
 class HeldRoute:
