@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 import flask_smorest
@@ -121,12 +122,20 @@ def unstorable_error(value: Any) -> ma.ValidationError | None:
     return _as_error((path, UNSTORABLE_MESSAGE) for path in _unstorable_paths(value, ""))
 
 
+# Aware times between these have every date the check reads (as given, UTC, county) in
+# range: an offset moves a date by less than a day. Most times pass here unconverted.
+_SAFE_FROM = datetime.combine(DATE_MIN + timedelta(days=1), time(), UTC)
+_SAFE_TO = datetime.combine(DATE_MAX - timedelta(days=1), time(), UTC)
+
+
 def _range_problem(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return None if INT_MIN <= value <= INT_MAX else INT_RANGE_MESSAGE
     if isinstance(value, datetime):
+        if value.tzinfo is not None and _SAFE_FROM <= value <= _SAFE_TO:
+            return None
         try:
             days = [value.date()]
             if value.tzinfo is not None:
@@ -139,10 +148,21 @@ def _range_problem(value: Any) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def _is_leaf(field: fields.Field) -> bool:
+    # Cached: marshmallow's fields are ABCs, and an isinstance on an ABC is slow when a
+    # thousand GPS points each go through it.
+    return isinstance(field, (fields.Integer, fields.Date, fields.DateTime))
+
+
 def _field_problems(field: fields.Field, value: Any, path: str) -> Iterator[tuple[str, str]]:
     if value is None:
         return
-    if isinstance(field, fields.Nested) and isinstance(value, (dict, list)):
+    if _is_leaf(field):
+        problem = _range_problem(value)
+        if problem:
+            yield path, problem
+    elif isinstance(field, fields.Nested) and isinstance(value, (dict, list)):
         yield from schema_problems(field.schema, value, path, many=field.many)
     elif isinstance(field, fields.List) and isinstance(value, list):
         for index, item in enumerate(value):
@@ -153,10 +173,28 @@ def _field_problems(field: fields.Field, value: Any, path: str) -> Iterator[tupl
     elif isinstance(field, fields.Dict) and field.value_field and isinstance(value, dict):
         for key, item in value.items():
             yield from _field_problems(field.value_field, item, f"{path}.{key}")
-    elif isinstance(field, (fields.Integer, fields.Date, fields.DateTime)):
-        problem = _range_problem(value)
-        if problem:
-            yield path, problem
+
+
+def _may_hold_problems(field: fields.Field) -> bool:
+    """Whether ``_field_problems`` can find anything in this field's values: not in a
+    float, a string, a list of them (a batch of GPS points is walked for its times only)."""
+    if isinstance(field, fields.List):
+        return _may_hold_problems(field.inner)
+    if isinstance(field, fields.Tuple):
+        return any(_may_hold_problems(inner) for inner in field.tuple_fields)
+    if isinstance(field, fields.Dict):
+        return field.value_field is not None and _may_hold_problems(field.value_field)
+    return _is_leaf(field) or isinstance(field, fields.Nested)
+
+
+@lru_cache(maxsize=4096)
+def _checked_fields(schema: ma.Schema) -> list[tuple[str, str, fields.Field]]:
+    """(attribute, path name, field) of the schema's loaded fields worth walking."""
+    return [
+        (field.attribute or name, field.data_key or name, field)
+        for name, field in schema.load_fields.items()
+        if _may_hold_problems(field)
+    ]
 
 
 def schema_problems(
@@ -167,11 +205,10 @@ def schema_problems(
         for index, item in enumerate(data if isinstance(data, list) else []):
             yield from schema_problems(schema, item, f"{prefix}{index}.", many=False)
         return
-    for name, field in schema.load_fields.items():
-        key = field.attribute or name
+    for key, path, field in _checked_fields(schema):
         # A schema may load into an object (flask-smorest's pagination parameters).
         value = data.get(key) if isinstance(data, dict) else getattr(data, key, None)
-        yield from _field_problems(field, value, f"{prefix}{field.data_key or name}")
+        yield from _field_problems(field, value, f"{prefix}{path}")
 
 
 def _as_error(problems: Iterator[tuple[str, str]]) -> ma.ValidationError | None:
@@ -192,15 +229,30 @@ def checked_load(schema: ma.Schema, data: Any) -> Any:
     return loaded
 
 
+# In JSON text, a NUL or a lone surrogate can only be written as a \\u escape (raw
+# control characters are invalid JSON, and strict UTF-8 has no surrogates). A body without
+# any escape of either kind needs no walk of its strings; one with one (or with an escaped
+# backslash before a "u", or a surrogate pair) is walked.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
 class GuardedParser(FlaskParser):
     """webargs' Flask parser with this module's checks (see the module's docstring)."""
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
             return core.missing
-        return load_json(req.get_data(cache=True))
+        data = req.get_data(cache=True)
+        loaded = load_json(data)
+        try:
+            req.json_storable = _UNSTORABLE_ESCAPE.search(data.decode()) is None
+        except UnicodeDecodeError:
+            req.json_storable = False
+        return loaded
 
     def pre_load(self, location_data: Any, *, schema: ma.Schema, req: Any, location: str) -> Any:
+        if location == "json" and getattr(req, "json_storable", False):
+            return location_data
         if isinstance(location_data, MultiDictProxy):
             # Every value of a repeated query key or form field; headers too (no Mapping).
             multi = location_data.data
