@@ -24,8 +24,9 @@ checked where the URL is matched (``api.__init__``): an id past the range names 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 import flask_smorest
@@ -123,12 +124,20 @@ def unstorable_error(value: Any) -> ma.ValidationError | None:
     return _as_error((path, UNSTORABLE_MESSAGE) for path in _unstorable_paths(value, ""))
 
 
+# Aware times between these have every date the check reads (as given, UTC, county) in
+# range: an offset moves a date by less than a day. Most times pass here unconverted.
+_SAFE_FROM = datetime.combine(DATE_MIN + timedelta(days=1), time(), UTC)
+_SAFE_TO = datetime.combine(DATE_MAX - timedelta(days=1), time(), UTC)
+
+
 def _range_problem(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return None if INT_MIN <= value <= INT_MAX else INT_RANGE_MESSAGE
     if isinstance(value, datetime):
+        if value.tzinfo is not None and _SAFE_FROM <= value <= _SAFE_TO:
+            return None
         try:
             days = [value.date()]
             if value.tzinfo is not None:
@@ -141,72 +150,101 @@ def _range_problem(value: Any) -> str | None:
     return None
 
 
-Check = Callable[[fields.Field, Any], str | None]
+# Two walks share one shape: the range walk reads what a schema loaded (keyed by
+# attribute); the fraction walk reads the document as sent (keyed by data_key), because
+# marshmallow has already turned 1.5 into 1 by the time anything is loaded.
+RANGE, FRACTION = "range", "fraction"
+_LEAF_TYPES = {
+    RANGE: (fields.Integer, fields.Date, fields.DateTime),
+    FRACTION: (fields.Integer,),
+}
 
 
-def _range_check(field: fields.Field, value: Any) -> str | None:
-    if isinstance(field, (fields.Integer, fields.Date, fields.DateTime)):
+@lru_cache(maxsize=4096)
+def _is_leaf(field: fields.Field, kind: str) -> bool:
+    # Cached: marshmallow's fields are ABCs, and an isinstance on an ABC is slow when a
+    # thousand GPS points each go through it.
+    return isinstance(field, _LEAF_TYPES[kind])
+
+
+def _leaf_problem(kind: str, value: Any) -> str | None:
+    if kind == RANGE:
         return _range_problem(value)
-    return None
-
-
-def _fraction_check(field: fields.Field, value: Any) -> str | None:
     # marshmallow turns 1.5 into 1 for an Integer field (int() truncates): task 1.5 would
     # reassign task 1. A whole float (2.0) is the same number and passes.
-    if isinstance(field, fields.Integer) and isinstance(value, float) and not value.is_integer():
+    if isinstance(value, float) and not value.is_integer():
         return FRACTION_MESSAGE
     return None
 
 
 def _field_problems(
-    field: fields.Field, value: Any, path: str, check: Check, raw: bool
+    field: fields.Field, value: Any, path: str, kind: str, raw: bool
 ) -> Iterator[tuple[str, str]]:
     if value is None:
         return
-    if isinstance(field, fields.Nested) and isinstance(value, (dict, list)):
-        yield from _walk(field.schema, value, path, field.many, check, raw)
-    elif isinstance(field, fields.List) and isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _field_problems(field.inner, item, f"{path}.{index}", check, raw)
-    elif isinstance(field, fields.Tuple) and isinstance(value, (tuple, list)):
-        for index, (inner, item) in enumerate(zip(field.tuple_fields, value, strict=False)):
-            yield from _field_problems(inner, item, f"{path}.{index}", check, raw)
-    elif isinstance(field, fields.Dict) and field.value_field and isinstance(value, dict):
-        for key, item in value.items():
-            yield from _field_problems(field.value_field, item, f"{path}.{key}", check, raw)
-    else:
-        problem = check(field, value)
+    if _is_leaf(field, kind):
+        problem = _leaf_problem(kind, value)
         if problem:
             yield path, problem
+    elif isinstance(field, fields.Nested) and isinstance(value, (dict, list)):
+        yield from _walk(field.schema, value, path, field.many, kind, raw)
+    elif isinstance(field, fields.List) and isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _field_problems(field.inner, item, f"{path}.{index}", kind, raw)
+    elif isinstance(field, fields.Tuple) and isinstance(value, (tuple, list)):
+        for index, (inner, item) in enumerate(zip(field.tuple_fields, value, strict=False)):
+            yield from _field_problems(inner, item, f"{path}.{index}", kind, raw)
+    elif isinstance(field, fields.Dict) and field.value_field and isinstance(value, dict):
+        for key, item in value.items():
+            yield from _field_problems(field.value_field, item, f"{path}.{key}", kind, raw)
+
+
+def _may_hold_problems(field: fields.Field, kind: str) -> bool:
+    """Whether ``_field_problems`` can find anything in this field's values: not in a
+    float, a string, a list of them (a batch of GPS points is walked for its times only)."""
+    if isinstance(field, fields.List):
+        return _may_hold_problems(field.inner, kind)
+    if isinstance(field, fields.Tuple):
+        return any(_may_hold_problems(inner, kind) for inner in field.tuple_fields)
+    if isinstance(field, fields.Dict):
+        return field.value_field is not None and _may_hold_problems(field.value_field, kind)
+    return _is_leaf(field, kind) or isinstance(field, fields.Nested)
+
+
+@lru_cache(maxsize=4096)
+def _checked_fields(schema: ma.Schema, kind: str) -> list[tuple[str, str, fields.Field]]:
+    """(attribute, path name, field) of the schema's loaded fields worth walking."""
+    return [
+        (field.attribute or name, field.data_key or name, field)
+        for name, field in schema.load_fields.items()
+        if _may_hold_problems(field, kind)
+    ]
 
 
 def _walk(
-    schema: ma.Schema, data: Any, prefix: str, many: bool | None, check: Check, raw: bool
+    schema: ma.Schema, data: Any, prefix: str, many: bool | None, kind: str, raw: bool
 ) -> Iterator[tuple[str, str]]:
-    """(field path, message) for each value of ``data`` that ``check`` refuses. ``raw``
-    data is the document as sent (keyed by each field's ``data_key``); otherwise it is what
-    the schema loaded (keyed by attribute)."""
     if many if many is not None else schema.many:
         for index, item in enumerate(data if isinstance(data, list) else []):
-            yield from _walk(schema, item, f"{prefix}{index}.", False, check, raw)
+            yield from _walk(schema, item, f"{prefix}{index}.", False, kind, raw)
         return
-    for name, field in schema.load_fields.items():
-        key = (field.data_key or name) if raw else (field.attribute or name)
+    for attribute, path, field in _checked_fields(schema, kind):
+        key = path if raw else attribute
         # A schema may load into an object (flask-smorest's pagination parameters).
         value = data.get(key) if isinstance(data, dict) else getattr(data, key, None)
-        yield from _field_problems(field, value, f"{prefix}{field.data_key or name}", check, raw)
+        yield from _field_problems(field, value, f"{prefix}{path}", kind, raw)
 
 
 def schema_problems(schema: ma.Schema, data: Any) -> Iterator[tuple[str, str]]:
     """(field path, message) for each loaded integer, date or time out of range."""
-    return _walk(schema, data, "", None, _range_check, raw=False)
+    return _walk(schema, data, "", None, RANGE, raw=False)
 
 
 def fraction_problems(schema: ma.Schema, data: Any) -> Iterator[tuple[str, str]]:
     """(field path, message) for each number with a fraction sent for an integer field."""
     if isinstance(data, MultiDictProxy):  # query strings and forms: int("1.5") already fails
         return iter(())
-    return _walk(schema, data, "", None, _fraction_check, raw=True)
+    return _walk(schema, data, "", None, FRACTION, raw=True)
 
 
 def _as_error(problems: Iterator[tuple[str, str]]) -> ma.ValidationError | None:
@@ -230,15 +268,33 @@ def checked_load(schema: ma.Schema, data: Any) -> Any:
     return loaded
 
 
+# In JSON text, a NUL or a lone surrogate can only be written as a \\u escape (raw
+# control characters are invalid JSON, and strict UTF-8 has no surrogates). A body without
+# any escape of either kind needs no walk of its strings; one with one (or with an escaped
+# backslash before a "u", or a surrogate pair) is walked.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+
+
 class GuardedParser(FlaskParser):
     """webargs' Flask parser with this module's checks (see the module's docstring)."""
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
             return core.missing
-        return load_json(req.get_data(cache=True))
+        data = req.get_data(cache=True)
+        loaded = load_json(data)
+        try:
+            req.json_storable = _UNSTORABLE_ESCAPE.search(data.decode()) is None
+        except UnicodeDecodeError:
+            req.json_storable = False
+        return loaded
 
     def pre_load(self, location_data: Any, *, schema: ma.Schema, req: Any, location: str) -> Any:
+        error = _as_error(fraction_problems(schema, location_data))
+        if error:
+            raise error
+        if location == "json" and getattr(req, "json_storable", False):
+            return location_data
         if isinstance(location_data, MultiDictProxy):
             # Every value of a repeated query key or form field; headers too (no Mapping).
             multi = location_data.data
@@ -247,9 +303,6 @@ class GuardedParser(FlaskParser):
         else:
             paths = _unstorable_paths(location_data, "")
         error = _as_error((path, UNSTORABLE_MESSAGE) for path in paths)
-        if error:
-            raise error
-        error = _as_error(fraction_problems(schema, location_data))
         if error:
             raise error
         return location_data

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
 from api.areas.scope import Actor, in_area, visible_area
-from api.audit.services import record_created
+from api.audit.services import record_created_batch
 from api.auth.models import User
 from api.auth.realms import SUPERVISION, may_read, realm_of_role
 from api.casework.tasks.models import (
@@ -298,7 +298,8 @@ def _stored_keys(keys: set[str | None]) -> set[str | None]:
 
 
 def _insert_tasks(specs: list[TaskSpec]) -> None:
-    """The tasks, their "created" history and their audit entries: a statement each."""
+    """The tasks, their "created" history and their audit entry (one per area, naming
+    the tasks): a statement each."""
     rows = [_task_values(spec) for spec in specs]
     ids = _insert_task_rows(rows)
     for row in rows:
@@ -315,7 +316,7 @@ def _insert_tasks(specs: list[TaskSpec]) -> None:
             ).where(Task.id.in_(ids.values())),
         )
     )
-    record_created(Task, rows)
+    record_created_batch(Task, rows)
 
 
 def _insert_task_rows(rows: list[dict[str, Any]]) -> dict[str, int]:

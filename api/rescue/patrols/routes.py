@@ -28,6 +28,7 @@ from api.rescue.patrols.schemas import (
     StreetPersonSchema,
     StreetPersonUpdateSchema,
     TeamCandidateSchema,
+    TrackAppendSchema,
     TrackBatchSchema,
     TrackQuerySchema,
 )
@@ -187,9 +188,10 @@ class PatrolTrack(MethodView):
 
     @require_roles(*WRITERS)
     @patrols_blp.arguments(TrackBatchSchema)
-    @patrols_blp.response(200, PatrolTrackSchema)
+    @patrols_blp.response(200, TrackAppendSchema)
     def post(self, batch, patrol_id):
-        """Append up to 1,000 GPS points (any order; resent points are ignored)"""
+        """Append up to 1,000 GPS points (any order; resent points are ignored); answers
+        the totals and the part of the route the batch redrew"""
         return services.append_track(patrol_id, batch["points"], _settings(), batch["crs"])
 
 

@@ -240,10 +240,36 @@ class PatrolTrackSchema(Schema):
     point_count = fields.Integer()
     used_in_route = fields.Integer()
     excluded = fields.Dict(keys=fields.String(), values=fields.Integer())
+    points = fields.List(fields.Nested(TrackPointOutSchema))
+
+
+class TrackAppendSchema(Schema):
+    """What a batch did, the track's totals, and the part of the route it redrew: the
+    whole route is on ``GET .../track`` (issue #17)."""
+
+    patrol_id = Id()
     received = fields.Integer()
     added = fields.Integer()
     duplicates = fields.Integer()
-    points = fields.List(fields.Nested(TrackPointOutSchema))
+    length_m = fields.Float(metadata={"description": "the whole route's length, metres"})
+    point_count = fields.Integer()
+    used_in_route = fields.Integer(metadata={"description": "the route's vertex count"})
+    excluded = fields.Dict(keys=fields.String(), values=fields.Integer())
+    route_from = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "index of the first route vertex the batch redrew; the vertices "
+            "before it are unchanged (null: the batch changed nothing, fewer than two kept)"
+        },
+    )
+    # Raw: a thousand pairs of floats need no per-value dumping.
+    route_tail = fields.Raw(
+        metadata={
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "number"}},
+            "description": "[lon, lat] of the route's vertices from route_from on",
+        }
+    )
 
 
 class TrackQuerySchema(Schema):

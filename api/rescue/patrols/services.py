@@ -364,9 +364,18 @@ def append_track(
     if future:
         raise Invalid({f"points.{index}.recorded_at": ["In the future."] for index in future[:20]})
     result = tracks.append_points(patrol, points, settings.max_accuracy_m, settings.max_speed_kmh)
-    summary = track_summary(patrol)
-    summary.update(received=result.received, added=result.added, duplicates=result.duplicates)
-    return summary
+    # What the batch changed and the totals, not the whole route (issue #17): a client
+    # holding the route keeps its first ``route_from`` vertices and adds ``route_tail``.
+    return {
+        "patrol_id": patrol.id,
+        "received": result.received,
+        "added": result.added,
+        "duplicates": result.duplicates,
+        "length_m": patrol.route_length_m,
+        **_point_counts(patrol, result.kept),
+        "route_from": result.route_from,
+        "route_tail": result.route_tail,
+    }
 
 
 def _locked_patrol(patrol_id: int) -> Patrol:
@@ -387,9 +396,10 @@ def _locked_patrol(patrol_id: int) -> Patrol:
     return patrol
 
 
-def track_summary(patrol: Patrol, with_points: bool = False) -> dict[str, Any]:
-    route = tracks.route_geojson(patrol.route)
-    if route is not None and len(route["coordinates"]) == patrol.point_count:
+def _point_counts(patrol: Patrol, kept: int | None) -> dict[str, Any]:
+    """The track's totals: points, those on the route, those left out by reason. ``kept``:
+    the route's vertex count if known (the kept points, when there are two or more)."""
+    if kept is not None and kept == patrol.point_count:
         # The route is drawn through the kept points and point_count counts the stored
         # ones (append_points keeps both): as many vertices as points means none is left
         # out, and the points need not be counted (a scan of the whole track).
@@ -402,16 +412,23 @@ def track_summary(patrol: Patrol, with_points: bool = False) -> dict[str, Any]:
                 .group_by(TrackPoint.excluded_reason)
             ).all()
         )
-    summary: dict[str, Any] = {
-        "patrol_id": patrol.id,
-        "route": route,
-        "length_m": patrol.route_length_m,
+    return {
         "point_count": sum(counts.values()),
         "used_in_route": counts.get(None, 0),
         "excluded": {
             "poor_accuracy": counts.get("poor_accuracy", 0),
             "implausible_speed": counts.get("implausible_speed", 0),
         },
+    }
+
+
+def track_summary(patrol: Patrol, with_points: bool = False) -> dict[str, Any]:
+    route = tracks.route_geojson(patrol.route)
+    summary: dict[str, Any] = {
+        "patrol_id": patrol.id,
+        "route": route,
+        "length_m": patrol.route_length_m,
+        **_point_counts(patrol, len(route["coordinates"]) if route is not None else None),
     }
     if with_points:
         summary["points"] = [

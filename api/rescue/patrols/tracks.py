@@ -16,14 +16,15 @@ flags from its earliest point onwards and never before. Each batch therefore rec
 only that tail: the last kept point before the batch (the anchor), then the stored points
 from the batch's earliest time, merged with the new ones. The route keeps its coordinates
 up to the anchor and is redrawn from there; a batch that continues the track (the common
-case) reads no stored point at all.
+case) reads no stored point at all. What a batch redrew (the route's vertices from the
+first one it changed) is what the append answers: the whole route is only on a read.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -105,6 +106,12 @@ class AppendResult:
     received: int
     added: int
     duplicates: int
+    # The route's vertices (the kept points, in time order) from index ``route_from`` on,
+    # as this batch redrew them; ``kept`` is how many there are in all, None when the
+    # batch changed nothing and the route holds fewer than two of them (not counted then).
+    route_from: int | None = None
+    route_tail: list[tuple[float, float]] = field(default_factory=list)
+    kept: int | None = None
 
 
 def append_points(
@@ -120,8 +127,6 @@ def append_points(
     batch: dict[datetime, dict[str, Any]] = {}
     for point in points:
         batch.setdefault(point["recorded_at"], point)
-    if not batch:
-        return AppendResult(received=0, added=0, duplicates=0)
     since = min(batch)
     anchor, stored = load_tail(patrol.id, since)
     taken = {point.fix.recorded_at for point in stored}
@@ -130,31 +135,39 @@ def append_points(
         for at, point in sorted(batch.items())
         if at not in taken
     ]
-    if new:
-        tail = sorted([point.fix for point in stored] + new, key=lambda fix: fix.recorded_at)
-        reasons = dict(
-            zip(
-                (fix.recorded_at for fix in tail),
-                classify(tail, max_accuracy_m, max_speed_kmh, anchor),
-                strict=True,
-            )
+    result = AppendResult(received=len(points), added=len(new), duplicates=len(points) - len(new))
+    if not new:
+        # Nothing redrawn: the route's vertex count is its kept points' count.
+        kept = len(_coordinates(patrol.route)) if patrol.route is not None else None
+        result.route_from = result.kept = kept
+        return result
+    tail = sorted([point.fix for point in stored] + new, key=lambda fix: fix.recorded_at)
+    reasons = dict(
+        zip(
+            (fix.recorded_at for fix in tail),
+            classify(tail, max_accuracy_m, max_speed_kmh, anchor),
+            strict=True,
         )
-        _insert(patrol.id, new, reasons)
-        changed = [
-            {
-                "id": point.id,
-                "used_in_route": reasons[point.fix.recorded_at] is None,
-                "excluded_reason": reasons[point.fix.recorded_at],
-            }
-            for point in stored
-            if reasons[point.fix.recorded_at] != point.excluded_reason
-        ]
-        if changed:
-            session.execute(update(TrackPoint), changed)
-        _redraw(patrol, anchor, stored, [fix for fix in tail if reasons[fix.recorded_at] is None])
-        patrol.point_count += len(new)
-        session.flush()
-    return AppendResult(received=len(points), added=len(new), duplicates=len(points) - len(new))
+    )
+    _insert(patrol.id, new, reasons)
+    changed = [
+        {
+            "id": point.id,
+            "used_in_route": reasons[point.fix.recorded_at] is None,
+            "excluded_reason": reasons[point.fix.recorded_at],
+        }
+        for point in stored
+        if reasons[point.fix.recorded_at] != point.excluded_reason
+    ]
+    if changed:
+        session.execute(update(TrackPoint), changed)
+    kept_tail = [(fix.lon, fix.lat) for fix in tail if reasons[fix.recorded_at] is None]
+    result.route_from = _redraw(patrol, anchor, stored, kept_tail)
+    result.route_tail = kept_tail
+    result.kept = result.route_from + len(kept_tail)
+    patrol.point_count += len(new)
+    session.flush()
+    return result
 
 
 # One statement for the whole batch on PostgreSQL, each column one array literal: an
@@ -214,25 +227,34 @@ def _insert(patrol_id: int, fixes: list[Fix], reasons: dict[datetime, str | None
 
 
 def _redraw(
-    patrol: Patrol, anchor: Fix | None, stored: list[StoredPoint], kept_tail: list[Fix]
-) -> None:
-    """Set the route to its part up to the anchor (unchanged) followed by ``kept_tail``,
-    and its length. The route's coordinates are the kept points in time order, so the
-    part up to the anchor is the route less the stored points of the tail it held."""
+    patrol: Patrol,
+    anchor: Fix | None,
+    stored: list[StoredPoint],
+    kept_tail: list[tuple[float, float]],
+) -> int:
+    """Set the route to its part up to the anchor (unchanged) followed by ``kept_tail``
+    (lon, lat of the kept points from the batch's earliest on), and its length; returns
+    the index of the first vertex redrawn. The route's coordinates are the kept points in
+    time order, so the part up to the anchor is the route less the stored points of the
+    tail it held."""
     if patrol.route is not None:
-        coords = shapely.get_coordinates(to_shape(patrol.route))
+        coords = _coordinates(patrol.route)
         held = sum(1 for point in stored if point.excluded_reason is None)
         head = coords[: len(coords) - held]
     else:
         # Fewer than two kept points so far: the anchor, if any, is the only one.
         head = np.array([[anchor.lon, anchor.lat]] if anchor else [], dtype=float).reshape(-1, 2)
-    coords = np.concatenate(
-        [head, np.array([[fix.lon, fix.lat] for fix in kept_tail]).reshape(-1, 2)]
-    )
+    coords = np.concatenate([head, np.array(kept_tail, dtype=float).reshape(-1, 2)])
     line = shapely.linestrings(coords) if len(coords) >= 2 else None
     # Extended WKB goes to PostGIS as is (plain WKB would be turned into WKT first).
     patrol.route = from_shape(line, srid=4326, extended=True) if line is not None else None
     patrol.route_length_m = round(length_m(coords), 1)
+    return len(head)
+
+
+def _coordinates(route: Any) -> np.ndarray:
+    """A stored route's vertices as an n×2 array of lon, lat."""
+    return shapely.get_coordinates(to_shape(route))
 
 
 def route_geojson(route: Any) -> dict[str, Any] | None:
@@ -240,7 +262,7 @@ def route_geojson(route: Any) -> dict[str, Any] | None:
     ``mapping`` goes vertex by vertex)."""
     if route is None:
         return None
-    coords = shapely.get_coordinates(to_shape(route))
+    coords = _coordinates(route)
     # (lon, lat) tuples, not lists: the garbage collector stops tracking a tuple of floats,
     # while ten thousand lists alive until the answer is written bring on a collection of
     # the whole heap every few batches.

@@ -1,5 +1,6 @@
 """Storing the rules' tasks: set-wise (``create_all``) stores what one by one
-(``create_from_spec``) does: the same columns, history and audit entry."""
+(``create_from_spec``) does: the same columns and history, and the same audited values,
+in one audit entry per town naming the tasks rather than one per task."""
 
 from dataclasses import replace
 from datetime import date, timedelta
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from api.areas.scope import SYSTEM, set_actor
 from api.audit.models import AuditEntry
+from api.audit.services import audit_query
 from api.casework.tasks import services
 from api.casework.tasks.models import Task, TaskHistory
 from api.casework.tasks.rules import TaskSpec
@@ -43,12 +45,16 @@ def columns(task: Task) -> dict:
 def stored(db, key: str) -> tuple[Task, list[TaskHistory], AuditEntry]:
     task = db.scalar(select(Task).where(Task.dedup_key == key))
     history = list(db.scalars(select(TaskHistory).where(TaskHistory.task_id == task.id)))
-    [entry] = db.scalars(
-        select(AuditEntry).where(
-            AuditEntry.table_name == "tasks", AuditEntry.record_id == str(task.id)
-        )
-    )
+    [entry] = db.scalars(audit_query(table_name="tasks", record_id=str(task.id)))
     return task, history, entry
+
+
+def audited_values(entry: AuditEntry, task: Task) -> dict:
+    """A task's audited values: the entry's own, or its part of a batch's entry."""
+    if entry.record_id == str(task.id):
+        return {key: change["new"] for key, change in entry.changes.items()}
+    assert task.id in entry.changes["ids"]
+    return entry.changes["records"][str(task.id)]
 
 
 def test_set_wise_stores_what_one_by_one_does(db, areas):
@@ -73,8 +79,12 @@ def test_set_wise_stores_what_one_by_one_does(db, areas):
     def same_part(changes: dict) -> dict:
         return {k: v for k, v in changes.items() if k not in PER_COPY | {"subject_id"}}
 
-    assert same_part(audit_2.changes) == same_part(audit_1.changes)
-    assert "110101199003074578" not in audit_2.changes["reason"]["new"]
+    assert audit_1.record_id == str(task_1.id)
+    assert audit_2.record_id == f"{task_2.id}-{task_2.id}"
+    values_1, values_2 = audited_values(audit_1, task_1), audited_values(audit_2, task_2)
+    assert same_part(values_2) == same_part(values_1)
+    assert "110101199003074578" not in values_2["reason"]
+    assert values_2["reason"] == values_1["reason"]
     assert (audit_2.action, audit_2.actor_id, audit_2.area_id) == (
         audit_1.action,
         audit_1.actor_id,
@@ -88,3 +98,37 @@ def test_set_wise_returns_only_the_specs_stored_now(db, areas):
     assert services.create_all([first]) == [first]
     assert services.create_all([first, second, replace(second, title="again")]) == [second]
     assert services.create_all([first, second]) == []
+
+
+def test_one_audit_entry_per_town_names_its_tasks(db, areas):
+    set_actor(None, SYSTEM)
+    specs = [spec(areas.village_a1.id, 10), spec(areas.village_a2.id, 11)]
+    specs.append(spec(areas.village_b1.id, 12))
+    assert services.create_all(specs) == specs
+    db.expire_all()
+    tasks = {
+        t.dedup_key: t
+        for t in db.scalars(select(Task).where(Task.dedup_key.like("test_storing:%")))
+    }
+    town_a = [tasks[s.dedup_key].id for s in specs[:2]]
+    town_b = tasks[specs[2].dedup_key].id
+    entries = db.scalars(
+        select(AuditEntry).where(AuditEntry.table_name == "tasks").order_by(AuditEntry.id)
+    ).all()
+    assert [(e.changes["ids"], e.area_id) for e in entries] == [
+        (sorted(town_a), areas.town_a.id),
+        ([town_b], areas.village_b1.id),
+    ]
+    for entry in entries:
+        assert entry.action == "create" and entry.actor_id is None
+        assert set(entry.changes["records"]) == {str(i) for i in entry.changes["ids"]}
+        # Masked, as every audited value is.
+        for values in entry.changes["records"].values():
+            assert (
+                values["reason"]
+                == "A visit was flagged: 身份证 1101**********4578, far_from_household."
+            )
+    # Each task's entry is found by its id.
+    for task_id in [*town_a, town_b]:
+        [found] = db.scalars(audit_query(table_name="tasks", record_id=str(task_id)))
+        assert task_id in found.changes["ids"]

@@ -57,12 +57,14 @@ def test_demo_patrols_then_a_new_patrol_cycle(sqlite_app):
     )
     assert track.status_code == 200
     assert track.json["excluded"]["implausible_speed"] == 1
-    assert len(track.json["route"]["coordinates"]) == 3
+    assert track.json["route_from"] == 0 and len(track.json["route_tail"]) == 3
     assert track.json["length_m"] > 200
     resent = client.post(
         f"/api/v1/patrols/{patrol_id}/track", json={"points": points}, headers=rescue
     )
-    assert resent.json["added"] == 0
+    assert resent.json["added"] == 0 and resent.json["route_from"] == 3
+    route = client.get(f"/api/v1/patrols/{patrol_id}/track", headers=rescue).json["route"]
+    assert route["coordinates"] == track.json["route_tail"]
 
     encounter = client.post(
         f"/api/v1/patrols/{patrol_id}/encounters",

@@ -46,6 +46,48 @@ def send(client, patrol, points, user):
     )
 
 
+def read_track(client, patrol, user):
+    headers = factories.headers_for(user)
+    return client.get(f"/api/v1/patrols/{patrol.id}/track", headers=headers).json
+
+
+class HeldRoute:
+    """The route as a client holding it keeps it from the appends' answers alone: the
+    first ``route_from`` vertices stay, ``route_tail`` follows."""
+
+    def __init__(self):
+        self.vertices = []
+
+    def apply(self, body):
+        if body["route_from"] is not None:
+            self.vertices = self.vertices[: body["route_from"]] + body["route_tail"]
+        assert len(self.vertices) == body["used_in_route"] or (
+            body["route_from"] is None and body["used_in_route"] < 2
+        )
+
+    def coordinates(self):
+        """As GET's route has them: none with fewer than two kept points."""
+        return [list(v) for v in self.vertices] if len(self.vertices) > 1 else []
+
+
+def test_an_append_answers_the_redrawn_part_not_the_whole_route(client, patrol, rescue):
+    first = send(client, patrol, [point(i, 24.350 + i * 0.001) for i in range(5)], rescue).json
+    assert "route" not in first
+    assert first["route_from"] == 0 and len(first["route_tail"]) == 5
+    second = send(client, patrol, [point(i, 24.350 + i * 0.001) for i in range(5, 8)], rescue).json
+    assert second["route_from"] == 5
+    assert second["route_tail"] == [[LON, 24.350 + i * 0.001] for i in range(5, 8)]
+    assert (second["point_count"], second["used_in_route"]) == (8, 8)
+    # A late point at 1.5: the route is redrawn from the last kept point before it.
+    late = send(client, patrol, [point(1.5, 24.3515)], rescue).json
+    assert late["route_from"] == 2 and len(late["route_tail"]) == 7
+    assert late["route_tail"][0] == [LON, 24.3515]
+    whole = read_track(client, patrol, rescue)
+    assert whole["route"]["coordinates"][:2] == first["route_tail"][:2]
+    assert whole["route"]["coordinates"][2:] == late["route_tail"]
+    assert late["length_m"] == whole["length_m"]
+
+
 def test_distance_of_a_thousandth_degree_of_latitude():
     assert distance_m(114.13, 24.35, 114.13, 24.351) == pytest.approx(111.2, abs=0.2)
 
@@ -81,15 +123,19 @@ def test_out_of_order_batch_is_stored_in_time_order(client, patrol, rescue):
     response = send(client, patrol, [point(2, 24.352), point(0, 24.350), point(1, 24.351)], rescue)
     assert response.status_code == 200
     assert response.json["added"] == 3
-    assert response.json["route"]["type"] == "LineString"
-    assert response.json["route"]["coordinates"] == [[LON, 24.350], [LON, 24.351], [LON, 24.352]]
+    assert response.json["route_tail"] == [[LON, 24.350], [LON, 24.351], [LON, 24.352]]
     assert response.json["length_m"] == pytest.approx(222.4, abs=0.5)
+    route = read_track(client, patrol, rescue)["route"]
+    assert route["type"] == "LineString"
+    assert route["coordinates"] == [[LON, 24.350], [LON, 24.351], [LON, 24.352]]
 
 
 def test_late_point_is_inserted_in_its_place(client, patrol, rescue):
     send(client, patrol, [point(0, 24.350), point(2, 24.352)], rescue)
     response = send(client, patrol, [point(1, 24.3515, lon=114.1305)], rescue)
-    coords = response.json["route"]["coordinates"]
+    assert response.json["route_from"] == 1
+    assert response.json["route_tail"] == [[114.1305, 24.3515], [LON, 24.352]]
+    coords = read_track(client, patrol, rescue)["route"]["coordinates"]
     assert coords == [[LON, 24.350], [114.1305, 24.3515], [LON, 24.352]]
 
 
@@ -101,6 +147,7 @@ def test_resent_batch_adds_nothing(client, patrol, rescue):
     assert again.json["added"] == 0 and again.json["duplicates"] == 3
     assert again.json["point_count"] == 3
     assert again.json["length_m"] == first["length_m"]
+    assert again.json["route_from"] == 3 and again.json["route_tail"] == []
 
 
 def test_duplicates_inside_one_batch_count_once(client, patrol, rescue):
@@ -126,7 +173,7 @@ def test_implausible_and_inaccurate_points_are_kept_but_not_drawn(client, patrol
     body = response.json
     assert body["point_count"] == 5 and body["used_in_route"] == 3
     assert body["excluded"] == {"poor_accuracy": 1, "implausible_speed": 1}
-    assert body["route"]["coordinates"] == [[LON, 24.350], [LON, 24.351], [LON, 24.353]]
+    assert body["route_tail"] == [[LON, 24.350], [LON, 24.351], [LON, 24.353]]
     track = client.get(
         f"/api/v1/patrols/{patrol.id}/track?points=true", headers=factories.headers_for(rescue)
     ).json
@@ -143,7 +190,9 @@ def test_late_wild_point_is_left_out_and_its_neighbours_stay(client, patrol, res
     send(client, patrol, [point(0, 24.350), point(2, 24.352)], rescue)
     response = send(client, patrol, [point(1, 24.450)], rescue)
     assert response.json["excluded"]["implausible_speed"] == 1
-    assert response.json["route"]["coordinates"] == [[LON, 24.350], [LON, 24.352]]
+    assert response.json["route_from"] == 1 and response.json["route_tail"] == [[LON, 24.352]]
+    coords = read_track(client, patrol, rescue)["route"]["coordinates"]
+    assert coords == [[LON, 24.350], [LON, 24.352]]
 
 
 def test_speed_limit_is_a_setting(client, app, patrol, rescue):
@@ -267,10 +316,13 @@ def whole_track(db, patrol):
     return reasons, kept.tolist(), round(length_m(kept), 1)
 
 
-def assert_consistent(db, patrol, body):
+def assert_consistent(db, patrol, body, held):
+    """The answer, the route a client keeps from the answers (``held``), the stored flags
+    and counts: as drawn from the whole track at once."""
     reasons, kept, length = whole_track(db, patrol)
     assert stored_reasons(db, patrol) == reasons
-    assert (body["route"] or {"coordinates": []})["coordinates"] == (kept if len(kept) > 1 else [])
+    held.apply(body)
+    assert held.coordinates() == (kept if len(kept) > 1 else [])
     assert body["length_m"] == length
     assert body["point_count"] == len(reasons) == patrol.point_count
     assert body["used_in_route"] == reasons.count(None)
@@ -279,13 +331,15 @@ def assert_consistent(db, patrol, body):
 
 
 def test_late_points_inside_the_track_are_classified_in_place(client, db, patrol, rescue):
+    held = HeldRoute()
     # 0 and 2 are 2.2 km apart in two minutes (67 km/h): fine. 3 is a wild fix, left out.
-    send(
+    first = send(
         client,
         patrol,
         [point(0, 24.350), point(2, 24.370), point(3, 24.450), point(4, 24.371)],
         rescue,
-    )
+    ).json
+    assert_consistent(db, patrol, first, held)
     assert stored_reasons(db, patrol) == [None, None, "implausible_speed", None]
     # A late point at minute 1, 50 km away: implausible itself, the rest unchanged.
     late = send(client, patrol, [point(1, 24.800)], rescue).json
@@ -296,34 +350,40 @@ def test_late_points_inside_the_track_are_classified_in_place(client, db, patrol
         "implausible_speed",
         None,
     ]
-    assert_consistent(db, patrol, late)
+    assert_consistent(db, patrol, late, held)
     # A late point at 3.5 beside the wild fix at 3 is implausible from 2 as well, and 4
     # stays on the route.
     body = send(client, patrol, [point(3.5, 24.449)], rescue).json
     assert stored_reasons(db, patrol)[-2:] == ["implausible_speed", None]
-    assert_consistent(db, patrol, body)
+    assert_consistent(db, patrol, body, held)
 
 
 def test_late_point_before_the_first_kept_point_reclassifies_everything(client, db, patrol, rescue):
-    send(client, patrol, [point(10, 24.450), point(11, 24.451), point(12, 24.452)], rescue)
+    held = HeldRoute()
+    first = send(client, patrol, [point(10, 24.450), point(11, 24.451), point(12, 24.452)], rescue)
+    assert_consistent(db, patrol, first.json, held)
     assert stored_reasons(db, patrol) == [None, None, None]
     # The team was at 24.350 a minute before: 11 km in a minute is too fast, so the first
     # point of the old track becomes implausible, and the two after it too.
     body = send(client, patrol, [point(9, 24.350)], rescue).json
     assert stored_reasons(db, patrol) == [None] + ["implausible_speed"] * 3
-    assert body["route"] is None and body["length_m"] == 0.0
-    assert_consistent(db, patrol, body)
+    assert body["route_from"] == 0 and body["route_tail"] == [[LON, 24.350]]
+    assert body["used_in_route"] == 1 and body["length_m"] == 0.0
+    assert_consistent(db, patrol, body, held)
+    assert read_track(client, patrol, rescue)["route"] is None
 
 
 def test_a_point_that_was_left_out_can_come_back(client, db, patrol, rescue):
-    send(client, patrol, [point(1, 24.350), point(2, 24.400)], rescue)
+    held = HeldRoute()
+    first = send(client, patrol, [point(1, 24.350), point(2, 24.400)], rescue).json
+    assert_consistent(db, patrol, first, held)
     assert stored_reasons(db, patrol) == [None, "implausible_speed"]
     # A late point shows the team was near the second point all along: the first one is
     # the wild fix, and the second is kept again.
     body = send(client, patrol, [point(0, 24.401)], rescue).json
     assert stored_reasons(db, patrol) == [None, "implausible_speed", None]
-    assert body["route"]["coordinates"] == [[LON, 24.401], [LON, 24.400]]
-    assert_consistent(db, patrol, body)
+    assert body["route_from"] == 0 and body["route_tail"] == [[LON, 24.401], [LON, 24.400]]
+    assert_consistent(db, patrol, body, held)
 
 
 def test_batches_in_any_order_draw_the_same_route_as_one_batch(client, db, areas, rescue):
@@ -337,28 +397,45 @@ def test_batches_in_any_order_draw_the_same_route_as_one_batch(client, db, areas
     shuffled = points[:]
     rng.shuffle(shuffled)
     many = pf.patrol(areas.town_a, started_at=START)
+    held = HeldRoute()
     for start in range(0, 300, 40):
         body = send(client, many, shuffled[start : start + 40], rescue).json
-        assert_consistent(db, many, body)
-    for key in ("route", "length_m", "point_count", "used_in_route", "excluded"):
+        assert_consistent(db, many, body, held)
+    for key in ("length_m", "point_count", "used_in_route", "excluded"):
         assert body[key] == whole[key]
+    assert held.vertices == whole["route_tail"]
+    assert read_track(client, many, rescue)["route"] == read_track(client, one, rescue)["route"]
     assert stored_reasons(db, many) == stored_reasons(db, one)
 
 
 def test_appended_batches_extend_the_route_and_its_length(client, db, patrol, rescue):
+    held = HeldRoute()
     first = send(client, patrol, [point(i, 24.350 + i * 0.001) for i in range(5)], rescue).json
+    assert_consistent(db, patrol, first, held)
     second = send(client, patrol, [point(i, 24.350 + i * 0.001) for i in range(5, 9)], rescue).json
-    assert len(second["route"]["coordinates"]) == 9
-    assert second["route"]["coordinates"][:5] == first["route"]["coordinates"]
+    assert second["route_from"] == 5 and len(second["route_tail"]) == 4
     assert second["length_m"] == pytest.approx(8 * 111.2, abs=1.0)
-    assert_consistent(db, patrol, second)
+    assert_consistent(db, patrol, second, held)
+    assert held.vertices[:5] == first["route_tail"]
 
 
 def test_a_single_kept_point_then_more_draws_from_it(client, db, patrol, rescue):
-    assert send(client, patrol, [point(0, 24.350)], rescue).json["route"] is None
+    held = HeldRoute()
+    first = send(client, patrol, [point(0, 24.350)], rescue).json
+    assert first["route_tail"] == [[LON, 24.350]] and first["used_in_route"] == 1
+    assert_consistent(db, patrol, first, held)
+    assert read_track(client, patrol, rescue)["route"] is None
+    # Resent: nothing redrawn, and a route of one kept point is not counted from it.
+    again = send(client, patrol, [point(0, 24.350)], rescue).json
+    assert again["route_from"] is None and again["used_in_route"] == 1
+    assert_consistent(db, patrol, again, held)
     body = send(client, patrol, [point(1, 24.351)], rescue).json
-    assert body["route"]["coordinates"] == [[LON, 24.350], [LON, 24.351]]
-    assert_consistent(db, patrol, body)
+    assert body["route_from"] == 1 and body["route_tail"] == [[LON, 24.351]]
+    assert_consistent(db, patrol, body, held)
+    assert read_track(client, patrol, rescue)["route"]["coordinates"] == [
+        [LON, 24.350],
+        [LON, 24.351],
+    ]
 
 
 def test_first_stored_point_wins_over_a_resent_one_at_the_same_time(client, db, patrol, rescue):
@@ -380,8 +457,9 @@ def test_a_batch_of_only_duplicates_changes_nothing(client, db, patrol, rescue):
     assert again.status_code == 200
     assert again.json["received"] == 3 and again.json["added"] == 0
     assert again.json["duplicates"] == 3
-    for key in ("route", "length_m", "point_count", "used_in_route", "excluded"):
+    for key in ("length_m", "point_count", "used_in_route", "excluded"):
         assert again.json[key] == first[key]
+    assert again.json["route_from"] == 2 and again.json["route_tail"] == []
 
 
 def test_a_bad_point_among_good_ones_is_422_and_nothing_is_stored(client, db, patrol, rescue):
