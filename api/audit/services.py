@@ -19,7 +19,22 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from geoalchemy2.elements import WKBElement, WKTElement
-from sqlalchemy import Select, event, insert, inspect, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    cast,
+    column,
+    event,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, UOWTransaction
 
 from api.areas.scope import current_actor, in_area
@@ -211,6 +226,32 @@ def record_created(model: type[Audited], rows: list[dict[str, Any]]) -> None:
     )
 
 
+def record_created_together(
+    model: type[Audited], rows: list[dict[str, Any]], area_id: int | None
+) -> None:
+    """Audit rows inserted together by one request (a phone's sync batch) with one entry
+    naming them all: ``record_ids``, and ``changes`` keyed by record id, each
+    ``{field: {"new": value}}`` of the values given in its row (masked as any entry).
+    ``area_id`` is the lowest area holding every row, so that whoever sees the entry may
+    see them all. The rows need not carry every column: derived ones can be left out."""
+    if not rows:
+        return
+    actor = current_actor()
+    session.execute(
+        insert(AuditEntry.__table__).values(
+            at=utcnow(),
+            actor_id=actor.user_id if actor else None,
+            action="create",
+            table_name=model.__tablename__,  # type: ignore[attr-defined]
+            record_id="",  # many records: record_ids
+            record_ids=[str(row["id"]) for row in rows],
+            area_id=area_id or (actor.area_id if actor else None),
+            changes={str(row["id"]): _created(row, model.audit_exclude | {"id"}) for row in rows},
+            request_id=_request_id(),
+        )
+    )
+
+
 def record_reveal(table_name: str, records: list[Any], fields: list[str]) -> None:
     """Log that the current actor saw ``fields`` of ``records`` (ORM objects) in full."""
     actor = current_actor()
@@ -307,6 +348,15 @@ def finish_bulk_read(read: BulkRead, rows: int, complete: bool, failed: bool = F
     session.commit()
 
 
+def _names_record(record_id: str) -> ColumnElement[bool]:
+    """An entry about several records (``record_ids``) names this one."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Containment, which the GIN index on record_ids serves.
+        return AuditEntry.record_ids.op("@>")(cast([record_id], JSONB))
+    named = select(literal(1)).select_from(func.json_each(AuditEntry.record_ids))
+    return exists(named.where(column("value") == record_id))
+
+
 def audit_query(
     table_name: str | None = None,
     record_id: str | None = None,
@@ -321,7 +371,7 @@ def audit_query(
     if table_name:
         stmt = stmt.where(AuditEntry.table_name == table_name)
     if record_id:
-        stmt = stmt.where(AuditEntry.record_id == record_id)
+        stmt = stmt.where(or_(AuditEntry.record_id == record_id, _names_record(record_id)))
     if actor_id:
         stmt = stmt.where(AuditEntry.actor_id == actor_id)
     if action:

@@ -121,7 +121,7 @@ def unstorable_error(value: Any) -> ma.ValidationError | None:
     return _as_error((path, UNSTORABLE_MESSAGE) for path in _unstorable_paths(value, ""))
 
 
-def _range_problem(value: Any) -> str | None:
+def range_problem(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -154,7 +154,7 @@ def _field_problems(field: fields.Field, value: Any, path: str) -> Iterator[tupl
         for key, item in value.items():
             yield from _field_problems(field.value_field, item, f"{path}.{key}")
     elif isinstance(field, (fields.Integer, fields.Date, fields.DateTime)):
-        problem = _range_problem(value)
+        problem = range_problem(value)
         if problem:
             yield path, problem
 
