@@ -41,7 +41,7 @@ from api.areas.scope import current_actor, in_area
 from api.audit.models import AuditEntry
 from api.common.county_time import local_day_bounds
 from api.common.fields import geometry_to_geojson
-from api.common.idnumber import mask_personal
+from api.common.idnumber import mask_personal, mask_text
 from api.db import session, utcnow
 from api.mixins import Audited
 
@@ -115,9 +115,12 @@ def _collections(obj: Audited, action: str) -> dict[str, Any]:
 
 
 def _created(values: dict[str, Any], exclude: frozenset[str]) -> dict[str, Any]:
-    return mask_personal(
-        {k: {"new": _plain(v)} for k, v in values.items() if k not in exclude and v is not None}
-    )
+    # mask_personal of the whole {field: {"new": value}}, without walking the wrappers.
+    return {
+        mask_text(k): {"new": mask_personal(_plain(v))}
+        for k, v in values.items()
+        if k not in exclude and v is not None
+    }
 
 
 def _changes(obj: Audited, action: str) -> dict[str, Any]:

@@ -19,7 +19,13 @@ from shapely.geometry import Point
 
 from api.common.arguments import INT_MAX, range_problem
 from api.common.county_time import local_today
-from api.common.fields import AwareDateTime, BirthYear, GeoJSONPoint, IdNumber
+from api.common.fields import (
+    AwareDateTime,
+    BirthYear,
+    GeoJSONPoint,
+    IdNumber,
+    geometry_to_geojson,
+)
 from api.common.labels import label
 from api.visits.crs import SUPPORTED as SUPPORTED_CRS
 from api.visits.models import (
@@ -558,6 +564,72 @@ class VisitSchema(Schema):
     review_comment = fields.String(allow_none=True)
     reviewed_at = AwareDateTime(allow_none=True)
     reviews = fields.List(fields.Nested(ReviewSchema))
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """Visits written out by hand (``dump_visit``): a sync batch answers each of its
+        visits, and marshmallow's dump of one costs ≈ 0.3 ms."""
+        if self.only or self.exclude:
+            return super().dump(obj, many=many)
+        if self.many if many is None else many:
+            return [dump_visit(visit) for visit in obj]
+        return dump_visit(obj)
+
+
+def _number(value: Any, kind: type) -> Any:
+    return None if value is None else kind(value)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def dump_visit(visit: Any) -> dict[str, Any]:
+    """``visit`` as ``VisitSchema`` dumps it, field by field (the same keys, in the same
+    order, and the same conversions: tests/visits/test_plain_visits.py compares them)."""
+    return {
+        "id": _number(visit.id, int),
+        "client_uuid": _text(visit.client_uuid),
+        "household_id": _number(visit.household_id, int),
+        "area_id": _number(visit.area_id, int),
+        "worker_id": _number(visit.worker_id, int),
+        "channel": _text(visit.channel),
+        "visited_at": _time(visit.visited_at),
+        "received_at": _time(visit.received_at),
+        "location": geometry_to_geojson(visit.location),
+        "accuracy_m": _number(visit.accuracy_m, float),
+        "source_crs": _text(visit.source_crs),
+        "findings": None if visit.findings is None else dict(visit.findings),
+        "needs": None if visit.needs is None else [_text(need) for need in visit.needs],
+        "notes": _text(visit.notes),
+        "created_household": visit.created_household,
+        "screening_result": _text(visit.screening_result),
+        "screening": None if visit.screening is None else dict(visit.screening),
+        "presence": {
+            "flagged": visit.presence_flagged,
+            "distance_m": _number(visit.presence_distance_m, float),
+            "reasons": None
+            if visit.presence_reasons is None
+            else [_text(reason) for reason in visit.presence_reasons],
+        },
+        "review_state": _text(visit.review_state),
+        "review_comment": _text(visit.review_comment),
+        "reviewed_at": _time(visit.reviewed_at),
+        "reviews": None
+        if visit.reviews is None
+        else [
+            {
+                "state": _text(review.state),
+                "comment": _text(review.comment),
+                "reviewer_id": _number(review.reviewer_id, int),
+                "at": _time(review.at),
+            }
+            for review in visit.reviews
+        ],
+    }
 
 
 class VisitQuerySchema(Schema):

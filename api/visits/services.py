@@ -636,7 +636,7 @@ def _insert_visits(rows: dict[int, dict[str, Any]], alone: bool) -> dict[int, Vi
 
 def _insert_rows(rows: dict[int, dict[str, Any]]) -> dict[int, VisitOutcome]:
     values = list(rows.values())
-    if session.get_bind().dialect.name == "postgresql":
+    if len(values) > 1 and session.get_bind().dialect.name == "postgresql":
         # Ids first, then a plain executemany (one pipelined round trip): an INSERT …
         # RETURNING of many rows is one statement with 23 parameters a row, which psycopg
         # parses anew each time (it caches only statements of up to 50 parameters).

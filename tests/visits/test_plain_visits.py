@@ -237,3 +237,22 @@ def test_each_refused_item_names_its_own_fields(client, worker, home):
 def test_the_schema_still_refuses_what_the_hand_reader_passes_on():
     with pytest.raises(ValidationError):
         _SCHEMA.load({**vf.visit_payload(3), "channel": "letter"})
+
+
+def test_visits_are_written_out_as_the_schema_writes_them(client, worker, home, areas, db):
+    vf.standard(areas.county, 800)
+    results = _post(client, worker, _batch(home.id)[:5])
+    supervisor = factories.user("supervisor", areas.town_a)
+    client.patch(
+        f"/api/v1/visits/{results[0]['id']}/review",
+        json={"state": "has_issues", "comment": "照片不清"},
+        headers=factories.headers_for(supervisor),
+    )
+    db.expire_all()
+    visits = db.scalars(select(Visit).where(Visit.id.in_([r["id"] for r in results]))).all()
+    just_made = Visit(id=1, client_uuid="u", household_id=home.id, area_id=home.area_id)
+    schema = schemas.VisitSchema()
+    for visit in [*visits, just_made]:
+        assert schemas.dump_visit(visit) == Schema.dump(schema, visit)
+    assert any(visit.reviews for visit in visits)
+    assert schema.dump(visits, many=True) == Schema.dump(schema, visits, many=True)
