@@ -24,6 +24,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 
@@ -57,6 +58,15 @@ def main() -> None:
     from api.jobs.queue import queue_for
 
     app = create_app()
+    try:
+        measure(app, args)
+    finally:  # also when the output's reader went away (| head)
+        jobs = queue_for(app)
+        jobs.empty()
+        jobs.delete(delete_jobs=True)
+
+
+def measure(app: Any, args: argparse.Namespace) -> None:
     client = app.test_client()
     login = {"username": args.user, "password": PASSWORD, "device_id": "profile"}
     token = client.post("/api/v1/auth/login", json=login).json["access_token"]
@@ -111,9 +121,6 @@ def main() -> None:
         print(f"{total / args.count * 1000:8.2f} ms {n:5.1f}x  {key}")
     if profile:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
-    jobs = queue_for(app)
-    jobs.empty()
-    jobs.delete(delete_jobs=True)
 
 
 if __name__ == "__main__":
