@@ -17,12 +17,21 @@ class AuditEntrySchema(Schema):
     actor_id = fields.Integer(allow_none=True)
     action = fields.String(metadata={"description": ", ".join(ACTIONS)})
     table_name = fields.String()
-    record_id = fields.String()
+    record_id = fields.String(metadata={"description": "the record; empty for many"})
+    record_ids = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={
+            "description": "the records of an entry about several created together (a "
+            "sync batch's visits); null otherwise"
+        },
+    )
     area_id = fields.Integer(allow_none=True)
     changes = fields.Dict(
         metadata={
-            "description": "field -> {old, new}; reveal: {revealed}; export and map: "
-            "{endpoint, filters, rows, complete}; ID numbers masked"
+            "description": "field -> {old, new}; with record_ids: record id -> {field -> "
+            "{new}}; reveal: {revealed}; export and map: {endpoint, filters, rows, "
+            "complete}; ID numbers masked"
         }
     )
     request_id = fields.String(allow_none=True)
@@ -30,7 +39,9 @@ class AuditEntrySchema(Schema):
 
 class AuditQuerySchema(Schema):
     table_name = fields.String(metadata={"description": "record kind (households, photos…)"})
-    record_id = fields.String()
+    record_id = fields.String(
+        metadata={"description": "entries about this record, alone or among several"}
+    )
     actor_id = fields.Integer()
     action = fields.List(
         fields.String(validate=validate.OneOf(ACTIONS)),

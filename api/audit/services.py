@@ -20,7 +20,22 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from geoalchemy2.elements import WKBElement, WKTElement
-from sqlalchemy import Select, and_, event, insert, inspect, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    cast,
+    column,
+    event,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, UOWTransaction
 
 from api.areas.models import Area
@@ -28,15 +43,13 @@ from api.areas.scope import current_actor, in_area
 from api.audit.models import AuditEntry
 from api.common.county_time import local_day_bounds
 from api.common.fields import geometry_to_geojson
-from api.common.idnumber import mask_personal, may_need_masking
+from api.common.idnumber import mask_personal, mask_text, may_need_masking
 from api.db import session, utcnow
 from api.mixins import Audited
 
 # What an entry records: a change (create, update, delete, by the flush listener), an ID
 # number seen in full (reveal), a bulk read of personal data (export, map).
 ACTIONS = ("create", "update", "delete", "reveal", "export", "map")
-# Tables whose set-wise inserts are audited one entry per batch (record_created_batch).
-BATCH_AUDITED = frozenset({"tasks"})
 
 
 def _plain(value: Any) -> Any:
@@ -104,9 +117,12 @@ def _collections(obj: Audited, action: str) -> dict[str, Any]:
 
 
 def _created(values: dict[str, Any], exclude: frozenset[str]) -> dict[str, Any]:
-    return mask_personal(
-        {k: {"new": _plain(v)} for k, v in values.items() if k not in exclude and v is not None}
-    )
+    # mask_personal of the whole {field: {"new": value}}, without walking the wrappers.
+    return {
+        mask_text(k): {"new": mask_personal(_plain(v))}
+        for k, v in values.items()
+        if k not in exclude and v is not None
+    }
 
 
 def _changes(obj: Audited, action: str) -> dict[str, Any]:
@@ -215,22 +231,57 @@ def record_created(model: type[Audited], rows: list[dict[str, Any]]) -> None:
     )
 
 
-def record_created_batch(model: type[Audited], rows: list[dict[str, Any]]) -> None:
-    """Rows inserted set-wise by a job (the rules' tasks), audited one entry per town (the
-    area above the records' own) naming its records rather than one per row:
-    ``record_id`` is the ids' range (first-last), ``changes`` is ``{"ids": [...],
-    "records": {id: {column: value}}}`` (the values each record was created with), masked,
-    and the entry's area is the lowest one holding all of them, so the supervisors who
-    see the records see the entry.
-    ``audit_query`` finds a record's entry by its id in a batch too.
+def _created_many(rows: list[dict[str, Any]], exclude: frozenset[str]) -> dict[str, Any]:
+    """``{id: {field: {"new": value}}}`` of rows' given values, masked as any entry. The
+    document is written as JSON once and walked for masking only if it holds a run of
+    digits long enough to be masked: value-by-value masking was the largest cost of
+    auditing a job's hundreds of tasks."""
+    plain = {
+        str(row["id"]): {
+            k: {"new": v} for k, v in row.items() if k not in exclude and v is not None
+        }
+        for row in rows
+    }
+    text = json.dumps(plain, ensure_ascii=False, default=_plain)
+    changes = json.loads(text)
+    return mask_personal(changes) if may_need_masking(text) else changes
 
-    Masking value by value was the largest cost of the audit: here each entry is written
-    as JSON once and walked only if it holds a run of digits long enough to be masked."""
+
+def record_created_together(
+    model: type[Audited], rows: list[dict[str, Any]], area_id: int | None
+) -> None:
+    """Audit rows inserted together (a phone's sync batch, a follow-up job's tasks of one
+    town) with one entry naming them all: ``record_ids``, and ``changes`` keyed by record
+    id, each ``{field: {"new": value}}`` of the values given in its row (masked as any
+    entry). ``area_id`` is the lowest area holding every row, so that whoever sees the
+    entry may see them all. The rows need not carry every column: derived ones can be left
+    out. ``audit_query`` finds the entry by any of its records."""
     if not rows:
         return
-    assert model.__tablename__ in BATCH_AUDITED  # type: ignore[attr-defined]  # audit_query
     actor = current_actor()
-    exclude = model.audit_exclude
+    session.execute(
+        insert(AuditEntry.__table__).values(
+            at=utcnow(),
+            actor_id=actor.user_id if actor else None,
+            action="create",
+            table_name=model.__tablename__,  # type: ignore[attr-defined]
+            record_id="",  # many records: record_ids
+            record_ids=[str(row["id"]) for row in rows],
+            area_id=area_id or (actor.area_id if actor else None),
+            changes=_created_many(rows, model.audit_exclude | {"id"}),
+            request_id=_request_id(),
+        )
+    )
+
+
+def record_created_by_town(model: type[Audited], rows: list[dict[str, Any]]) -> None:
+    """Rows inserted set-wise by a job (the rules' tasks), audited one entry per town (the
+    area above the records' own, whatever the depth) naming its records: the entry's area
+    is the lowest one holding all of them, so the supervisors who see the records see the
+    entry, and a worker of one village does not see another village's tasks in it."""
+    if not rows:
+        return
+    actor = current_actor()
     default_area = actor.area_id if actor else None
     paths = dict(
         session.execute(
@@ -239,37 +290,16 @@ def record_created_batch(model: type[Audited], rows: list[dict[str, Any]]) -> No
             .execution_options(skip_scope=True)
         ).all()
     )
-    towns: dict[tuple[str, ...], dict[str, Any]] = {}
+    towns: dict[tuple[str, ...], tuple[set[tuple[str, ...]], list[dict[str, Any]]]] = {}
     for row in rows:
         chain = tuple(paths.get(row.get("area_id") or default_area, "").strip("/").split("/"))
-        # Grouped by the area above the record's (a village's town), whatever the depth.
-        town = towns.setdefault(chain[:-1] or chain, {"chains": set(), "records": {}})
-        town["chains"].add(chain)
-        town["records"][str(row["id"])] = {
-            k: v for k, v in row.items() if k not in exclude and v is not None
-        }
-    entries = []
-    for town in towns.values():
-        # Written as JSON once, dates and all, and read back: plain values at C speed.
-        text = json.dumps(town["records"], ensure_ascii=False, default=_plain)
-        records = json.loads(text)
-        if may_need_masking(text):
-            records = mask_personal(records)
-        ids = sorted(int(record_id) for record_id in records)
-        common = [parts[0] for parts in zip(*town["chains"], strict=False) if len(set(parts)) == 1]
-        entries.append(
-            {
-                "at": utcnow(),
-                "actor_id": actor.user_id if actor else None,
-                "action": "create",
-                "table_name": model.__tablename__,  # type: ignore[attr-defined]
-                "record_id": f"{ids[0]}-{ids[-1]}",
-                "area_id": int(common[-1]) if common and common[-1] else None,
-                "changes": {"ids": ids, "records": records},
-                "request_id": _request_id(),
-            }
-        )
-    session.execute(insert(AuditEntry), entries)
+        chains, town_rows = towns.setdefault(chain[:-1] or chain, (set(), []))
+        chains.add(chain)
+        town_rows.append(row)
+    for chains, town_rows in towns.values():
+        common = [parts[0] for parts in zip(*chains, strict=False) if len(set(parts)) == 1]
+        area_id = int(common[-1]) if common and common[-1] else None
+        record_created_together(model, town_rows, area_id)
 
 
 def record_reveal(table_name: str, records: list[Any], fields: list[str]) -> None:
@@ -368,6 +398,15 @@ def finish_bulk_read(read: BulkRead, rows: int, complete: bool, failed: bool = F
     session.commit()
 
 
+def _names_record(record_id: str) -> ColumnElement[bool]:
+    """An entry about several records (``record_ids``) names this one."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Containment, which the GIN index on record_ids serves.
+        return AuditEntry.record_ids.op("@>")(cast([record_id], JSONB))
+    named = select(literal(1)).select_from(func.json_each(AuditEntry.record_ids))
+    return exists(named.where(column("value") == record_id))
+
+
 def audit_query(
     table_name: str | None = None,
     record_id: str | None = None,
@@ -382,14 +421,7 @@ def audit_query(
     if table_name:
         stmt = stmt.where(AuditEntry.table_name == table_name)
     if record_id:
-        # Or among the records of a batch's entry (record_created_batch), whose record_id
-        # is a range of ids.
-        in_batch = and_(
-            AuditEntry.table_name.in_(BATCH_AUDITED),
-            AuditEntry.record_id.contains("-"),
-            AuditEntry.changes[("records", record_id)].as_string().is_not(None),
-        )
-        stmt = stmt.where(or_(AuditEntry.record_id == record_id, in_batch))
+        stmt = stmt.where(or_(AuditEntry.record_id == record_id, _names_record(record_id)))
     if actor_id:
         stmt = stmt.where(AuditEntry.actor_id == actor_id)
     if action:

@@ -130,7 +130,7 @@ _SAFE_FROM = datetime.combine(DATE_MIN + timedelta(days=1), time(), UTC)
 _SAFE_TO = datetime.combine(DATE_MAX - timedelta(days=1), time(), UTC)
 
 
-def _range_problem(value: Any) -> str | None:
+def range_problem(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -169,7 +169,7 @@ def _is_leaf(field: fields.Field, kind: str) -> bool:
 
 def _leaf_problem(kind: str, value: Any) -> str | None:
     if kind == RANGE:
-        return _range_problem(value)
+        return range_problem(value)
     # marshmallow turns 1.5 into 1 for an Integer field (int() truncates): task 1.5 would
     # reassign task 1. A whole float (2.0) is the same number and passes.
     if isinstance(value, float) and not value.is_integer():

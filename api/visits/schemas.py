@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import math
+import uuid
+from datetime import datetime
 from typing import Any
 
 from marshmallow import (
@@ -12,9 +15,17 @@ from marshmallow import (
     validate,
     validates_schema,
 )
+from shapely.geometry import Point
 
+from api.common.arguments import INT_MAX, range_problem
 from api.common.county_time import local_today
-from api.common.fields import AwareDateTime, BirthYear, GeoJSONPoint, IdNumber
+from api.common.fields import (
+    AwareDateTime,
+    BirthYear,
+    GeoJSONPoint,
+    IdNumber,
+    geometry_to_geojson,
+)
 from api.common.labels import label
 from api.visits.crs import SUPPORTED as SUPPORTED_CRS
 from api.visits.models import (
@@ -366,6 +377,146 @@ class VisitInSchema(Schema):
         if errors:
             raise ValidationError(errors)
 
+    def load(self, data: Any, *, many: Any = None, partial: Any = None, unknown: Any = None) -> Any:
+        """A plainly valid visit is read by hand (``read_plain_visit``), anything else by
+        marshmallow: the same result, without marshmallow's cost per item."""
+        if not (many or self.many or partial or unknown):
+            plain = read_plain_visit(data)
+            if plain is not None:
+                return plain
+        return super().load(data, many=many, partial=partial, unknown=unknown)
+
+
+# --- plainly valid visits, read without marshmallow ------------------------------------
+# A phone's sync sends hundreds of visits at a time, nearly all of them plainly valid;
+# marshmallow spends ≈ 0.5 ms on each (nested schemas, validators, error bookkeeping).
+# ``read_plain_visit`` reads such a visit by hand into exactly what ``VisitInSchema``
+# would load, or answers None at the first thing it does not plainly accept (a number sent
+# as a string, an unknown key, a new household, any value out of range…): the schema then
+# reads the item and gives its usual answer, errors included. It only ever accepts less.
+
+_VISIT_KEYS = frozenset(VisitInSchema._declared_fields) - {"new_household"}
+_FINDINGS_KEYS = frozenset(FindingsSchema._declared_fields)
+_MONEY_KEYS = ("monthly_income_total", "rigid_expenses_monthly")
+
+
+def _plain_number(value: Any, low: float, high: float) -> float | None:
+    # bool is a subclass of int that marshmallow refuses: hence type(), not isinstance().
+    if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
+        return None
+    return float(value)
+
+
+def _plain_texts(value: Any, longest: int, most: int) -> list[str] | None:
+    if type(value) is not list or len(value) > most:
+        return None
+    for text in value:
+        if type(text) is not str or not 1 <= len(text) <= longest:
+            return None
+    return list(value)
+
+
+def _plain_point(value: Any) -> Point | None:
+    if type(value) is not dict or value.keys() != {"type", "coordinates"}:
+        return None
+    position = value["coordinates"]
+    if value["type"] != "Point" or type(position) is not list or len(position) not in (2, 3):
+        return None
+    numbers = [_plain_number(part, -math.inf, math.inf) for part in position]
+    if None in numbers or not (-180 <= numbers[0] <= 180 and -90 <= numbers[1] <= 90):
+        return None
+    return Point(numbers[0], numbers[1])
+
+
+def _plain_findings(value: Any) -> dict[str, Any] | None:
+    if type(value) is not dict or not value.keys() <= _FINDINGS_KEYS:
+        return None
+    findings: dict[str, Any] = {}
+    if "household_size" in value:
+        size = value["household_size"]
+        if type(size) is not int or not 1 <= size <= 50:
+            return None
+        findings["household_size"] = size
+    for key in _MONEY_KEYS:
+        if key in value:
+            amount = _plain_number(value[key], 0, MAX_MONEY)
+            if amount is None:
+                return None
+            findings[key] = amount
+    if "circumstances" in value:
+        circumstances = _plain_texts(value["circumstances"], 60, 30)
+        if circumstances is None:
+            return None
+        findings["circumstances"] = circumstances
+    return findings
+
+
+def read_plain_visit(raw: Any) -> dict[str, Any] | None:
+    """``raw`` as ``VisitInSchema().load`` loads it, if it is plainly valid; else None."""
+    if type(raw) is not dict or not raw.keys() <= _VISIT_KEYS:
+        return None
+    sent_uuid, sent_time = raw.get("client_uuid"), raw.get("visited_at")
+    if type(sent_uuid) is not str or type(sent_time) is not str:
+        return None
+    try:
+        client_uuid, visited_at = uuid.UUID(sent_uuid), datetime.fromisoformat(sent_time)
+    except ValueError:
+        return None
+    if visited_at.utcoffset() is None:
+        return None
+    if range_problem(visited_at):
+        return None
+    household_id, channel = raw.get("household_id"), raw.get("channel")
+    if type(household_id) is not int or not 1 <= household_id <= INT_MAX:
+        return None
+    if channel not in CHANNELS or type(channel) is not str:
+        return None
+    visit: dict[str, Any] = {
+        "client_uuid": client_uuid,
+        "household_id": household_id,
+        "channel": channel,
+        "visited_at": visited_at,
+        "crs": raw.get("crs", "wgs84"),
+        "findings": {},
+        "needs": [],
+        "notes": raw.get("notes"),
+    }
+    if visit["crs"] not in SUPPORTED_CRS or type(visit["crs"]) is not str:
+        return None
+    notes = visit["notes"]
+    if notes is not None and (type(notes) is not str or len(notes) > 5000):
+        return None
+    if "findings" in raw:
+        visit["findings"] = _plain_findings(raw["findings"])
+        if visit["findings"] is None:
+            return None
+    if "needs" in raw:
+        visit["needs"] = _plain_texts(raw["needs"], 60, 30)
+        if visit["needs"] is None:
+            return None
+    located = channel in LOCATED_CHANNELS
+    for key in ("location", "accuracy_m"):
+        if key not in raw:
+            if located:
+                return None
+            continue
+        value = raw[key]
+        if value is None:
+            if located:
+                return None
+        elif not located:
+            return None
+        elif key == "location":
+            value = _plain_point(value)
+            if value is None:
+                return None
+        else:
+            value = _plain_number(value, 0, 100_000)
+            if value is None:
+                return None
+        visit[key] = value
+    return visit
+
 
 class PresenceSchema(Schema):
     flagged = fields.Boolean(attribute="presence_flagged")
@@ -413,6 +564,72 @@ class VisitSchema(Schema):
     review_comment = fields.String(allow_none=True)
     reviewed_at = AwareDateTime(allow_none=True)
     reviews = fields.List(fields.Nested(ReviewSchema))
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """Visits written out by hand (``dump_visit``): a sync batch answers each of its
+        visits, and marshmallow's dump of one costs ≈ 0.3 ms."""
+        if self.only or self.exclude:
+            return super().dump(obj, many=many)
+        if self.many if many is None else many:
+            return [dump_visit(visit) for visit in obj]
+        return dump_visit(obj)
+
+
+def _number(value: Any, kind: type) -> Any:
+    return None if value is None else kind(value)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def dump_visit(visit: Any) -> dict[str, Any]:
+    """``visit`` as ``VisitSchema`` dumps it, field by field (the same keys, in the same
+    order, and the same conversions: tests/visits/test_plain_visits.py compares them)."""
+    return {
+        "id": _number(visit.id, int),
+        "client_uuid": _text(visit.client_uuid),
+        "household_id": _number(visit.household_id, int),
+        "area_id": _number(visit.area_id, int),
+        "worker_id": _number(visit.worker_id, int),
+        "channel": _text(visit.channel),
+        "visited_at": _time(visit.visited_at),
+        "received_at": _time(visit.received_at),
+        "location": geometry_to_geojson(visit.location),
+        "accuracy_m": _number(visit.accuracy_m, float),
+        "source_crs": _text(visit.source_crs),
+        "findings": None if visit.findings is None else dict(visit.findings),
+        "needs": None if visit.needs is None else [_text(need) for need in visit.needs],
+        "notes": _text(visit.notes),
+        "created_household": visit.created_household,
+        "screening_result": _text(visit.screening_result),
+        "screening": None if visit.screening is None else dict(visit.screening),
+        "presence": {
+            "flagged": visit.presence_flagged,
+            "distance_m": _number(visit.presence_distance_m, float),
+            "reasons": None
+            if visit.presence_reasons is None
+            else [_text(reason) for reason in visit.presence_reasons],
+        },
+        "review_state": _text(visit.review_state),
+        "review_comment": _text(visit.review_comment),
+        "reviewed_at": _time(visit.reviewed_at),
+        "reviews": None
+        if visit.reviews is None
+        else [
+            {
+                "state": _text(review.state),
+                "comment": _text(review.comment),
+                "reviewer_id": _number(review.reviewer_id, int),
+                "at": _time(review.at),
+            }
+            for review in visit.reviews
+        ],
+    }
 
 
 class VisitQuerySchema(Schema):

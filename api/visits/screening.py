@@ -16,6 +16,7 @@ is the findings' ``household_size``, else the number of registered members, else
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -88,11 +89,10 @@ def screen(
     return result, figures
 
 
-def standards_along(
-    area_path: str, urban_rural: str, programme: str = "dibao"
-) -> list[ProgrammeStandard]:
-    """Every standard for ``programme`` set on the area or above it, whatever its dates."""
-    ancestor_ids = _ancestor_ids(area_path)
+def standards_along(area_paths: Iterable[str], programme: str = "dibao") -> list[ProgrammeStandard]:
+    """Every standard for ``programme`` set on any of the areas or above them, urban and
+    rural, whatever its dates: one query for all the areas a request's visits lie in."""
+    ancestor_ids = {area_id for path in area_paths for area_id in ancestor_ids_of(path)}
     if not ancestor_ids:
         return []
     return list(
@@ -100,7 +100,6 @@ def standards_along(
             select(ProgrammeStandard)
             .where(
                 ProgrammeStandard.programme == programme,
-                ProgrammeStandard.urban_rural == urban_rural,
                 ProgrammeStandard.area_id.in_(ancestor_ids),
             )
             # Standards are set by the county (or a town) above the caller's own area: a
@@ -111,16 +110,22 @@ def standards_along(
     )
 
 
-def in_force(candidates: list[ProgrammeStandard], area_path: str, on: date) -> Standard | None:
-    """Of ``standards_along(area_path, ...)``, the one in force on ``on`` for the nearest area."""
+def in_force(
+    candidates: list[ProgrammeStandard], area_path: str, urban_rural: str, on: date
+) -> Standard | None:
+    """Of ``candidates`` (``standards_along`` the area, and maybe others), the one for
+    ``urban_rural`` in force on ``on`` for the nearest area on ``area_path``."""
+    depth = {area_id: index for index, area_id in enumerate(ancestor_ids_of(area_path))}
     rows = [
         row
         for row in candidates
-        if row.valid_from <= on and (row.valid_to is None or row.valid_to >= on)
+        if row.area_id in depth
+        and row.urban_rural == urban_rural
+        and row.valid_from <= on
+        and (row.valid_to is None or row.valid_to >= on)
     ]
     if not rows:
         return None
-    depth = {area_id: index for index, area_id in enumerate(_ancestor_ids(area_path))}
     best = max(rows, key=lambda row: (depth[row.area_id], row.valid_from, row.id))
     amount = best.monthly_amount
     return Standard(
@@ -132,5 +137,5 @@ def in_force(candidates: list[ProgrammeStandard], area_path: str, on: date) -> S
     )
 
 
-def _ancestor_ids(area_path: str) -> list[int]:
+def ancestor_ids_of(area_path: str) -> list[int]:
     return [int(part) for part in area_path.strip("/").split("/") if part]

@@ -16,13 +16,13 @@ from typing import Any
 from flask import current_app
 from marshmallow import ValidationError
 from shapely.geometry import Point
-from sqlalchemy import Select, bindparam, func, insert, or_, select
+from sqlalchemy import Select, Sequence, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
 from api.areas.scope import in_area, require_actor, visible_area
 from api.areas.services import common_ancestor
-from api.audit.services import record_created, record_reveal
+from api.audit.services import record_created, record_created_together, record_reveal
 from api.casework.tasks import services as tasks
 from api.casework.tasks.rules import VisitFacts
 from api.common.county_time import county_zone, local_date, local_today
@@ -46,6 +46,7 @@ from api.visits.models import (
 from api.visits.people import HEAD
 
 VISIT_RECORDED_JOB = "workers.followup.visit_recorded"
+_VISIT_IDS = Sequence("visits_id_seq")  # PostgreSQL's, behind visits.id
 DUPLICATES_JOB = "workers.followup.duplicates_flagged"
 MEMBER_FIELDS = (
     "name",
@@ -423,11 +424,11 @@ def store_visits(items: list[dict[str, Any]], alone: bool = False) -> list[Visit
     """Store validated visits (VisitInSchema) together; one outcome per item, in order.
 
     Phones sync up to 200 visits at a time, so the work is done set-wise: one query finds
-    resends, one loads the households, one inserts the visits, one their audit entries, one
-    outbox job follows them all up. An item refused on its own (a bad time, a household
-    out of reach, a reused client_uuid) does not hold the others back; an item sent twice
-    in one batch is stored once. ``alone``: a request of this one visit (POST /visits), whose
-    own failure may fail the request.
+    resends, one loads the households, one their programme standards, one inserts the
+    visits, one audit entry names them all, one outbox job follows them all up. An item
+    refused on its own (a bad time, a household out of reach, a reused client_uuid) does not
+    hold the others back; an item sent twice in one batch is stored once. ``alone``: a
+    request of this one visit (POST /visits), whose own failure may fail the request.
     """
     now = utcnow()
     hashes = [fingerprint(data) for data in items]
@@ -453,11 +454,9 @@ def store_visits(items: list[dict[str, Any]], alone: bool = False) -> list[Visit
 
     created = [o[0] for o in outcomes if isinstance(o, tuple) and o[1]]
     if created:
-        schedule_job(
-            VISIT_RECORDED_JOB,
-            *(visit.id for visit in created),
-            area_id=common_ancestor(visit.area_id for visit in created),
-        )
+        area_id = common_ancestor(visit.area_id for visit in created)
+        _audit_created(created, area_id)
+        schedule_job(VISIT_RECORDED_JOB, *(visit.id for visit in created), area_id=area_id)
         note_visits(created)
     for index, outcome in enumerate(outcomes):
         if outcome is None:
@@ -484,9 +483,9 @@ def _store_fresh(
     that register their household go one by one, each in a savepoint, so a refused visit
     leaves no household behind."""
     outcomes: dict[int, VisitOutcome] = {}
-    standards = _StandardCache()
     registered = [i for i in fresh if items[i].get("new_household") is None]
     homes = _home_facts({items[i]["household_id"] for i in registered})
+    standards = _StandardCache({home.area_path for home in homes.values()})
     rows: dict[int, dict[str, Any]] = {}
     for index in registered:
         home = homes.get(items[index]["household_id"])
@@ -540,17 +539,20 @@ def _home_facts(household_ids: set[int]) -> dict[int, HomeFacts]:
 
 
 class _StandardCache:
-    """Programme standards along each area's path, read once per batch; the one in force
-    on a visit's day is picked from them."""
+    """Programme standards along the areas of a request's visits, read in one query (more
+    only for a household registered meanwhile); the one in force on a visit's day is
+    picked from them."""
 
-    def __init__(self) -> None:
-        self._along: dict[tuple[str, str], list[ProgrammeStandard]] = {}
+    def __init__(self, area_paths: set[str]) -> None:
+        self._rows = screening.standards_along(area_paths)
+        self._covered = {a for path in area_paths for a in screening.ancestor_ids_of(path)}
 
     def get(self, area_path: str, urban_rural: str, on: date) -> screening.Standard | None:
-        key = (area_path, urban_rural)
-        if key not in self._along:
-            self._along[key] = screening.standards_along(area_path, urban_rural)
-        return screening.in_force(self._along[key], area_path, on)
+        ancestors = screening.ancestor_ids_of(area_path)
+        if not self._covered.issuperset(ancestors):
+            self._rows += screening.standards_along([area_path])
+            self._covered.update(ancestors)
+        return screening.in_force(self._rows, area_path, urban_rural, on)
 
 
 def _visit_row(
@@ -609,7 +611,7 @@ def _visit_row(
 
 
 def _insert_visits(rows: dict[int, dict[str, Any]], alone: bool) -> dict[int, VisitOutcome]:
-    """Insert rows (keyed by item index) in one statement, audited; if that fails (a phone's
+    """Insert rows (keyed by item index) together; if that fails (a phone's
     concurrent resend took a client_uuid meanwhile), row by row, each in a savepoint, so
     only the row that conflicts is refused. A request of one visit (``alone``) needs no
     savepoint: its conflict fails the request (409), which is the item's answer."""
@@ -634,14 +636,60 @@ def _insert_visits(rows: dict[int, dict[str, Any]], alone: bool) -> dict[int, Vi
 
 def _insert_rows(rows: dict[int, dict[str, Any]]) -> dict[int, VisitOutcome]:
     values = list(rows.values())
-    ids = session.scalars(
-        insert(Visit).returning(Visit.id, sort_by_parameter_order=True), values
-    ).all()
-    for row, visit_id in zip(values, ids, strict=True):
-        row["id"] = visit_id
-    record_created(Visit, values)
+    if len(values) > 1 and session.get_bind().dialect.name == "postgresql":
+        # Ids first, then a plain executemany (one pipelined round trip): an INSERT …
+        # RETURNING of many rows is one statement with 23 parameters a row, which psycopg
+        # parses anew each time (it caches only statements of up to 50 parameters).
+        ids = session.scalars(
+            select(_VISIT_IDS.next_value()).select_from(func.generate_series(1, len(values)))
+        ).all()
+        for row, visit_id in zip(values, ids, strict=True):
+            row["id"] = visit_id
+        # Every row with every column, None or not: else the ORM groups the rows by the
+        # columns they fill and sends one INSERT per group of neighbours.
+        session.execute(insert(Visit), values, execution_options={"render_nulls": True})
+    else:
+        ids = session.scalars(
+            insert(Visit).returning(Visit.id, sort_by_parameter_order=True),
+            values,
+            execution_options={"render_nulls": True},
+        ).all()
+        for row, visit_id in zip(values, ids, strict=True):
+            row["id"] = visit_id
     # The answer is made from the rows as stored; they need not be loaded back.
     return {index: (Visit(**row), True) for index, row in rows.items()}
+
+
+# The fields of each visit in a batch's audit entry: what the phone sent, where it was
+# stored, and the two checks' verdicts (the figures behind them are on the visit).
+BATCH_AUDITED = (
+    "id",
+    "client_uuid",
+    "household_id",
+    "area_id",
+    "channel",
+    "visited_at",
+    "location",
+    "accuracy_m",
+    "source_crs",
+    "findings",
+    "needs",
+    "notes",
+    "created_household",
+    "screening_result",
+    "presence_flagged",
+)
+_VISIT_COLUMNS = tuple(attr.key for attr in Visit.__mapper__.column_attrs)
+
+
+def _audit_created(visits: list[Visit], area_id: int | None) -> None:
+    """One entry for the request's new visits: a visit alone as any created record, a
+    batch's visits together (``record_created_together``)."""
+    if len(visits) == 1:
+        record_created(Visit, [{key: getattr(visits[0], key) for key in _VISIT_COLUMNS}])
+    else:
+        rows = [{key: getattr(visit, key) for key in BATCH_AUDITED} for visit in visits]
+        record_created_together(Visit, rows, area_id)
 
 
 def _store_with_new_household(

@@ -1,8 +1,8 @@
 """How a sync batch is stored: set-wise, yet each item on its own merits.
 
-A phone's batch goes in with one insert, one audit write and one follow-up job; these
-tests pin what that must not change: each visit audited, each household's last visit kept,
-a refused item holding nothing back and leaving nothing half-written, and a concurrent
+A phone's batch goes in with one insert, one audit entry and one follow-up job; these
+tests pin what that must not change: every visit named in the audit, each household's last
+visit kept, a refused item holding nothing back and leaving nothing half-written, and a concurrent
 resend that slips past the replay check refusing only its own row.
 """
 
@@ -42,17 +42,43 @@ def test_a_batch_of_resends_schedules_no_job(client, worker, home, db):
     assert db.scalar(select(func.count(OutboxJob.id))) == 1
 
 
-def test_each_visit_of_a_batch_is_audited_as_created_by_the_worker(client, worker, home, db):
+def test_a_batch_is_audited_by_one_entry_naming_every_visit(client, worker, home, db):
+    id_number = vf.valid_id_number("44022919800101123X")
+    items = [vf.visit_payload(home.id, notes=f"户主身份证 {id_number}") for _ in range(3)]
+    results = post_batch(client, worker, items)
+    [entry] = db.scalars(select(AuditEntry).where(AuditEntry.table_name == "visits")).all()
+    ids = [str(r["id"]) for r in results]
+    assert (entry.action, entry.actor_id, entry.area_id) == ("create", worker.id, home.area_id)
+    assert (entry.record_id, entry.record_ids) == ("", ids)
+    assert list(entry.changes) == ids
+    first = entry.changes[ids[0]]
+    assert first["client_uuid"] == {"new": items[0]["client_uuid"]}
+    assert first["household_id"] == {"new": home.id}
+    assert first["location"]["new"]["type"] == "Point"
+    # Personal data is masked as in any entry.
+    assert first["notes"] == {"new": f"户主身份证 4402**********{id_number[-4:]}"}
+
+
+def test_the_audit_log_finds_a_batch_entry_by_any_of_its_visits(client, worker, home, areas):
     results = post_batch(client, worker, [vf.visit_payload(home.id) for _ in range(2)])
-    entries = db.scalars(
-        select(AuditEntry).where(AuditEntry.table_name == "visits").order_by(AuditEntry.id)
-    ).all()
-    assert [e.record_id for e in entries] == [str(r["id"]) for r in results]
-    assert {(e.action, e.actor_id, e.area_id) for e in entries} == {
-        ("create", worker.id, home.area_id)
-    }
-    assert entries[0].changes["notes"] == {"new": "母亲住院"}
-    assert entries[0].changes["location"]["new"]["type"] == "Point"
+    supervisor = factories.user("supervisor", areas.town_a)
+    response = client.get(
+        "/api/v1/audit",
+        query_string={"table_name": "visits", "record_id": results[1]["id"]},
+        headers=factories.headers_for(supervisor),
+    )
+    assert response.status_code == 200
+    [entry] = response.json
+    assert entry["record_ids"] == [str(r["id"]) for r in results]
+    assert str(results[1]["id"]) in entry["changes"]
+
+
+def test_a_lone_visit_is_audited_as_any_created_record(client, worker, home, db):
+    [result] = post_batch(client, worker, [vf.visit_payload(home.id)])
+    [entry] = db.scalars(select(AuditEntry).where(AuditEntry.table_name == "visits")).all()
+    assert (entry.record_id, entry.record_ids) == (str(result["id"]), None)
+    assert entry.changes["notes"] == {"new": "母亲住院"}
+    assert entry.changes["screening"]["new"]["household_size"] == 3
 
 
 def test_the_answer_shows_each_visit_as_stored(client, worker, home, db):

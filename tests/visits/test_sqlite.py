@@ -66,12 +66,23 @@ def test_households_visits_review_and_photos_on_spatialite(sqlite_app, shared_di
     assert client.post("/api/v1/visits", json=payload, headers=worker_headers).status_code == 200
     wait_for_in_process_jobs()
 
+    phoned = [vf.visit_payload(home_id, channel="phone") for _ in range(2)]
     batch = client.post(
         "/api/v1/visits/batch",
-        json={"visits": [payload, vf.visit_payload(home_id, channel="phone"), {"bad": 1}]},
+        json={"visits": [payload, *phoned, {"bad": 1}]},
         headers=worker_headers,
     )
-    assert [r["result"] for r in batch.json["results"]] == ["duplicate", "created", "error"]
+    results = batch.json["results"]
+    assert [r["result"] for r in results] == ["duplicate", "created", "created", "error"]
+    # The batch's one audit entry is found by either of its visits (json_each on SQLite).
+    audit = client.get(
+        "/api/v1/audit",
+        query_string={"table_name": "visits", "record_id": results[2]["id"]},
+        headers=supervisor_headers,
+    )
+    assert [entry["record_ids"] for entry in audit.json] == [
+        [str(results[1]["id"]), str(results[2]["id"])]
+    ]
 
     wait_for_in_process_jobs()
     review = client.patch(

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
 from api.areas.scope import Actor, in_area, visible_area
-from api.audit.services import record_created_batch
+from api.audit.services import record_created_by_town
 from api.auth.models import User
 from api.auth.realms import SUPERVISION, may_read, realm_of_role
 from api.casework.tasks.models import (
@@ -316,7 +316,7 @@ def _insert_tasks(specs: list[TaskSpec]) -> None:
             ).where(Task.id.in_(ids.values())),
         )
     )
-    record_created_batch(Task, rows)
+    record_created_by_town(Task, rows)
 
 
 def _insert_task_rows(rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -364,7 +364,19 @@
 
   // ------------------------------------------------------------------ audit
 
+  // One record, or the records of an entry about several (a sync batch's visits).
+  function recordText(entry) {
+    const ids = entry.record_ids;
+    if (!ids || !ids.length) return "#" + entry.record_id;
+    return ids.length + " 条：#" + ids.join("、#");
+  }
+
+  // An entry about several records has their changes keyed by record id.
   function changesText(entry) {
+    if (entry.record_ids && entry.record_ids.length) {
+      return Object.entries(entry.changes || {}).map(([id, fields]) =>
+        "#" + id + " " + changesText({ changes: fields }).split("\n").join("；")).join("\n");
+    }
     return Object.entries(entry.changes || {}).map(([field, change]) => {
       if (change && typeof change === "object") {
         if (change.changed === true) return field + "：（已更改，内容不记录）"; // a password
@@ -386,7 +398,7 @@
     const total = Number(response.headers.get("X-Total-Count"));
     const table = $("#audit-table");
     const rows = entries.map((e) => {
-      const tr = row(table, [when(e.at), userName(e.actor_id), label("audit_action", e.action), label("audit_table", e.table_name) + " #" + e.record_id, changesText(e)]);
+      const tr = row(table, [when(e.at), userName(e.actor_id), label("audit_action", e.action), label("audit_table", e.table_name) + " " + recordText(e), changesText(e)]);
       tr.lastChild.classList.add("changes");
       return tr;
     });
