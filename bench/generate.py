@@ -45,6 +45,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import migrate  # noqa: E402 (after the path)
+
 SEED = 20261101
 END = datetime(2026, 11, 1, tzinfo=UTC)  # visits fall in the two years before this
 START = END - timedelta(days=730)
@@ -715,13 +717,7 @@ def create_database(name: str) -> str:
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    from api.db import create_db_engine
-    from api.migrate import upgrade
-
-    engine = create_db_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as connection:
-        upgrade(connection)
-    engine.dispose()
+    migrate(url)
     return url
 
 
