@@ -11,9 +11,14 @@ rows), for the query plans that only show at size.
 
 The database is dropped and created anew (with PostGIS), migrated with
 ``api.migrate.upgrade`` (all heads), then filled table by table with ``cursor.copy``, the
-big tables' secondary indexes dropped before and rebuilt after, and ANALYZEd. Rows follow
-the current models (api/*/models.py); tables the generator does not fill (photos, audit,
-centre, tracing) stay empty. Everything derives from SEED, so two runs write the same rows.
+big tables' secondary indexes dropped before and rebuilt after, and ANALYZEd. Counties are
+written side by side (``--jobs``, one process and connection each: the Python that draws
+the rows is most of the cost), each from its own generator seeded SEED + the county's
+index, with ids in a range of its own; the index builds and VACUUMs run side by side too.
+Rows follow the current models (api/*/models.py); tables the generator does not fill
+(photos, audit, centre, tracing) stay empty. Everything derives from SEED, so two runs write
+the same rows; the county data set (and the province's first county) are the rows the
+serial generator wrote (it drew every county from one generator).
 
 Every user's password is ``PASSWORD`` below.
 """
@@ -24,11 +29,13 @@ import argparse
 import io
 import json
 import math
+import multiprocessing
 import random
 import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +44,8 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import migrate  # noqa: E402 (after the path)
 
 SEED = 20261101
 END = datetime(2026, 11, 1, tzinfo=UTC)  # visits fall in the two years before this
@@ -317,62 +326,64 @@ class HouseholdInfo:
     lat: float
 
 
-def write_households(
-    conn: psycopg.Connection, ids: Ids, counties: list[County], rng: random.Random
-) -> list[HouseholdInfo]:
+HOUSEHOLD_COLUMNS = (
+    "id",
+    "area_id",
+    "address",
+    "location",
+    "urban_rural",
+    "head_name",
+    "head_id_number",
+    "created_at",
+    "updated_at",
+    "last_visited_at",
+)
+
+
+def draw_households(
+    conn: psycopg.Connection, ids: Ids, county: County, rng: random.Random
+) -> tuple[list[HouseholdInfo], list[list]]:
+    """Draw a county's households and write their members, focus groups and programmes.
+
+    The household rows are returned, not written: their last visit is known once the
+    visits are drawn (``write_county`` writes them then)."""
     infos: list[HouseholdInfo] = []
     households, members, focus, programmes = [], [], [], []
     created = START - timedelta(days=60)
-    for county in counties:
-        first = ids.counters.get("households", 0) + 1
-        for _ in range(PER_COUNTY["households"]):
-            village_id, town_id, (x0, y0, x1, y1) = rng.choice(county.villages)
-            hid = ids.next("households")
-            lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
-            infos.append(HouseholdInfo(village_id, town_id, lon, lat))
-            code = f"4402{29:02d}"
-            head = person(rng, code, rng.randint(1940, 1995), with_id=True)
-            households.append(
-                (
-                    hid,
-                    village_id,
-                    f"第{rng.randint(1, 300)}号",
-                    point(lon, lat),
-                    "rural" if rng.random() < 0.8 else "urban",
-                    head[0],
-                    head[1],
-                    created,
-                    created,
-                )
-            )
-            # The head is the member "head"; the household's columns copy its name and number.
-            members.append((ids.next("household_members"), hid, 0, head[0], "head", *head[1:]))
-            for position in range(1, rng.choice((0, 1, 1, 2, 2, 3, 4)) + 1):
-                who = person(rng, code, rng.randint(1940, 2024), with_id=rng.random() < 0.8)
-                row = (ids.next("household_members"), hid, position, who[0], rng.choice(RELATIONS))
-                members.append((*row, *who[1:]))
-            if rng.random() < 0.3:
-                for group in rng.sample(FOCUS_GROUPS, rng.choice((1, 1, 2))):
-                    focus.append((hid, group))
-            if rng.random() < 0.15:
-                programmes.append((hid, rng.choice(PROGRAMMES)))
-        county.households = range(first, ids.counters["households"] + 1)
-    copy_rows(
-        conn,
-        "households",
-        (
-            "id",
-            "area_id",
-            "address",
-            "location",
-            "urban_rural",
-            "head_name",
-            "head_id_number",
-            "created_at",
-            "updated_at",
-        ),
-        households,
-    )
+    first = ids.counters.get("households", 0) + 1
+    for _ in range(PER_COUNTY["households"]):
+        village_id, town_id, (x0, y0, x1, y1) = rng.choice(county.villages)
+        hid = ids.next("households")
+        lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        infos.append(HouseholdInfo(village_id, town_id, lon, lat))
+        code = f"4402{29:02d}"
+        head = person(rng, code, rng.randint(1940, 1995), with_id=True)
+        households.append(
+            [
+                hid,
+                village_id,
+                f"第{rng.randint(1, 300)}号",
+                point(lon, lat),
+                "rural" if rng.random() < 0.8 else "urban",
+                head[0],
+                head[1],
+                created,
+                created,
+                None,  # last_visited_at, filled from the visits
+            ]
+        )
+        # The head is the member "head"; the household's columns copy its name and number.
+        members.append((ids.next("household_members"), hid, 0, head[0], "head", *head[1:]))
+        for position in range(1, rng.choice((0, 1, 1, 2, 2, 3, 4)) + 1):
+            who = person(rng, code, rng.randint(1940, 2024), with_id=rng.random() < 0.8)
+            row = (ids.next("household_members"), hid, position, who[0], rng.choice(RELATIONS))
+            members.append((*row, *who[1:]))
+        if rng.random() < 0.3:
+            for group in rng.sample(FOCUS_GROUPS, rng.choice((1, 1, 2))):
+                focus.append((hid, group))
+        if rng.random() < 0.15:
+            programmes.append((hid, rng.choice(PROGRAMMES)))
+    county.households = range(first, ids.counters["households"] + 1)
     copy_rows(
         conn,
         "household_members",
@@ -391,63 +402,72 @@ def write_households(
     )
     copy_rows(conn, "household_focus_groups", ("household_id", "focus_group"), focus)
     copy_rows(conn, "household_programmes", ("household_id", "programme"), programmes)
-    return infos
+    return infos, households
 
 
 def visit_rows(
-    ids: Ids, counties: list[County], infos: list[HouseholdInfo], rng: random.Random
+    ids: Ids,
+    county: County,
+    infos: list[HouseholdInfo],
+    households: list[list],
+    rng: random.Random,
 ) -> Iterator[tuple]:
+    """A county's visits; each household row's last_visited_at follows them (the visit
+    write path keeps it)."""
     span = (END - START).total_seconds()
-    for county in counties:
-        workers_by_town: dict[int, list[int]] = {}
-        for user_id, town_id in county.workers:
-            workers_by_town.setdefault(town_id, []).append(user_id)
-        lo, hi = county.households.start, county.households.stop - 1
-        for _ in range(PER_COUNTY["visits"]):
-            hid = rng.randint(lo, hi)
-            info = infos[hid - 1]
-            visited = START + timedelta(seconds=rng.random() * span)
-            in_person = rng.random() < 0.8
-            channel = "in_person" if in_person else rng.choice(("phone", "video"))
-            flagged = in_person and rng.random() < 0.03
-            findings = json.dumps(
-                {
-                    "household_size": rng.randint(1, 6),
-                    "monthly_income_total": rng.randint(0, 60) * 100,
-                    "rigid_expenses_monthly": rng.randint(0, 20) * 100,
-                    "circumstances": rng.sample(CIRCUMSTANCES, rng.randint(0, 2)),
-                },
-                ensure_ascii=False,
-            )
-            yield (
-                ids.next("visits"),
-                fake_uuid(rng),
-                fake_hash(rng),
-                hid,
-                info.village,
-                rng.choice(workers_by_town[info.town]),
-                channel,
-                visited,
-                visited + timedelta(minutes=rng.randint(1, 4000)),
-                point(info.lon + rng.gauss(0, 0.0003), info.lat + rng.gauss(0, 0.0003))
-                if in_person
-                else None,
-                round(rng.uniform(3, 40), 1) if in_person else None,
-                "wgs84",
-                findings,
-                json.dumps(rng.sample(NEEDS, rng.randint(0, 2))),
-                False,
-                flagged,
-                json.dumps(["far_from_household"] if flagged else []),
-                rng.choice(("pending", "approved", "approved", "approved", "has_issues")),
-            )
+    workers_by_town: dict[int, list[int]] = {}
+    for user_id, town_id in county.workers:
+        workers_by_town.setdefault(town_id, []).append(user_id)
+    lo, hi = county.households.start, county.households.stop - 1
+    for _ in range(PER_COUNTY["visits"]):
+        hid = rng.randint(lo, hi)
+        info = infos[hid - lo]
+        visited = START + timedelta(seconds=rng.random() * span)
+        household = households[hid - lo]
+        if household[-1] is None or household[-1] < visited:
+            household[-1] = visited
+        in_person = rng.random() < 0.8
+        channel = "in_person" if in_person else rng.choice(("phone", "video"))
+        flagged = in_person and rng.random() < 0.03
+        findings = json.dumps(
+            {
+                "household_size": rng.randint(1, 6),
+                "monthly_income_total": rng.randint(0, 60) * 100,
+                "rigid_expenses_monthly": rng.randint(0, 20) * 100,
+                "circumstances": rng.sample(CIRCUMSTANCES, rng.randint(0, 2)),
+            },
+            ensure_ascii=False,
+        )
+        yield (
+            ids.next("visits"),
+            fake_uuid(rng),
+            fake_hash(rng),
+            hid,
+            info.village,
+            rng.choice(workers_by_town[info.town]),
+            channel,
+            visited,
+            visited + timedelta(minutes=rng.randint(1, 4000)),
+            point(info.lon + rng.gauss(0, 0.0003), info.lat + rng.gauss(0, 0.0003))
+            if in_person
+            else None,
+            round(rng.uniform(3, 40), 1) if in_person else None,
+            "wgs84",
+            findings,
+            json.dumps(rng.sample(NEEDS, rng.randint(0, 2))),
+            False,
+            flagged,
+            json.dumps(["far_from_household"] if flagged else []),
+            rng.choice(("pending", "approved", "approved", "approved", "has_issues")),
+        )
 
 
 def write_visits(
     conn: psycopg.Connection,
     ids: Ids,
-    counties: list[County],
+    county: County,
     infos: list[HouseholdInfo],
+    households: list[list],
     rng: random.Random,
 ) -> int:
     return copy_rows(
@@ -473,56 +493,55 @@ def write_visits(
             "presence_reasons",
             "review_state",
         ),
-        visit_rows(ids, counties, infos, rng),
+        visit_rows(ids, county, infos, households, rng),
     )
 
 
 def write_tasks(
     conn: psycopg.Connection,
     ids: Ids,
-    counties: list[County],
+    county: County,
     infos: list[HouseholdInfo],
     rng: random.Random,
 ) -> int:
     def rows() -> Iterator[tuple]:
-        for county in counties:
-            town_workers: dict[int, list[int]] = {}
-            for user_id, town_id in county.workers:
-                town_workers.setdefault(town_id, []).append(user_id)
-            active: set[tuple[str, int]] = set()
-            for n in range(PER_COUNTY["tasks"]):
-                hid = rng.randint(county.households.start, county.households.stop - 1)
-                info = infos[hid - 1]
-                created = START + timedelta(seconds=rng.random() * (END - START).total_seconds())
-                status = rng.choice(("open", "open", "in_progress", "done", "done", "cancelled"))
-                kind = rng.choice(TASK_KINDS)
-                rule = ONE_OPEN_RULES.get(kind, "bench")
-                if status in ("open", "in_progress") and kind in ONE_OPEN_RULES:
-                    if (kind, hid) in active:
-                        status = "done"
-                    active.add((kind, hid))
-                yield (
-                    ids.next("tasks"),
-                    kind,
-                    f"跟进任务 {n + 1}",
-                    rule,
-                    "household",
-                    hid,
-                    "household",
-                    hid,
-                    hid,
-                    info.village,
-                    rng.choice(town_workers[info.town]),
-                    (created + timedelta(days=rng.randint(3, 30))).date(),
-                    "normal",
-                    status,
-                    "{}",
-                    "households",
-                    f"bench:{county.index}:{n}",
-                    created,
-                    created,
-                    created + timedelta(days=5) if status in ("done", "cancelled") else None,
-                )
+        town_workers: dict[int, list[int]] = {}
+        for user_id, town_id in county.workers:
+            town_workers.setdefault(town_id, []).append(user_id)
+        active: set[tuple[str, int]] = set()
+        for n in range(PER_COUNTY["tasks"]):
+            hid = rng.randint(county.households.start, county.households.stop - 1)
+            info = infos[hid - county.households.start]
+            created = START + timedelta(seconds=rng.random() * (END - START).total_seconds())
+            status = rng.choice(("open", "open", "in_progress", "done", "done", "cancelled"))
+            kind = rng.choice(TASK_KINDS)
+            rule = ONE_OPEN_RULES.get(kind, "bench")
+            if status in ("open", "in_progress") and kind in ONE_OPEN_RULES:
+                if (kind, hid) in active:
+                    status = "done"
+                active.add((kind, hid))
+            yield (
+                ids.next("tasks"),
+                kind,
+                f"跟进任务 {n + 1}",
+                rule,
+                "household",
+                hid,
+                "household",
+                hid,
+                hid,
+                info.village,
+                rng.choice(town_workers[info.town]),
+                (created + timedelta(days=rng.randint(3, 30))).date(),
+                "normal",
+                status,
+                "{}",
+                "households",
+                f"bench:{county.index}:{n}",
+                created,
+                created,
+                created + timedelta(days=5) if status in ("done", "cancelled") else None,
+            )
 
     return copy_rows(
         conn,
@@ -553,71 +572,68 @@ def write_tasks(
     )
 
 
-def write_patrols(
-    conn: psycopg.Connection, ids: Ids, counties: list[County], rng: random.Random
-) -> int:
+def write_patrols(conn: psycopg.Connection, ids: Ids, county: County, rng: random.Random) -> int:
     campaigns, patrols, members, points = [], [], [], []
-    for county in counties:
-        for c in range(PER_COUNTY["campaigns"]):
-            year = 2025 + c // 2
-            summer = c % 2 == 0
-            starts = date(year, 7, 1) if summer else date(year - 1, 12, 15)
-            campaign_id = ids.next("campaigns")
-            created = datetime.combine(starts, datetime.min.time(), UTC) - timedelta(days=10)
-            campaigns.append(
+    for c in range(PER_COUNTY["campaigns"]):
+        year = 2025 + c // 2
+        summer = c % 2 == 0
+        starts = date(year, 7, 1) if summer else date(year - 1, 12, 15)
+        campaign_id = ids.next("campaigns")
+        created = datetime.combine(starts, datetime.min.time(), UTC) - timedelta(days=10)
+        campaigns.append(
+            (
+                campaign_id,
+                "summer_cooling" if summer else "winter_warmth",
+                f"{year}年{'夏季送清凉' if summer else '寒冬送温暖'}",
+                starts,
+                starts + timedelta(days=45),
+                county.area_id,
+                '{"water": 2000, "quilt": 300}',
+                created,
+                created,
+            )
+        )
+        for p in range(PER_COUNTY["patrols_per_campaign"]):
+            patrol_id = ids.next("patrols")
+            _village, town_id, (x0, y0, x1, y1) = rng.choice(county.villages)
+            started = created + timedelta(days=10 + p, hours=19)
+            lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
+            coords = []
+            for i in range(PER_COUNTY["points_per_track"]):
+                lon += rng.uniform(-0.0002, 0.0003)
+                lat += rng.uniform(-0.0002, 0.0003)
+                at = started + timedelta(seconds=10 * i)
+                coords.append(f"{lon:.6f} {lat:.6f}")
+                points.append(
+                    (
+                        ids.next("track_points"),
+                        patrol_id,
+                        at,
+                        point(lon, lat),
+                        round(rng.uniform(3, 25), 1),
+                        True,
+                    )
+                )
+            ended = started + timedelta(seconds=10 * len(coords))
+            patrols.append(
                 (
+                    patrol_id,
+                    fake_uuid(rng),
+                    fake_hash(rng),
                     campaign_id,
-                    "summer_cooling" if summer else "winter_warmth",
-                    f"{year}年{'夏季送清凉' if summer else '寒冬送温暖'}",
-                    starts,
-                    starts + timedelta(days=45),
-                    county.area_id,
-                    '{"water": 2000, "quilt": 300}',
+                    town_id,
+                    rng.choice(("vehicle", "on_foot")),
+                    started,
+                    ended,
+                    f"SRID=4326;LINESTRING({','.join(coords)})",
+                    0.0,
+                    len(coords),
                     created,
                     created,
                 )
             )
-            for p in range(PER_COUNTY["patrols_per_campaign"]):
-                patrol_id = ids.next("patrols")
-                _village, town_id, (x0, y0, x1, y1) = rng.choice(county.villages)
-                started = created + timedelta(days=10 + p, hours=19)
-                lon, lat = rng.uniform(x0, x1), rng.uniform(y0, y1)
-                coords = []
-                for i in range(PER_COUNTY["points_per_track"]):
-                    lon += rng.uniform(-0.0002, 0.0003)
-                    lat += rng.uniform(-0.0002, 0.0003)
-                    at = started + timedelta(seconds=10 * i)
-                    coords.append(f"{lon:.6f} {lat:.6f}")
-                    points.append(
-                        (
-                            ids.next("track_points"),
-                            patrol_id,
-                            at,
-                            point(lon, lat),
-                            round(rng.uniform(3, 25), 1),
-                            True,
-                        )
-                    )
-                ended = started + timedelta(seconds=10 * len(coords))
-                patrols.append(
-                    (
-                        patrol_id,
-                        fake_uuid(rng),
-                        fake_hash(rng),
-                        campaign_id,
-                        town_id,
-                        rng.choice(("vehicle", "on_foot")),
-                        started,
-                        ended,
-                        f"SRID=4326;LINESTRING({','.join(coords)})",
-                        0.0,
-                        len(coords),
-                        created,
-                        created,
-                    )
-                )
-                worker_ids = sorted({rng.choice(county.workers)[0] for _ in range(2)})
-                members.extend((patrol_id, w) for w in worker_ids)
+            worker_ids = sorted({rng.choice(county.workers)[0] for _ in range(2)})
+            members.extend((patrol_id, w) for w in worker_ids)
     copy_rows(
         conn,
         "campaigns",
@@ -655,7 +671,11 @@ def write_patrols(
         patrols,
     )
     with conn.cursor() as cur:
-        cur.execute("UPDATE patrols SET route_length_m = ST_Length(route::geography)")
+        cur.execute(
+            "UPDATE patrols SET route_length_m = ST_Length(route::geography) "
+            "WHERE id BETWEEN %s AND %s",
+            (patrols[0][0], patrols[-1][0]),
+        )
     copy_rows(conn, "patrol_members", ("patrol_id", "user_id"), members)
     return copy_rows(
         conn,
@@ -697,17 +717,65 @@ def create_database(name: str) -> str:
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    from api.db import create_db_engine
-    from api.migrate import upgrade
-
-    engine = create_db_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as connection:
-        upgrade(connection)
-    engine.dispose()
+    migrate(url)
     return url
 
 
-def generate(scale: str, database: str) -> None:
+# The tables whose ids the generator writes, and each county's share of them: a county's
+# ids start at index × share, so counties can be written in any order, side by side.
+# household_members: at most five per household (gaps in the province between counties).
+def id_shares() -> dict[str, int]:
+    patrols = PER_COUNTY["campaigns"] * PER_COUNTY["patrols_per_campaign"]
+    return {
+        "households": PER_COUNTY["households"],
+        "household_members": 5 * PER_COUNTY["households"],
+        "visits": PER_COUNTY["visits"],
+        "tasks": PER_COUNTY["tasks"],
+        "campaigns": PER_COUNTY["campaigns"],
+        "patrols": patrols,
+        "track_points": patrols * PER_COUNTY["points_per_track"],
+    }
+
+
+def write_county(url: str, county: County) -> dict[str, int]:
+    """One county's rows, in a connection (and, with --jobs, a process) of its own.
+
+    Each county draws from its own generator, seeded SEED + its index, in the order the
+    county data set always drew (households, visits, tasks, patrols): the county data set,
+    and the province's first county, are the rows a serial run wrote."""
+    rng = random.Random(SEED + county.index)
+    ids = Ids({table: county.index * share for table, share in id_shares().items()})
+    with psycopg.connect(url) as conn:
+        # The rows are consistent by construction: skip the per-row foreign-key triggers.
+        conn.execute("SET session_replication_role = replica")
+        # Bench data: a crash means generating again, so do not wait for the WAL flush.
+        conn.execute("SET synchronous_commit = off")
+        infos, households = draw_households(conn, ids, county, rng)
+        write_visits(conn, ids, county, infos, households, rng)
+        copy_rows(conn, "households", HOUSEHOLD_COLUMNS, households)
+        write_tasks(conn, ids, county, infos, rng)
+        write_patrols(conn, ids, county, rng)
+    return ids.counters
+
+
+def _write_county(job: tuple[str, County]) -> dict[str, int]:
+    return write_county(*job)
+
+
+def run_statements(url: str, statements: list[str], jobs: int) -> None:
+    """Run independent statements (index builds, VACUUMs) on ``jobs`` connections."""
+
+    def run(statement: str) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            # Sorting an index of 20 M rows in memory instead of in temporary files.
+            conn.execute("SET maintenance_work_mem = '1GB'")
+            conn.execute(statement)
+
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(run, statements))
+
+
+def generate(scale: str, database: str, jobs: int = 1) -> None:
     started = time.monotonic()
 
     def say(what: str) -> None:
@@ -715,49 +783,55 @@ def generate(scale: str, database: str) -> None:
 
     url = create_database(database)
     say(f"created and migrated {database}")
-    rng = random.Random(SEED)
     ids = Ids()
     with psycopg.connect(url) as conn:
-        # The rows are consistent by construction: skip the per-row foreign-key triggers.
         conn.execute("SET session_replication_role = replica")
         definitions = drop_secondary_indexes(conn)
         counties = write_areas(conn, ids, SCALES[scale]["counties"])
         write_users(conn, ids, counties)
-        say(f"{ids.counters['areas']} areas, {ids.counters['users']} users")
-        infos = write_households(conn, ids, counties, rng)
-        say(f"{len(infos)} households, {ids.counters['household_members']} members")
         conn.commit()
-        visits = write_visits(conn, ids, counties, infos, rng)
-        # What the visit write path keeps: each household's latest visit.
-        conn.execute(
-            "UPDATE households h SET last_visited_at = v.last FROM "
-            "(SELECT household_id, max(visited_at) AS last FROM visits GROUP BY household_id) v "
-            "WHERE h.id = v.household_id"
+    say(f"{ids.counters['areas']} areas, {ids.counters['users']} users")
+    work = [(url, county) for county in counties]
+    if jobs == 1:
+        written = map(_write_county, work)
+    else:
+        pool = multiprocessing.get_context("fork").Pool(jobs)
+        written = pool.imap_unordered(_write_county, work)
+    for counters in written:
+        for table, last in counters.items():
+            ids.counters[table] = max(ids.counters.get(table, 0), last)
+        say(
+            f"county done: up to household {counters['households']:,}, visit {counters['visits']:,}"
         )
-        conn.commit()
-        say(f"{visits} visits")
-        tasks = write_tasks(conn, ids, counties, infos, rng)
-        points = write_patrols(conn, ids, counties, rng)
-        say(f"{tasks} tasks, {ids.counters['patrols']} patrols, {points} track points")
-        with conn.cursor() as cur:
-            for table in ids.counters:
-                cur.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)",
-                    (ids.counters[table],),
-                )
-            cur.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text)")
+    if jobs > 1:
+        pool.close()
+        pool.join()
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        for table in ids.counters:
             cur.execute(
-                "INSERT INTO bench_meta VALUES ('scale', %s), ('seed', %s), ('end', %s)",
-                (scale, str(SEED), END.isoformat()),
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)",
+                (ids.counters[table],),
             )
-        conn.commit()
-        for definition in definitions:
-            conn.execute(definition)
-            conn.commit()
-        say(f"rebuilt {len(definitions)} indexes")
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_meta (key text PRIMARY KEY, value text)")
+        cur.execute(
+            "INSERT INTO bench_meta VALUES ('scale', %s), ('seed', %s), ('end', %s)",
+            (scale, str(SEED), END.isoformat()),
+        )
+    # The largest indexes first, so that the last one to finish is a small one.
+    definitions.sort(key=lambda d: " ON public.visits " not in d)
+    run_statements(url, definitions, jobs)
+    say(f"rebuilt {len(definitions)} indexes")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-    say("analyzed; done")
+        tables = [
+            row[0]
+            for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        ]
+    tables.sort(key=lambda t: t not in BIG_TABLES)
+    run_statements(url, [f'VACUUM ANALYZE "{t}"' for t in tables], jobs)
+    say("analyzed")
+    # Post-load steps (data the write path and the workers derive) go here, after the
+    # indexes and statistics and before "done".
+    say("done")
 
 
 def exists(database: str, scale: str) -> bool:
@@ -780,6 +854,13 @@ def main() -> None:
     parser.add_argument(
         "--fraction", type=float, default=1.0, help="shrink households, visits and tasks (trials)"
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2,
+        help="counties written side by side (one process and connection each), and index "
+        "builds run side by side",
+    )
     args = parser.parse_args()
     ADMIN_URL = args.admin_url
     for key in ("households", "visits", "tasks"):
@@ -790,7 +871,7 @@ def main() -> None:
     if args.if_missing and exists(database, args.scale):
         print(f"{database} already holds the {args.scale} data set")
         return
-    generate(args.scale, database)
+    generate(args.scale, database, args.jobs)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ from bench.common import (
     Services,
     login,
     median,
+    migrate,
     percentile,
     psycopg_url,
     services,
@@ -58,7 +59,7 @@ from bench.common import (
     visit_payload,
     worker_households,
 )
-from bench.generate import END, PASSWORD
+from bench.generate import END, PASSWORD, exists
 
 MONTH = ("2026-10-01", "2026-10-31")  # inside the generated two years
 TRACKED = (
@@ -997,8 +998,13 @@ def bench_help_requests(run: Run, requests: int) -> None:
 
 def print_table(rows: list[Row], title: str) -> str:
     head = Row("#", "benchmark", "measured", "reference", "ratio", "target", "met")
-    table = [head, *rows]
-    cols = ("number", "name", "figure", "reference", "ratio", "target", "met")
+    return print_lines(
+        title, [head, *rows], ("number", "name", "figure", "reference", "ratio", "target", "met")
+    )
+
+
+def print_lines(title: str, table: list[Any], cols: tuple[str, ...]) -> str:
+    """A Markdown table of ``table``'s attributes ``cols`` (its first item is the head)."""
     widths = {c: max(len(getattr(r, c)) for r in table) for c in cols}
     lines = [title, ""]
     for i, r in enumerate(table):
@@ -1008,6 +1014,86 @@ def print_table(rows: list[Row], title: str) -> str:
     text = "\n".join(lines)
     print(text, flush=True)
     return text
+
+
+# The benchmarks of issue #17's table, run on the province too (10 and 11); 6 and 12 do not
+# read the data set, 9 and 13 are not in the table.
+PROVINCE_BENCHMARKS = {"1", "2", "3", "4", "5", "7", "8", "11"}
+# Benchmark 10: the province's figure over the county's, for these benchmarks.
+PROVINCE_RATIO = {"3", "4", "5"}
+PROVINCE_RATIO_GOAL = 1.5
+_P99 = re.compile(r"p99 ([\d,.]+) ms")
+_MS = re.compile(r"([\d,.]+) ms")
+
+
+def latency_ms(figure: str) -> float | None:
+    """The figure a province ratio compares: the p99 where there is one, else the first
+    time in ms."""
+    found = _P99.search(figure) or _MS.search(figure)
+    return float(found.group(1).replace(",", "")) if found else None
+
+
+@dataclass
+class CombinedRow:
+    number: str
+    name: str
+    figure: str
+    reference: str
+    ratio: str
+    target: str
+    met: str
+    province: str
+    province_reference: str
+    province_ratio: str
+
+
+def combine(county: list[Row], province: list[Row] | None) -> list[CombinedRow]:
+    """The county's rows, each beside the province's row of the same benchmark (the n-th
+    row of a number beside the n-th), with province ÷ county for PROVINCE_RATIO."""
+    by_number: dict[str, list[Row]] = {}
+    for row in province or []:
+        by_number.setdefault(row.number, []).append(row)
+    combined = []
+    for row in county:
+        other = by_number.get(row.number, [])
+        theirs = other.pop(0) if other else None
+        ratio = ""
+        if theirs is not None and row.number in PROVINCE_RATIO:
+            mine, big = latency_ms(row.figure), latency_ms(theirs.figure)
+            if mine and big is not None:
+                ratio = f"{big / mine:.2f}x ({verdict(big / mine <= PROVINCE_RATIO_GOAL)})"
+        missing = "(not run)" if province is None else "-"
+        combined.append(
+            CombinedRow(
+                row.number,
+                row.name,
+                row.figure,
+                row.reference,
+                row.ratio,
+                row.target,
+                row.met,
+                theirs.figure if theirs else missing,
+                theirs.reference if theirs else "",
+                ratio,
+            )
+        )
+    return combined
+
+
+def print_combined(rows: list[CombinedRow], title: str) -> str:
+    head = CombinedRow(
+        "#",
+        "benchmark (county)",
+        "county",
+        "reference",
+        "ratio",
+        "target",
+        "met",
+        "province",
+        "province reference",
+        f"province / county (3-5: <= {PROVINCE_RATIO_GOAL}x)",
+    )
+    return print_lines(title, [head, *rows], tuple(CombinedRow.__dataclass_fields__))
 
 
 def cleanup(run: Run, start_ids: dict[str, int]) -> None:
@@ -1028,37 +1114,13 @@ def cleanup(run: Run, start_ids: dict[str, int]) -> None:
         conn.commit()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Benchmarks of issue #8")
-    parser.add_argument("--database", default="doudi_bench")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,11,12,13", help="benchmark numbers")
-    parser.add_argument("--repeat", type=int, default=7, help="timed repetitions (3-6)")
-    parser.add_argument("--clients", type=int, default=8, help="parallel clients in 1")
-    parser.add_argument("--batches", type=int, default=12, help="batches per client in 1")
-    parser.add_argument("--post-clients", type=int, default=16, help="closed-loop clients in 2")
-    parser.add_argument("--post-rate", type=float, default=50, help="offered req/s in 2")
-    parser.add_argument("--post-seconds", type=float, default=30, help="each half of 2")
-    parser.add_argument("--followup-seconds", type=float, default=120)
-    parser.add_argument("--export-seconds", type=float, default=600)
-    parser.add_argument("--help-requests", type=int, default=200, help="of each kind, in 13")
-    parser.add_argument(
-        "--field-syncs", type=int, default=200, help="later syncs timed in 11 (20 changes each)"
-    )
-    parser.add_argument("--out", type=Path, help="also write the table here")
-    parser.add_argument(
-        "--plans", action="store_true", help="also EXPLAIN ANALYZE the SQL of 3-5 (10)"
-    )
-    args = parser.parse_args()
-    only = {s.strip() for s in args.only.split(",")}
-
-    if args.database == "doudi_bench":
-        subprocess.run(
-            [PYTHON, str(ROOT / "bench/generate.py"), "--scale", "county", "--if-missing"],
-            check=True,
-        )
+def run_data_set(database: str, only: set[str], args: argparse.Namespace) -> tuple[list[Row], str]:
+    """The benchmarks ``only`` on one data set, migrated first to the code's heads: its
+    rows, and the query plans with --plans."""
     plan_text = ""
-    with services(args.database) as svc:
-        run = Run(args.database, svc)
+    migrate(psycopg_url(database))
+    with services(database) as svc:
+        run = Run(database, svc)
         start_ids = {t: run.sql(f"SELECT coalesce(max(id), 0) FROM {t}")[0][0] for t in TRACKED}
         svc.outbox_start = start_ids["job_outbox"]  # type: ignore[attr-defined]
         svc.start_redis()
@@ -1115,15 +1177,83 @@ def main() -> None:
         finally:
             svc.close()
             cleanup(run, start_ids)
-    title = (
-        f"Doudi benchmarks on {args.database}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
-        f"(2 cores; gunicorn 2 workers x 4 threads)"
+    return run.rows, plan_text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmarks of issue #8")
+    parser.add_argument("--database", default="doudi_bench")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8,9,11,12,13", help="benchmark numbers")
+    parser.add_argument("--repeat", type=int, default=7, help="timed repetitions (3-6)")
+    parser.add_argument("--clients", type=int, default=8, help="parallel clients in 1")
+    parser.add_argument("--batches", type=int, default=12, help="batches per client in 1")
+    parser.add_argument("--post-clients", type=int, default=16, help="closed-loop clients in 2")
+    parser.add_argument("--post-rate", type=float, default=50, help="offered req/s in 2")
+    parser.add_argument("--post-seconds", type=float, default=30, help="each half of 2")
+    parser.add_argument("--followup-seconds", type=float, default=120)
+    parser.add_argument("--export-seconds", type=float, default=600)
+    parser.add_argument("--help-requests", type=int, default=200, help="of each kind, in 13")
+    parser.add_argument(
+        "--field-syncs", type=int, default=200, help="later syncs timed in 11 (20 changes each)"
     )
-    text = print_table(run.rows, title)
-    if plan_text:
-        print("\nQuery plans (EXPLAIN ANALYZE, warm cache; full plans in --out):", flush=True)
-        print(plan_text.split("\n\n")[0], flush=True)
-        text += "\n\nQuery plans (EXPLAIN ANALYZE, warm cache):\n" + plan_text
+    parser.add_argument("--out", type=Path, help="also write the table here")
+    parser.add_argument(
+        "--plans", action="store_true", help="also EXPLAIN ANALYZE the SQL of 3-5 (10)"
+    )
+    parser.add_argument(
+        "--province",
+        action=argparse.BooleanOptionalAction,
+        help="also run --province-only on the province data set, and print both side by side "
+        "(default: yes when --database is doudi_bench, i.e. `make bench`)",
+    )
+    parser.add_argument("--province-database", default="doudi_bench_province")
+    parser.add_argument(
+        "--province-only",
+        default=",".join(sorted(PROVINCE_BENCHMARKS, key=int)),
+        help="the benchmarks (of --only) run on the province",
+    )
+    args = parser.parse_args()
+    only = {s.strip() for s in args.only.split(",")}
+    province_only = {s.strip() for s in args.province_only.split(",")}
+    with_province = (
+        args.province if args.province is not None else args.database == "doudi_bench"
+    ) and args.province_database != args.database
+
+    if args.database == "doudi_bench":
+        subprocess.run(
+            [PYTHON, str(ROOT / "bench/generate.py"), "--scale", "county", "--if-missing"],
+            check=True,
+        )
+    rows, plan_text = run_data_set(args.database, only, args)
+    province_rows: list[Row] | None = None
+    province_plans = ""
+    if with_province:
+        if exists(args.province_database, "province"):
+            print(f"the province, {args.province_database}...", flush=True)
+            province_rows, province_plans = run_data_set(
+                args.province_database, only & province_only, args
+            )
+        else:
+            print(
+                f"no province data set in {args.province_database}: its column stays empty "
+                f"(make it with `bench/generate.py --scale province`, about an hour here)",
+                flush=True,
+            )
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC (2 cores; gunicorn 2 workers x 4 threads)"
+    if with_province:
+        text = print_combined(
+            combine(rows, province_rows),
+            f"Doudi benchmarks on {args.database} and {args.province_database}, {when}",
+        )
+    else:
+        text = print_table(rows, f"Doudi benchmarks on {args.database}, {when}")
+    for database, found in ((args.database, plan_text), (args.province_database, province_plans)):
+        if found:
+            print(
+                f"\nQuery plans on {database} (EXPLAIN ANALYZE, warm cache; full plans in --out):"
+            )
+            print(found.split("\n\n")[0], flush=True)
+            text += f"\n\nQuery plans on {database} (EXPLAIN ANALYZE, warm cache):\n" + found
     if args.out:
         args.out.write_text(text + "\n", encoding="utf-8")
 

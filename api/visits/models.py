@@ -217,6 +217,19 @@ class Household(AreaScoped, SyncStamped, Audited, Base):
         return next((m for m in self.members if m.relation == HEAD), None)
 
 
+# What the map layer and coverage read of a visit besides its location and area: the
+# period indexes below include them, so that both are index-only scans.
+REPORTED_COLUMNS = (
+    "household_id",
+    "worker_id",
+    "channel",
+    "review_state",
+    "presence_flagged",
+    "presence_distance_m",
+    "presence_reasons",
+)
+
+
 class Visit(AreaScoped, Audited, Base):
     """A home visit (入户走访) recorded by a worker, often from an offline phone."""
 
@@ -228,7 +241,16 @@ class Visit(AreaScoped, Audited, Base):
             name="review_state",
         ),
         Index("ix_visits_household_visited_at", "household_id", "visited_at"),
-        Index("ix_visits_area_visited_at", "area_id", "visited_at"),
+        # An area's visits of a period (map layer, coverage of a county or a town): led by
+        # the area so that a county's month stays county-sized on a province, and on
+        # PostgreSQL holding the columns those read, as ix_visits_period below.
+        Index(
+            "ix_visits_area_period",
+            "area_id",
+            "visited_at",
+            "id",
+            postgresql_include=["location", *REPORTED_COLUMNS],
+        ),
         # A period of visits (map layer, coverage, exports): ordered by time, and on
         # PostgreSQL holding every column the map layer and coverage read, so that both
         # are index-only scans instead of one table page per visit.
@@ -236,17 +258,7 @@ class Visit(AreaScoped, Audited, Base):
             "ix_visits_period",
             "visited_at",
             "id",
-            postgresql_include=[
-                "location",
-                "area_id",
-                "household_id",
-                "worker_id",
-                "channel",
-                "review_state",
-                "presence_flagged",
-                "presence_distance_m",
-                "presence_reasons",
-            ],
+            postgresql_include=["location", "area_id", *REPORTED_COLUMNS],
         ),
     )
 
