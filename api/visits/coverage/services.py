@@ -51,9 +51,11 @@ from api.auth.models import User
 from api.casework.tasks.models import ACTIVE_STATUSES, Task
 from api.db import session, utcnow
 from api.errors import NotFound
+from api.visits.coverage import summary
+from api.visits.coverage.models import STATUS_KEYS, SUMMARY_KEYS, CoverageMonth
 from api.visits.models import Household, HouseholdFocusGroup, Visit
 
-POVERTY_RETURN_MONITORING = "poverty_return_monitoring"
+POVERTY_RETURN_MONITORING = summary.POVERTY_RETURN_MONITORING
 
 
 @dataclass(frozen=True)
@@ -280,22 +282,17 @@ def coverage(
     # Each statement is grouped by child area, with one more group (child_id NULL) for
     # what lies in ``area`` itself: every figure is a count, so the area's total is the
     # sum of its groups, and nothing is computed twice.
-    status = household_status(area, period, cadence, now)
-    households = session.execute(
-        look_past_visit_scope(
-            select(child_of.c.child_id, *_household_figures(status))
-            .select_from(status)
-            .join(child_of, child_of.c.area_id == status.c.area_id)
-            .group_by(child_of.c.child_id)
-        )
-    ).mappings()
-    visits = session.execute(
-        select(child_of.c.child_id, *_visit_figures())
-        .select_from(Visit)
-        .join(child_of, child_of.c.area_id == Visit.area_id)
-        .where(Visit.visited_at >= period.start, Visit.visited_at < period.end)
-        .group_by(child_of.c.child_id)
-    ).mappings()
+    month = summary.closed_month(
+        period.first,
+        period.last,
+        summary.Settings(period.zone, cadence.poverty_return_monitoring_days, cadence.default_days),
+    )
+    if month is not None:
+        # A whole month that has ended: its figures are kept per area (coverage_months).
+        figures_of: list[Any] = [_summary_figures(child_of, month)]
+    else:
+        figures_of = [_raw_household_figures(area, period, cadence, now, child_of)]
+        figures_of.append(_raw_visit_figures(period, child_of))
     tasks = session.execute(
         select(child_of.c.child_id, *_open_task_figures(today))
         .select_from(Task)
@@ -306,7 +303,7 @@ def coverage(
 
     figures: dict[int | None, dict[str, Any]] = {c.id: {} for c in children}
     total: dict[str, int] = {}
-    for rows in (households, visits, tasks):
+    for rows in (*figures_of, tasks):
         for row in rows:
             values = {k: int(v or 0) for k, v in row.items() if k != "child_id"}
             figures.setdefault(row["child_id"], {}).update(values)
@@ -324,6 +321,48 @@ def coverage(
         "own": _row(area, figures.get(None, {})),
         "total": _row(area, total),
     }
+
+
+def _raw_household_figures(
+    area: Area, period: Period, cadence: Cadence, now: datetime | None, child_of: Subquery
+) -> Any:
+    status = household_status(area, period, cadence, now)
+    return session.execute(
+        look_past_visit_scope(
+            select(child_of.c.child_id, *_household_figures(status))
+            .select_from(status)
+            .join(child_of, child_of.c.area_id == status.c.area_id)
+            .group_by(child_of.c.child_id)
+        )
+    ).mappings()
+
+
+def _raw_visit_figures(period: Period, child_of: Subquery) -> Any:
+    return session.execute(
+        select(child_of.c.child_id, *_visit_figures())
+        .select_from(Visit)
+        .join(child_of, child_of.c.area_id == Visit.area_id)
+        .where(Visit.visited_at >= period.start, Visit.visited_at < period.end)
+        .group_by(child_of.c.child_id)
+    ).mappings()
+
+
+def _summary_figures(child_of: Subquery, month: date) -> Any:
+    """The household and visit figures of a closed month, from its rows of the subtree."""
+    kept = CoverageMonth.__table__.c
+    return session.execute(
+        select(
+            child_of.c.child_id,
+            func.sum(sum((kept[key] for key in STATUS_KEYS[1:]), kept[STATUS_KEYS[0]])).label(
+                "focus_households"
+            ),
+            *[func.sum(kept[key]).label(key) for key in SUMMARY_KEYS],
+        )
+        .select_from(CoverageMonth)
+        .join(child_of, child_of.c.area_id == CoverageMonth.area_id)
+        .where(CoverageMonth.month == month)
+        .group_by(child_of.c.child_id)
+    ).mappings()
 
 
 def _row(area: Area, values: dict[str, Any]) -> dict[str, Any]:
