@@ -52,8 +52,8 @@ from sqlalchemy import (
     delete,
     event,
     exists,
-    insert,
     func,
+    insert,
     literal,
     select,
     text,
@@ -159,7 +159,9 @@ def _months_table(months: list[Month]) -> Any:
     return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("months")
 
 
-def contribution(db: Session | Connection, months: list[Month], household_ids: list[int] | None) -> Figures:
+def contribution(
+    db: Session | Connection, months: list[Month], household_ids: list[int] | None
+) -> Figures:
     """The rows ``household_ids`` (None: every household) make in ``months``: the same
     figures as ``services.coverage`` for each whole month, per area."""
     figures: Figures = {}

@@ -50,7 +50,14 @@ def _household_body(rng, village, focus_groups):
         "address": f"随机路{rng.randrange(10_000)}号",
         "location": {"type": "Point", "coordinates": [114.10, 24.35]},
         "urban_rural": "rural",
-        "members": [{"name": f"户主{rng.randrange(10_000)}", "relation": "户主", "sex": "male", "birth_year": 1970}],
+        "members": [
+            {
+                "name": f"户主{rng.randrange(10_000)}",
+                "relation": "户主",
+                "sex": "male",
+                "birth_year": 1970,
+            }
+        ],
         "focus_groups": focus_groups,
     }
 
