@@ -44,7 +44,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from api.areas.models import Area
 from api.auth.models import User
@@ -107,7 +107,15 @@ def visible_area(area_id: int | None, default_area_id: int | None) -> Area:
 
 
 def child_areas(area: Area) -> list[Area]:
-    return list(session.scalars(select(Area).where(Area.parent_id == area.id).order_by(Area.code)))
+    # Without their boundaries: a town's polygon weighs more than the whole report.
+    return list(
+        session.scalars(
+            select(Area)
+            .options(defer(Area.boundary))
+            .where(Area.parent_id == area.id)
+            .order_by(Area.code)
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -293,11 +301,22 @@ def coverage(
     else:
         figures_of = [_raw_household_figures(area, period, cadence, now, child_of)]
         figures_of.append(_raw_visit_figures(period, child_of))
+    # Counted per area first: the planner cannot tell how many areas a path prefix holds,
+    # and joined the open tasks (a county's ≈ 25,000) to the areas one by one.
+    subtree = select(Area.id).where(Area.path.startswith(area.path))
+    per_area = (
+        select(Task.area_id.label("area_id"), *_open_task_figures(today))
+        .where(Task.status.in_(ACTIVE_STATUSES), Task.area_id.in_(subtree))
+        .group_by(Task.area_id)
+        .subquery("open_tasks")
+    )
     tasks = session.execute(
-        select(child_of.c.child_id, *_open_task_figures(today))
-        .select_from(Task)
-        .join(child_of, child_of.c.area_id == Task.area_id)
-        .where(Task.status.in_(ACTIVE_STATUSES))
+        select(
+            child_of.c.child_id,
+            *[func.sum(per_area.c[key]).label(key) for key in TASK_KEYS],
+        )
+        .select_from(per_area)
+        .join(child_of, child_of.c.area_id == per_area.c.area_id)
         .group_by(child_of.c.child_id)
     ).mappings()
 
