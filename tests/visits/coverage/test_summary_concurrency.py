@@ -91,6 +91,12 @@ def _in_thread(app: Flask, actor: Actor, work) -> threading.Thread:
     return thread
 
 
+def _together(*threads: threading.Thread) -> None:
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.errors for thread in threads), [t.errors for t in threads]
+
+
 def _recomputed() -> dict:
     months = summary._closed_months(session(), summary.settings())
     return {key: v for key, v in summary.contribution(session(), months, None).items() if any(v)}
@@ -122,10 +128,7 @@ def test_concurrent_writers_lose_no_count(scratch_app):
 
         return work
 
-    threads = [_in_thread(scratch_app, actor, write(h)) for h in households]
-    for thread in threads:
-        thread.join(60)
-    assert not any(thread.errors for thread in threads), [t.errors for t in threads]
+    _together(*[_in_thread(scratch_app, actor, write(h)) for h in households])
 
     # The same household twice, in a month it had no visit in (July): the second waits for
     # the first's lock, then sees its visit, so the household is counted visited once.
@@ -142,10 +145,7 @@ def test_concurrent_writers_lose_no_count(scratch_app):
         services.store_visits([_visit(households[0], JULY + timedelta(days=5))])
         session.commit()
 
-    threads = [_in_thread(scratch_app, actor, slow), _in_thread(scratch_app, actor, fast)]
-    for thread in threads:
-        thread.join(60)
-    assert not any(thread.errors for thread in threads), [t.errors for t in threads]
+    _together(_in_thread(scratch_app, actor, slow), _in_thread(scratch_app, actor, fast))
 
     set_actor(None, SYSTEM)
     assert summary.stored() == _recomputed()
@@ -169,10 +169,7 @@ def test_concurrent_writers_lose_no_count(scratch_app):
         summary.close_months(now=OCTOBER + timedelta(days=30))  # closes October
         session.commit()
 
-    threads = [_in_thread(scratch_app, actor, backdated), _in_thread(scratch_app, SYSTEM, close)]
-    for thread in threads:
-        thread.join(60)
-    assert not any(thread.errors for thread in threads), [t.errors for t in threads]
+    _together(_in_thread(scratch_app, actor, backdated), _in_thread(scratch_app, SYSTEM, close))
     set_actor(None, SYSTEM)
     assert summary.stored() == _recomputed()
     october = summary.stored()[(date(2026, 10, 1), areas.village_a1.id)]
