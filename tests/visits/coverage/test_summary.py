@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from api.areas.scope import SYSTEM, set_actor
 from api.db import session, utcnow
 from api.visits.coverage import summary
 from api.visits.coverage.models import CoverageClosedMonth
@@ -165,3 +166,29 @@ def test_rebuild_command_recomputes_the_summary(app, client, areas):
     assert "months" in result.output
     assert summary.stored() == _recomputed()
     assert summary.stored()  # it holds the visit's months
+
+
+@pytest.mark.spatialite
+def test_summary_on_spatialite(sqlite_app, monkeypatch):
+    set_actor(None, SYSTEM)
+    areas = factories.area_tree()
+    worker = factories.user("outreach_worker", areas.county)
+    households = [visit_factories.household(areas.village_a1).id for _ in range(3)]
+    households.append(visit_factories.household(areas.village_b1, focus_groups=(FOCUS[1],)).id)
+    headers = factories.headers_for(worker)
+    supervisor = factories.headers_for(factories.user("supervisor", areas.county))
+    session.commit()
+    client = sqlite_app.test_client()
+    rng = random.Random(3)
+    for household_id in households * 3:
+        at = utcnow() - timedelta(days=rng.uniform(0, 200))
+        body = visit_factories.visit_payload(household_id, visited_at=at)
+        assert client.post("/api/v1/visits", json=body, headers=headers).status_code == 201
+    assert summary.rebuild() > 0
+    session.commit()
+    body = visit_factories.visit_payload(households[0], visited_at=utcnow() - timedelta(days=65))
+    assert client.post("/api/v1/visits", json=body, headers=headers).status_code == 201
+    assert summary.stored() == _recomputed()
+    for month in _closed():
+        kept = _coverage(client, supervisor, areas.county.id, month, False, monkeypatch)
+        assert kept == _coverage(client, supervisor, areas.county.id, month, True, monkeypatch)
