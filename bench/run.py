@@ -58,7 +58,7 @@ from bench.common import (
     visit_payload,
     worker_households,
 )
-from bench.generate import END, PASSWORD
+from bench.generate import END, PASSWORD, rebuild_coverage_summary
 
 MONTH = ("2026-10-01", "2026-10-31")  # inside the generated two years
 TRACKED = (
@@ -942,6 +942,14 @@ def print_table(rows: list[Row], title: str) -> str:
 
 def cleanup(run: Run, start_ids: dict[str, int]) -> None:
     with psycopg.connect(psycopg_url(run.database)) as conn:
+        # Visits deleted around the write path: a closed month of the coverage summary
+        # that counted one must be recomputed.
+        summary_stale = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM visits WHERE id > %s AND visited_at < "
+            "(SELECT max(month) + interval '1 month' FROM coverage_closed_months) "
+            "AT TIME ZONE 'Asia/Shanghai')",
+            (start_ids["visits"],),
+        ).fetchone()[0]
         conn.execute("SET session_replication_role = replica")
         for table in TRACKED:
             conn.execute(f"DELETE FROM {table} WHERE id > %s", (start_ids[table],))
@@ -956,6 +964,8 @@ def cleanup(run: Run, start_ids: dict[str, int]) -> None:
             (END,),
         )
         conn.commit()
+    if summary_stale:
+        rebuild_coverage_summary(psycopg_url(run.database))
 
 
 def main() -> None:
