@@ -290,11 +290,15 @@ def coverage(
     # Each statement is grouped by child area, with one more group (child_id NULL) for
     # what lies in ``area`` itself: every figure is a count, so the area's total is the
     # sum of its groups, and nothing is computed twice.
-    month = summary.closed_month(
-        period.first,
-        period.last,
-        summary.Settings(period.zone, cadence.poverty_return_monitoring_days, cadence.default_days),
-    )
+    month = None
+    if period.end <= (now or utcnow()):  # as of its end, as the summary counts
+        month = summary.closed_month(
+            period.first,
+            period.last,
+            summary.Settings(
+                period.zone, cadence.poverty_return_monitoring_days, cadence.default_days
+            ),
+        )
     if month is not None:
         # A whole month that has ended: its figures are kept per area (coverage_months).
         figures_of: list[Any] = [_summary_figures(child_of, month)]
