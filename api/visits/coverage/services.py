@@ -24,6 +24,9 @@ Definitions (docs/supervisors.md explains them for supervisors):
 - Visit counts (visits, in person, flagged by the presence checks) count a visit where it
   happened (``Visit.area_id``, the household's village at the time), whoever made it.
 - Tasks: *open* = open or in progress; *overdue* = open and due before today (local).
+
+A whole month that has ended is read from the coverage summary (``summary``: the same
+figures, kept per area by the write path); any other period from the raw tables.
 """
 
 from __future__ import annotations
