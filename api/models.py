@@ -14,3 +14,4 @@ from api.photos import models as photos_models  # noqa: F401
 from api.rescue.centre import models as centre_models  # noqa: F401
 from api.rescue.patrols import models as patrols_models  # noqa: F401
 from api.visits import models as visits_models  # noqa: F401
+from api.visits.coverage import models as coverage_models  # noqa: F401

@@ -775,6 +775,19 @@ def run_statements(url: str, statements: list[str], jobs: int) -> None:
         list(pool.map(run, statements))
 
 
+def rebuild_coverage_summary(url: str) -> int:
+    """What the write path keeps for coverage reports (``flask coverage rebuild``): the
+    COPY above goes around it. After ANALYZE, for the planner's sake."""
+    from api.db import create_db_engine
+    from api.visits.coverage import summary
+
+    engine = create_db_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as connection:
+        months = summary.rebuild(db=connection)
+    engine.dispose()
+    return months
+
+
 def generate(scale: str, database: str, jobs: int = 1) -> None:
     started = time.monotonic()
 
@@ -831,6 +844,7 @@ def generate(scale: str, database: str, jobs: int = 1) -> None:
     say("analyzed")
     # Post-load steps (data the write path and the workers derive) go here, after the
     # indexes and statistics and before "done".
+    say(f"coverage summary: {rebuild_coverage_summary(url)} months")
     say("done")
 
 

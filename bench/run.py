@@ -59,7 +59,7 @@ from bench.common import (
     visit_payload,
     worker_households,
 )
-from bench.generate import END, PASSWORD, exists
+from bench.generate import END, PASSWORD, exists, rebuild_coverage_summary
 
 MONTH = ("2026-10-01", "2026-10-31")  # inside the generated two years
 TRACKED = (
@@ -395,8 +395,10 @@ WITH children AS (
 ), households_by_child AS (
   SELECT pl.child AS id, count(*) AS focus, sum((hh.last_visit >= %(start)s)::int) AS visited,
     count(ip.household_id) AS in_person,
-    sum((hh.last_visit < %(as_of)s - CASE WHEN hh.monitored = 1 THEN %(monitored_days)s
-       ELSE %(default_days)s END * interval '1 day')::int) AS overdue,
+    -- overdue: not visited in the period (a visit on its first day may be older than
+    -- the 30-day cutoff: it counts as visited), last visit older than the cadence.
+    sum((hh.last_visit < %(start)s AND hh.last_visit < %(as_of)s - CASE WHEN hh.monitored = 1
+       THEN %(monitored_days)s ELSE %(default_days)s END * interval '1 day')::int) AS overdue,
     sum((hh.last_visit IS NULL)::int) AS never
   FROM hh JOIN place pl ON pl.id = hh.area_id
   LEFT JOIN in_person ip ON ip.household_id = hh.id
@@ -482,8 +484,8 @@ def bench_coverage(run: Run, repeat: int) -> float | None:
             f"{api:,.0f} ms",
             f"SQL {ref:,.0f} ms",
             f"{api / ref:.2f}x",
-            "<= 200 ms and <= 1.5x",
-            verdict(api <= 200 and api <= 1.5 * ref),
+            "<= 50 ms and <= 1/5 SQL",
+            verdict(api <= 50 and api <= ref / 5),
         )
     )
     return api
@@ -1098,6 +1100,14 @@ def print_combined(rows: list[CombinedRow], title: str) -> str:
 
 def cleanup(run: Run, start_ids: dict[str, int]) -> None:
     with psycopg.connect(psycopg_url(run.database)) as conn:
+        # Visits deleted around the write path: a closed month of the coverage summary
+        # that counted one must be recomputed.
+        summary_stale = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM visits WHERE id > %s AND visited_at < "
+            "(SELECT max(month) + interval '1 month' FROM coverage_closed_months) "
+            "AT TIME ZONE 'Asia/Shanghai')",
+            (start_ids["visits"],),
+        ).fetchone()[0]
         conn.execute("SET session_replication_role = replica")
         for table in TRACKED:
             conn.execute(f"DELETE FROM {table} WHERE id > %s", (start_ids[table],))
@@ -1112,6 +1122,8 @@ def cleanup(run: Run, start_ids: dict[str, int]) -> None:
             (END,),
         )
         conn.commit()
+    if summary_stale:
+        rebuild_coverage_summary(psycopg_url(run.database))
 
 
 def run_data_set(database: str, only: set[str], args: argparse.Namespace) -> tuple[list[Row], str]:

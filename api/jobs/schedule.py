@@ -30,6 +30,8 @@ RECURRING: list[tuple[str, int]] = [
     ("workers.followup.help_requests_breached", 600),
     # Failed help-form lookups, once past the window they count in.
     ("api.casework.leads.services.purge_lookup_attempts", 3600),
+    # The coverage summary: months that have ended are added (api.visits.coverage.summary).
+    ("api.visits.coverage.summary.close_months", 3600),
     # Department lists' raw rows past MATCHING_ROW_RETENTION_DAYS.
     ("api.matching.services.purge_expired", 3600),
 ]

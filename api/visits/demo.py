@@ -19,6 +19,7 @@ from api.common.fields import to_db_geometry
 from api.common.idnumber import check_character
 from api.db import session, utcnow
 from api.visits import services
+from api.visits.coverage import summary
 from api.visits.models import (
     FOCUS_GROUPS,
     Household,
@@ -119,6 +120,7 @@ def seed(context: dict[str, Any]) -> None:
                 session.add(household)
                 households.append(household)
     session.flush()
+    summary.touch([h.id for h in households], new=True)
     context["households"] = households
     _seed_visits(context, households, rng)
 

@@ -32,6 +32,7 @@ from api.db import session, utcnow
 from api.errors import ApiError, Conflict, Invalid, NotFound
 from api.jobs.services import schedule_job
 from api.visits import crs, people, presence, screening
+from api.visits.coverage import summary
 from api.visits.models import (
     DuplicateFlag,
     Household,
@@ -176,12 +177,15 @@ def create_household(data: dict[str, Any], prefix: str = "") -> tuple[Household,
     _apply_household_fields(household, data, prefix)
     session.add(household)
     session.flush()
+    summary.touch([household.id], new=True)
     flag_duplicates(household)
     return household, True
 
 
 def update_household(household_id: int, data: dict[str, Any]) -> Household:
     household = get_household(household_id)
+    if "area_id" in data or "focus_groups" in data:
+        summary.touch([household.id])  # where it counts, and whether it counts
     _apply_household_fields(household, data, "")
     household.updated_at = utcnow()
     session.flush()
@@ -493,6 +497,11 @@ def _store_fresh(
             outcomes[index] = Invalid({"household_id": ["No such household."]})
         else:
             rows[index] = _visit_row(items[index], hashes[index], home, now, standards)
+    if rows:
+        summary.touch(
+            {row["household_id"] for row in rows.values()},
+            since=min(row["visited_at"] for row in rows.values()),
+        )
     outcomes.update(_insert_visits(rows, alone))
     for index in fresh:
         if items[index].get("new_household") is not None:
@@ -772,6 +781,7 @@ def get_visit(visit_id: int) -> Visit:
 
 def review_visit(visit_id: int, state: str, comment: str | None) -> Visit:
     visit = get_visit(visit_id)
+    summary.touch([visit.household_id], since=visit.visited_at)  # flagged_pending_review
     actor = require_actor()
     now = utcnow()
     visit.review_state = state

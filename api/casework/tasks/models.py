@@ -127,7 +127,10 @@ class Task(AreaScoped, RowRoleRestricted, SyncStamped, Audited, Base):
         CheckConstraint("status IN ('open', 'in_progress', 'done', 'cancelled')", name="status"),
         CheckConstraint("priority IN ('low', 'normal', 'high')", name="priority"),
         Index("ix_tasks_assignee_status_due", "assignee_id", "status", "due_on"),
-        Index("ix_tasks_area_status_due", "area_id", "status", "due_on"),
+        # realm: a reader's realms filter the open tasks of an area (coverage) index-only.
+        Index(
+            "ix_tasks_area_status_due", "area_id", "status", "due_on", postgresql_include=["realm"]
+        ),
         Index("ix_tasks_subject", "subject_kind", "subject_id"),
         Index(
             "uq_tasks_one_open_per_household",

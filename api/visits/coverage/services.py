@@ -24,6 +24,9 @@ Definitions (docs/supervisors.md explains them for supervisors):
 - Visit counts (visits, in person, flagged by the presence checks) count a visit where it
   happened (``Visit.area_id``, the household's village at the time), whoever made it.
 - Tasks: *open* = open or in progress; *overdue* = open and due before today (local).
+
+A whole month that has ended is read from the coverage summary (``summary``: the same
+figures, kept per area by the write path); any other period from the raw tables.
 """
 
 from __future__ import annotations
@@ -44,16 +47,18 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from api.areas.models import Area
 from api.auth.models import User
 from api.casework.tasks.models import ACTIVE_STATUSES, Task
 from api.db import session, utcnow
 from api.errors import NotFound
+from api.visits.coverage import summary
+from api.visits.coverage.models import STATUS_KEYS, SUMMARY_KEYS, CoverageMonth
 from api.visits.models import Household, HouseholdFocusGroup, Visit
 
-POVERTY_RETURN_MONITORING = "poverty_return_monitoring"
+POVERTY_RETURN_MONITORING = summary.POVERTY_RETURN_MONITORING
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,15 @@ def visible_area(area_id: int | None, default_area_id: int | None) -> Area:
 
 
 def child_areas(area: Area) -> list[Area]:
-    return list(session.scalars(select(Area).where(Area.parent_id == area.id).order_by(Area.code)))
+    # Without their boundaries: a town's polygon weighs more than the whole report.
+    return list(
+        session.scalars(
+            select(Area)
+            .options(defer(Area.boundary))
+            .where(Area.parent_id == area.id)
+            .order_by(Area.code)
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -280,33 +293,43 @@ def coverage(
     # Each statement is grouped by child area, with one more group (child_id NULL) for
     # what lies in ``area`` itself: every figure is a count, so the area's total is the
     # sum of its groups, and nothing is computed twice.
-    status = household_status(area, period, cadence, now)
-    households = session.execute(
-        look_past_visit_scope(
-            select(child_of.c.child_id, *_household_figures(status))
-            .select_from(status)
-            .join(child_of, child_of.c.area_id == status.c.area_id)
-            .group_by(child_of.c.child_id)
+    month = None
+    if period.end <= (now or utcnow()):  # as of its end, as the summary counts
+        month = summary.closed_month(
+            period.first,
+            period.last,
+            summary.Settings(
+                period.zone, cadence.poverty_return_monitoring_days, cadence.default_days
+            ),
         )
-    ).mappings()
-    visits = session.execute(
-        select(child_of.c.child_id, *_visit_figures())
-        .select_from(Visit)
-        .join(child_of, child_of.c.area_id == Visit.area_id)
-        .where(Visit.visited_at >= period.start, Visit.visited_at < period.end)
-        .group_by(child_of.c.child_id)
-    ).mappings()
+    if month is not None:
+        # A whole month that has ended: its figures are kept per area (coverage_months).
+        figures_of: list[Any] = [_summary_figures(child_of, month)]
+    else:
+        figures_of = [_raw_household_figures(area, period, cadence, now, child_of)]
+        figures_of.append(_raw_visit_figures(period, child_of))
+    # Counted per area first: the planner cannot tell how many areas a path prefix holds,
+    # and joined the open tasks (a county's ≈ 25,000) to the areas one by one.
+    subtree = select(Area.id).where(Area.path.startswith(area.path))
+    per_area = (
+        select(Task.area_id.label("area_id"), *_open_task_figures(today))
+        .where(Task.status.in_(ACTIVE_STATUSES), Task.area_id.in_(subtree))
+        .group_by(Task.area_id)
+        .subquery("open_tasks")
+    )
     tasks = session.execute(
-        select(child_of.c.child_id, *_open_task_figures(today))
-        .select_from(Task)
-        .join(child_of, child_of.c.area_id == Task.area_id)
-        .where(Task.status.in_(ACTIVE_STATUSES))
+        select(
+            child_of.c.child_id,
+            *[func.sum(per_area.c[key]).label(key) for key in TASK_KEYS],
+        )
+        .select_from(per_area)
+        .join(child_of, child_of.c.area_id == per_area.c.area_id)
         .group_by(child_of.c.child_id)
     ).mappings()
 
     figures: dict[int | None, dict[str, Any]] = {c.id: {} for c in children}
     total: dict[str, int] = {}
-    for rows in (households, visits, tasks):
+    for rows in (*figures_of, tasks):
         for row in rows:
             values = {k: int(v or 0) for k, v in row.items() if k != "child_id"}
             figures.setdefault(row["child_id"], {}).update(values)
@@ -324,6 +347,48 @@ def coverage(
         "own": _row(area, figures.get(None, {})),
         "total": _row(area, total),
     }
+
+
+def _raw_household_figures(
+    area: Area, period: Period, cadence: Cadence, now: datetime | None, child_of: Subquery
+) -> Any:
+    status = household_status(area, period, cadence, now)
+    return session.execute(
+        look_past_visit_scope(
+            select(child_of.c.child_id, *_household_figures(status))
+            .select_from(status)
+            .join(child_of, child_of.c.area_id == status.c.area_id)
+            .group_by(child_of.c.child_id)
+        )
+    ).mappings()
+
+
+def _raw_visit_figures(period: Period, child_of: Subquery) -> Any:
+    return session.execute(
+        select(child_of.c.child_id, *_visit_figures())
+        .select_from(Visit)
+        .join(child_of, child_of.c.area_id == Visit.area_id)
+        .where(Visit.visited_at >= period.start, Visit.visited_at < period.end)
+        .group_by(child_of.c.child_id)
+    ).mappings()
+
+
+def _summary_figures(child_of: Subquery, month: date) -> Any:
+    """The household and visit figures of a closed month, from its rows of the subtree."""
+    kept = CoverageMonth.__table__.c
+    return session.execute(
+        select(
+            child_of.c.child_id,
+            func.sum(sum((kept[key] for key in STATUS_KEYS[1:]), kept[STATUS_KEYS[0]])).label(
+                "focus_households"
+            ),
+            *[func.sum(kept[key]).label(key) for key in SUMMARY_KEYS],
+        )
+        .select_from(CoverageMonth)
+        .join(child_of, child_of.c.area_id == CoverageMonth.area_id)
+        .where(CoverageMonth.month == month)
+        .group_by(child_of.c.child_id)
+    ).mappings()
 
 
 def _row(area: Area, values: dict[str, Any]) -> dict[str, Any]:
