@@ -16,7 +16,9 @@ Each filter is written so that an index answers it on 200,000 households:
 - ``near``: ``api.visits.presence.within_distance`` (a box through the spatial index, then
   the exact distance) gives ids, which the page then reads.
 
-Jurisdiction is added to the query by ``api.areas.scope`` like everywhere else.
+Jurisdiction is added to the query by ``api.areas.scope`` like everywhere else. A page of
+a search (a name, an ID number, a point) is counted in the same statement
+(``paginate_counted``); the answer is written by ``schemas.households_json``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ from api.visits.models import Household, HouseholdFocusGroup, HouseholdMember, H
 ID_NUMBER_SHAPE = re.compile(r"\d{17}[\dX]")
 # A name holds none of these: LIKE's wildcards and escape, control characters.
 _NOT_IN_A_NAME = re.compile(r"[%_\\\x00-\x1f\x7f]")
+
+
+def finds_few(args: dict[str, Any]) -> bool:
+    """Whether these filters find tens or hundreds of households (a name, an ID number, a
+    point), not a whole area's: such a page is counted in the same statement
+    (``api.common.pagination.paginate_counted``)."""
+    return args.get("q") is not None or args.get("near") is not None
 
 
 def households_query(
