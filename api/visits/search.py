@@ -4,11 +4,17 @@ Each filter is written so that an index answers it on 200,000 households:
 
 - ``q`` shaped like an ID number: equality on the head's and the members' ID numbers
   (``ix_households_head_id_number``, ``ix_household_members_id_number``);
-- any other ``q``: the start of the head's or a member's name (``LIKE 'q%'``), served on
-  PostgreSQL by the ``varchar_pattern_ops`` indexes of migration 0010 (the database's
-  collation is not ``C``, so a plain btree index cannot answer ``LIKE``). A name contained
-  further in (a given name alone) is not matched: no index serves ``LIKE '%q%'`` for the
-  two-character names most people have (trigrams need three);
+- any other ``q``: the start of the head's or a member's name (``LIKE 'q%'``) within the
+  caller's areas, served by indexes that lead with the area id, then the name
+  (``ix_households_area_head_name_prefix``, ``ix_household_members_area_name_prefix``,
+  migration 0023): one short index range per area of the caller's subtree, the same
+  work on a county as on a province. The jurisdiction filters by area id (``area_id IN``
+  the subtree's ids), which is why the area id leads, not the area's path. Members carry
+  their household's ``area_id`` for this. On PostgreSQL the name part uses
+  ``varchar_pattern_ops`` (the database's collation is not ``C``, so a plain btree index
+  cannot answer ``LIKE``). A name contained further in (a given name alone) is not
+  matched: no index serves ``LIKE '%q%'`` for the two-character names most people have
+  (trigrams need three);
 - the two sides are a ``UNION`` of household ids: ``head OR member`` in one ``WHERE`` makes
   PostgreSQL scan both tables;
 - ``not_visited_since``: the household's own ``last_visited_at`` (kept by the visit write
@@ -31,7 +37,7 @@ from shapely.geometry import Point
 from sqlalchemy import ColumnElement, Select, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from api.areas.scope import in_area
+from api.areas.scope import in_area, in_jurisdiction
 from api.common.county_time import local_midnight
 from api.db import session
 from api.errors import Invalid
@@ -138,5 +144,9 @@ def matches_name_or_id_number(q: str) -> ColumnElement[bool]:
     else:
         # No wildcard can be in ``text`` (refused above), so the pattern needs no escaping.
         heads = select(Household.id).where(Household.head_name.like(f"{text}%"))
-        members = select(HouseholdMember.household_id).where(HouseholdMember.name.like(f"{text}%"))
+        # A member is no AreaScoped row: its copy of the household's area is filtered here,
+        # so that the index starts from the caller's areas (the outer query is scoped too).
+        members = select(HouseholdMember.household_id).where(
+            in_jurisdiction(HouseholdMember.area_id), HouseholdMember.name.like(f"{text}%")
+        )
     return Household.id.in_(union(heads, members))
