@@ -18,7 +18,7 @@ from marshmallow import Schema, fields
 from api.auth.permissions import accepts, require_roles
 from api.common.arguments import Blueprint, checked_load
 from api.common.fields import reveal_id_numbers
-from api.common.pagination import PAGINATION, paginate, paginate_counted
+from api.common.pagination import PAGINATION, paginate
 from api.common.patching import partial_update
 from api.errors import Forbidden
 from api.photos import services as photo_services
@@ -82,10 +82,7 @@ class Households(MethodView):
     @households_blp.paginate(**PAGINATION)
     def get(self, args, pagination_parameters):
         """Search the register (area, focus group, programme, name/ID, not visited, near)"""
-        list_page = paginate_counted if search.finds_few(args) else paginate
-        households = services.show_households(
-            list_page(search.households_query(**args), pagination_parameters)
-        )
+        households = services.show_households(search.households_page(args, pagination_parameters))
         _reveal_if_asked(args, households)
         # The schema above documents the answer; the list is written by hand, the same
         # JSON at a fraction of the cost (schemas.households_json).
