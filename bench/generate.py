@@ -373,11 +373,13 @@ def draw_households(
             ]
         )
         # The head is the member "head"; the household's columns copy its name and number.
-        members.append((ids.next("household_members"), hid, 0, head[0], "head", *head[1:]))
+        # Members carry their household's area (name search starts from it).
+        head_row = (ids.next("household_members"), hid, village_id, 0, head[0], "head")
+        members.append((*head_row, *head[1:]))
         for position in range(1, rng.choice((0, 1, 1, 2, 2, 3, 4)) + 1):
             who = person(rng, code, rng.randint(1940, 2024), with_id=rng.random() < 0.8)
-            row = (ids.next("household_members"), hid, position, who[0], rng.choice(RELATIONS))
-            members.append((*row, *who[1:]))
+            row = (ids.next("household_members"), hid, village_id, position, who[0])
+            members.append((*row, rng.choice(RELATIONS), *who[1:]))
         if rng.random() < 0.3:
             for group in rng.sample(FOCUS_GROUPS, rng.choice((1, 1, 2))):
                 focus.append((hid, group))
@@ -390,6 +392,7 @@ def draw_households(
         (
             "id",
             "household_id",
+            "area_id",
             "position",
             "name",
             "relation",

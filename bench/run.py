@@ -615,12 +615,14 @@ def bench_search(run: Run) -> float | None:
 # ---------------------------------------------------------------------------------------
 # 10: the query plans of 3-5 (run on the province to show they still use the indexes)
 
-# The searches as api/visits/search.py writes them: a UNION of index look-ups by name
-# prefix or ID number; near a point, a box through the GiST index, then the exact distance.
-SEARCH_SQL = """
-SELECT h.id FROM households h WHERE h.id IN (
-  SELECT id FROM households WHERE {head}
-  UNION SELECT household_id FROM household_members WHERE {member})
+# The searches as api/visits/search.py writes them for a worker of a town: a UNION of index
+# look-ups by name prefix within the town's areas (area-led indexes) or by ID number, the
+# page counted beside it; near a point, a box through the GiST index, then the distance.
+TOWN = "SELECT id FROM areas WHERE path LIKE %(town)s"
+SEARCH_SQL = f"""
+SELECT h.id, count(*) OVER () FROM households h WHERE h.area_id IN ({TOWN}) AND h.id IN (
+  SELECT id FROM households WHERE area_id IN ({TOWN}) AND {{head}}
+  UNION SELECT household_id FROM household_members WHERE {{member}})
 ORDER BY h.id LIMIT 20
 """
 NEAR_SQL = """
@@ -642,10 +644,11 @@ def plans(run: Run) -> str:
     used, any sequential scan of a big table) and the full plans after them."""
     x0, y0, x1, y1 = run.town_box
     household = run.sql(
-        "SELECT head_name, head_id_number, ST_X(location), ST_Y(location) FROM households "
-        "WHERE location IS NOT NULL ORDER BY id LIMIT 1 OFFSET 1000"
+        "SELECT h.head_name, h.head_id_number, ST_X(h.location), ST_Y(h.location), t.path"
+        " FROM households h JOIN areas v ON v.id = h.area_id JOIN areas t ON t.id = v.parent_id"
+        " WHERE h.location IS NOT NULL ORDER BY h.id LIMIT 1 OFFSET 1000"
     )[0]
-    name, id_number, x, y = household
+    name, id_number, x, y, town = household
     queries = {
         "3 coverage (hand SQL)": (COVERAGE_SQL, coverage_params(run)),
         "4 map layer (PostGIS SQL)": (
@@ -653,12 +656,14 @@ def plans(run: Run) -> str:
             {**coverage_params(run), "x0": x0, "y0": y0, "x1": x1, "y1": y1},
         ),
         "5 search by name": (
-            SEARCH_SQL.format(head="head_name LIKE %(q)s", member="name LIKE %(q)s"),
-            {"q": f"{name}%"},
+            SEARCH_SQL.format(
+                head="head_name LIKE %(q)s", member=f"area_id IN ({TOWN}) AND name LIKE %(q)s"
+            ),
+            {"q": f"{name}%", "town": f"{town}%"},
         ),
         "5 search by ID number": (
             SEARCH_SQL.format(head="head_id_number = %(q)s", member="id_number = %(q)s"),
-            {"q": id_number},
+            {"q": id_number, "town": f"{town}%"},
         ),
         "5 search near a point": (
             NEAR_SQL,

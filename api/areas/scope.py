@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, event, false, select
+from sqlalchemy import ColumnElement, Select, event, false, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from api.areas.models import Area
@@ -124,6 +124,21 @@ def _apply_jurisdiction(state: ORMExecuteState) -> None:
             with_loader_criteria(model, model.rows_readable_by(role), include_aliases=True)
         )
     state.statement = state.statement.options(*options)
+
+
+def in_jurisdiction(area_id_column: ColumnElement[int]) -> ColumnElement[bool]:
+    """The current actor's jurisdiction on a column of area ids that is not a mapped
+    ``AreaScoped`` row's (a copy of its parent's area: ``household_members.area_id``), as
+    the hook above writes it: an area in the actor's subtree; everything for the system;
+    nothing with no actor."""
+    actor = current_actor()
+    if actor is not None and actor.is_system:
+        return true()
+    if actor is None or not actor.area_path:
+        return false()
+    return area_id_column.in_(
+        select(_AREAS.c.id).where(_AREAS.c.path.startswith(actor.area_path)).scalar_subquery()
+    )
 
 
 def visible_area(area_id: int, field: str = "area_id") -> Area:

@@ -66,14 +66,18 @@ def _plain(value: Any) -> Any:
 
 def _child_row(item: Any, parent_keys: set[str], old: bool) -> Any:
     """A child row's columns as of now (or, ``old``, as last flushed), without the key back
-    to the parent nor a lone surrogate id (rows replaced as a list get new ids each time);
-    a row with a single column left is shown as its value (a focus group's name)."""
+    to the parent, its ``audit_exclude`` (copies of the parent's columns), nor a lone
+    surrogate id (rows replaced as a list get new ids each time); a row with a single
+    column left is shown as its value (a focus group's name)."""
     state = inspect(item)
     primary_key = state.mapper.primary_key
+    exclude = getattr(item, "audit_exclude", frozenset())
     values: dict[str, Any] = {}
     for attr in state.mapper.column_attrs:
         key = attr.key
         if key in parent_keys or (len(primary_key) == 1 and attr.columns[0] is primary_key[0]):
+            continue
+        if key in exclude:
             continue
         value = state.dict.get(key)
         if old:

@@ -4,6 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from api.areas.scope import SYSTEM, set_actor
+from api.db import session
 from api.visits import services
 from api.visits.models import RECONCILIATION_PROBLEMS
 
@@ -24,3 +25,13 @@ def reconcile_report_command(problem: str | None) -> None:
             f"[{finding.problem}] {finding.detail}"
         )
     click.echo(f"{len(findings)} findings")
+
+
+@households_cli.command("copy-member-areas")
+def copy_member_areas_command() -> None:
+    """Rewrite each member's area_id from its household's (the copy that name search
+    starts from); prints how many members were out of step."""
+    set_actor(None, SYSTEM)
+    changed = services.copy_member_areas()
+    session.commit()
+    click.echo(f"{changed} members rewritten")

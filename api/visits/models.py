@@ -30,10 +30,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from api.common.sync_clock import SyncStamped
 from api.db import Base, utcnow
@@ -120,18 +122,28 @@ class HouseholdMember(Base):
             postgresql_where=_ONE_HEAD,
             sqlite_where=_ONE_HEAD,
         ),
-        # Search by the start of a name (LIKE 'q%'); see api/visits/search.py.
+        # Search by the start of a name (LIKE 'q%') within the caller's areas; see
+        # api/visits/search.py.
         Index(
-            "ix_household_members_name_prefix",
+            "ix_household_members_area_name_prefix",
+            "area_id",
             "name",
             postgresql_ops={"name": "varchar_pattern_ops"},
+            postgresql_include=["household_id"],
         ),
     )
+    # Not audited in the members list: it is the household's area_id, audited there.
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"area_id"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(
         ForeignKey("households.id", ondelete="CASCADE"), index=True
     )
+    # The household's area, copied so that a name search starts from the caller's areas
+    # rather than from every same-named person of the province. Kept on every flush
+    # (``_members_follow_their_household``); ``flask households copy-member-areas``
+    # rewrites it from the households (bench data loaded by COPY, a repair).
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(100))
     relation: Mapped[str] = mapped_column(String(40))
@@ -156,9 +168,11 @@ class Household(AreaScoped, SyncStamped, Audited, Base):
     __table_args__ = (
         CheckConstraint("urban_rural IN ('urban', 'rural')", name="urban_rural"),
         Index("ix_households_area_head_name", "area_id", "head_name"),
-        # Search by the start of a name (LIKE 'q%'); see api/visits/search.py.
+        # Search by the start of a name (LIKE 'q%') within the caller's areas; see
+        # api/visits/search.py.
         Index(
-            "ix_households_head_name_prefix",
+            "ix_households_area_head_name_prefix",
+            "area_id",
             "head_name",
             postgresql_ops={"head_name": "varchar_pattern_ops"},
         ),
@@ -228,6 +242,21 @@ REPORTED_COLUMNS = (
     "presence_distance_m",
     "presence_reasons",
 )
+
+
+@event.listens_for(Session, "before_flush")
+def _members_follow_their_household(db_session: Session, _context: Any, _instances: Any) -> None:
+    """Each member's ``area_id`` is its household's: set on the members of a household
+    that is new or moved, and on members added to a household (its loaded list)."""
+    for household in list(db_session.new) + list(db_session.dirty):
+        if not isinstance(household, Household):
+            continue
+        state = inspect(household)
+        moved = household.id is None or state.attrs.area_id.history.has_changes()
+        if moved or "members" in state.dict:
+            for member in household.members:
+                if member.area_id != household.area_id:
+                    member.area_id = household.area_id
 
 
 class Visit(AreaScoped, Audited, Base):

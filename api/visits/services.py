@@ -16,7 +16,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import ValidationError
 from shapely.geometry import Point
-from sqlalchemy import Select, Sequence, bindparam, func, insert, or_, select
+from sqlalchemy import Select, Sequence, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
@@ -191,6 +191,22 @@ def update_household(household_id: int, data: dict[str, Any]) -> Household:
     session.flush()
     flag_duplicates(household)
     return household
+
+
+def copy_member_areas() -> int:
+    """Write each member's household's ``area_id`` onto the member where it differs, and
+    say how many were rewritten. The write path keeps the copy right
+    (``api.visits.models``); this repairs rows written around it (loaded by ``COPY``, say)."""
+    members, households = HouseholdMember.__table__, Household.__table__
+    area = (
+        select(households.c.area_id)
+        .where(households.c.id == members.c.household_id)
+        .scalar_subquery()
+    )
+    changed = session.execute(
+        update(members).values(area_id=area).where(members.c.area_id.is_distinct_from(area))
+    )
+    return changed.rowcount
 
 
 def get_household(household_id: int) -> Household:

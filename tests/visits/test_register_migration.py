@@ -170,8 +170,9 @@ def test_postgresql_carries_the_register_over():
             with engine.begin() as conn, pytest.raises(Exception, match="one_head"):
                 conn.execute(
                     text(
-                        "INSERT INTO household_members (household_id, position, name, "
-                        "relation) VALUES (2, 9, '第二户主', 'head')"
+                        "INSERT INTO household_members (household_id, area_id, position,"
+                        " name, relation) SELECT 2, area_id, 9, '第二户主', 'head'"
+                        " FROM households WHERE id = 2"
                     )
                 )
         finally:
