@@ -7,7 +7,7 @@ Each filter is written so that an index answers it on 200,000 households:
 - any other ``q``: the start of the head's or a member's name (``LIKE 'q%'``) within the
   caller's areas, served by indexes that lead with the area id, then the name
   (``ix_households_area_head_name_prefix``, ``ix_household_members_area_name_prefix``,
-  migration 0023): one short index range per area of the caller's subtree, the same
+  migration 0024): one short index range per area of the caller's subtree, the same
   work on a county as on a province. The jurisdiction filters by area id (``area_id IN``
   the subtree's ids), which is why the area id leads, not the area's path. Members carry
   their household's ``area_id`` for this. On PostgreSQL the name part uses

@@ -12,8 +12,8 @@ realms, and ``ix_tasks_area_status_due`` did not hold ``realm``, so counting a c
 open tasks fetched each one from the table (≈ 25,000 rows, 50–75 ms on a loaded machine).
 On PostgreSQL the index now carries it (``INCLUDE``): an index-only count.
 
-Revision ID: 0022_coverage_summary
-Revises: 0019_register_people
+Revision ID: 0023_coverage_summary
+Revises: 0022_visits_area_period_index
 Create Date: 2026-11-30
 """
 
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022_coverage_summary"
-down_revision: str | None = "0019_register_people"
+revision: str = "0023_coverage_summary"
+down_revision: str | None = "0022_visits_area_period_index"
 branch_labels: str | Sequence[str] | None = None
 # The tasks index below reads tasks.realm.
 depends_on: str | Sequence[str] | None = "0012_task_realm"

@@ -13,8 +13,8 @@ copied here and kept by the write path (``api.visits.models``). On SQLite the co
 stays nullable and without its foreign key (adding either there means rebuilding the
 table); the write path fills it all the same.
 
-Revision ID: 0023_area_led_name_search
-Revises: 0019_register_people
+Revision ID: 0024_area_led_name_search
+Revises: 0023_coverage_summary
 Create Date: 2026-11-30 05:10:00
 """
 
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0023_area_led_name_search"
-down_revision: str | None = "0019_register_people"
+revision: str = "0024_area_led_name_search"
+down_revision: str | None = "0023_coverage_summary"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -11,7 +11,7 @@ It replaces ``ix_visits_area_visited_at``, whose columns it leads with, so a vis
 no more indexes than before. (SQLite has no INCLUDE: there it is an ordinary index.)
 On PostgreSQL the build of a large table gets more sorting memory than the default.
 
-Revision ID: 0026_visits_area_period_index
+Revision ID: 0022_visits_area_period_index
 Revises: 0019_register_people
 Create Date: 2026-11-30
 """
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0026_visits_area_period_index"
+revision: str = "0022_visits_area_period_index"
 down_revision: str | None = "0019_register_people"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
