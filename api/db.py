@@ -14,12 +14,24 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from geoalchemy2 import load_spatialite
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Select, create_engine, event
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    Select,
+    any_,
+    create_engine,
+    event,
+    literal,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -70,6 +82,16 @@ class Base(DeclarativeBase):
         list[Any]: JSONType,
         list[str]: JSONType,
     }
+
+
+def among(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL it is ``column = ANY(array)`` with one parameter,
+    so that the statement's text does not change with the number of values: a job's IN
+    lists of a hundred ids were compiled by SQLAlchemy and parsed by psycopg anew each
+    time, a parameter each (a follow-up job's largest client cost after the audit)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(values), ARRAY(column.type)))
+    return column.in_(list(values))
 
 
 def utcnow() -> datetime:

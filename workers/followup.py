@@ -27,7 +27,7 @@ from api.casework.leads.models import Lead, realm_of_queue
 from api.casework.tasks import rules, services
 from api.casework.tasks.models import ACTIVE_STATUSES, Task
 from api.common import county_time
-from api.db import session, utcnow
+from api.db import among, session, utcnow
 from workers.app import get_app
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def visit_recorded(*visit_ids: int) -> int:
         Visit.presence_reasons,
     )
     visits = session.execute(
-        select(*columns).where(Visit.id.in_(visit_ids)).order_by(Visit.id)
+        select(*columns).where(among(Visit.id, set(visit_ids))).order_by(Visit.id)
     ).all()
     if len(visits) < len(set(visit_ids)):
         log.info("%d of visits %s are gone", len(set(visit_ids)) - len(visits), visit_ids)

@@ -42,7 +42,7 @@ from api.casework.tasks.models import (
 from api.casework.tasks.rules import TaskSpec, VisitFacts, review_followup
 from api.casework.tasks.subjects import Subject, visible_subject
 from api.common.labels import label
-from api.db import session, utcnow
+from api.db import among, session, utcnow
 from api.errors import Conflict, Forbidden, Invalid, NotFound
 
 SUPERVISING_ROLES = ("supervisor", "admin")
@@ -187,7 +187,7 @@ def _note_on_open(specs: list[TaskSpec]) -> tuple[list[TaskSpec], list[TaskSpec]
             Task.rule.in_(ONE_OPEN_PER_HOUSEHOLD_RULES),
             Task.status.in_(ACTIVE_STATUSES),
             Task.kind.in_({kind for kind, _ in pairs}),
-            Task.household_id.in_({household for _, household in pairs}),
+            among(Task.household_id, {household for _, household in pairs}),
         )
         .order_by(Task.id)
         # Two jobs noting on the same task take turns (PostgreSQL; SQLite has one writer).
@@ -261,14 +261,14 @@ def _readable_assignees(specs: list[TaskSpec]) -> list[TaskSpec]:
         for row in session.execute(
             select(User.id, User.role, User.active, Area.path)
             .join(Area, Area.id == User.area_id)
-            .where(User.id.in_(assignee_ids))
+            .where(among(User.id, assignee_ids))
             .execution_options(skip_scope=True)
         )
     }
     paths = dict(
         session.execute(
             select(Area.id, Area.path)
-            .where(Area.id.in_({spec.area_id for spec in specs}))
+            .where(among(Area.id, {spec.area_id for spec in specs}))
             .execution_options(skip_scope=True)
         ).all()
     )
@@ -290,7 +290,7 @@ def _stored_keys(keys: set[str | None]) -> set[str | None]:
     return set(
         session.scalars(
             select(Task.dedup_key)
-            .where(Task.dedup_key.in_(keys))
+            .where(among(Task.dedup_key, keys))
             # Keys are global: a task made by a rule elsewhere still counts as made.
             .execution_options(skip_scope=True)
         )
@@ -313,7 +313,7 @@ def _insert_tasks(specs: list[TaskSpec]) -> None:
                 literal("created"),
                 literal({}, TaskHistory.changes.type),
                 literal("rule ") + Task.rule,
-            ).where(Task.id.in_(ids.values())),
+            ).where(among(Task.id, ids.values())),
         )
     )
     record_created_by_town(Task, rows)
@@ -464,7 +464,7 @@ def close_satisfied_revisits(visits: list[tuple[int, date, int, int]]) -> list[T
         return []
     tasks = session.scalars(
         select(Task).where(
-            Task.household_id.in_(by_household),
+            among(Task.household_id, by_household),
             Task.kind == "revisit",
             Task.status.in_(ACTIVE_STATUSES),
         )
@@ -507,7 +507,7 @@ def _area_paths(area_ids: Collection[int]) -> dict[int, str]:
     return dict(
         session.execute(
             select(Area.id, Area.path)
-            .where(Area.id.in_(area_ids))
+            .where(among(Area.id, area_ids))
             .execution_options(skip_scope=True)
         ).all()
     )

@@ -26,6 +26,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -53,10 +54,15 @@ def length_m(coords: np.ndarray) -> float:
     sum of ``distance_m`` over its segments, computed for the whole line at once."""
     if len(coords) < 2:
         return 0.0
+    return float(segment_lengths_m(coords).sum())
+
+
+def segment_lengths_m(coords: np.ndarray) -> np.ndarray:
+    """``distance_m`` of each segment of a line through ``coords`` (n×2, lon, lat)."""
     phi = np.radians(coords[:, 1])
     dlam = np.radians(np.diff(coords[:, 0]))
     a = np.sin(np.diff(phi) / 2) ** 2 + np.cos(phi[:-1]) * np.cos(phi[1:]) * np.sin(dlam / 2) ** 2
-    return float(2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a))).sum())
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
 @dataclass
@@ -75,6 +81,8 @@ def classify(
     """For fixes in time order: None for a point of the route, else why it is left out.
     ``last`` is the kept point just before the first fix (None at the track's start)."""
     max_speed_ms = max_speed_kmh / 3.6
+    if len(fixes) > 1 and _all_plausible(fixes, max_accuracy_m, max_speed_ms, last):
+        return [None] * len(fixes)
     reasons: list[str | None] = []
     for fix in fixes:
         if fix.accuracy_m is not None and fix.accuracy_m > max_accuracy_m:
@@ -92,6 +100,27 @@ def classify(
         reasons.append(None)
         last = fix
     return reasons
+
+
+def _all_plausible(
+    fixes: Sequence[Fix], max_accuracy_m: float, max_speed_ms: float, last: Fix | None
+) -> bool:
+    """Whether every fix passes the filter against the one just before it, computed for
+    all at once. Then none is left out, each one's last kept point is the one before it,
+    and ``classify``'s loop would keep them all (the usual batch of a walking patrol)."""
+    if any(f.accuracy_m is not None and f.accuracy_m > max_accuracy_m for f in fixes):
+        return False
+    chain = [last, *fixes] if last is not None else list(fixes)
+    metres = segment_lengths_m(np.array([(f.lon, f.lat) for f in chain], dtype=float))
+    seconds = np.array(
+        [
+            (after.recorded_at - before.recorded_at).total_seconds()
+            for before, after in pairwise(chain)
+        ]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        too_fast = np.where(seconds <= 0, metres > 5.0, metres / seconds > max_speed_ms)
+    return not too_fast.any()
 
 
 @dataclass

@@ -515,3 +515,24 @@ def test_services_take_the_patrol_locked_and_count_points(db, patrol):
     ]
     summary = services.append_track(patrol.id, rows, pf.SETTINGS)
     assert summary["added"] == 3 and patrol.point_count == 3
+
+
+def test_classify_of_a_batch_is_the_one_by_one_classification(db):
+    """The whole-batch check (every fix plausible from the one before) answers what the
+    point-by-point filter answers, on plausible walks and on walks with wild fixes."""
+    rng = random.Random(17)
+    for wild in (0.0, 0.02, 0.2):
+        fixes, lat = [], 24.35
+        for i in range(400):
+            lat += rng.uniform(-0.0002, 0.0004)
+            jump = 0.05 if rng.random() < wild else 0.0
+            at = START + timedelta(seconds=10 * i + rng.choice([0, 0, 0, 5]))
+            fixes.append(Fix(at, LON, lat + jump, rng.choice([5.0, 5.0, 5.0, 150.0 * wild])))
+        fixes.sort(key=lambda f: f.recorded_at)
+        last, one_by_one = Fix(START - timedelta(seconds=10), LON, 24.35, 5.0), []
+        for fix in fixes:
+            [reason] = classify([fix], 100.0, 150.0, last)
+            one_by_one.append(reason)
+            last = fix if reason is None else last
+        start = Fix(START - timedelta(seconds=10), LON, 24.35, 5.0)
+        assert classify(fixes, 100.0, 150.0, start) == one_by_one
