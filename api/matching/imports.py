@@ -38,7 +38,7 @@ from api.casework.leads.rules import AreaFacts, match_address
 from api.common import county_time
 from api.db import session, utcnow
 from api.jobs.services import schedule_job
-from api.matching import files, linkage, parsing, rules
+from api.matching import files, parsing, rules
 from api.matching.models import EarlyWarning, ListRow, ListUpload, RejectedPair, Source
 from api.visits.people import HEAD
 
@@ -342,6 +342,10 @@ def run_import(list_id: int) -> str:
     if upload.status == "queued":
         upload.status, upload.started_at = "running", utcnow()
         session.flush()
+    # The engine (splink, DuckDB, Arrow, the pinyin tables: ≈ 100 MB) is loaded by the job
+    # that needs it, not by every API worker that imports this module to queue the job.
+    from api.matching import linkage
+
     context = _Context(
         upload=upload,
         source=source,
@@ -410,6 +414,8 @@ def rejected_pairs() -> dict[str, set[int]]:
 
 def store_chunk(context: _Context, chunk: list[parsing.RawRow]) -> None:
     """Read, match, store and warn one chunk of rows."""
+    from api.matching import linkage  # loaded with the job (run_import)
+
     upload, source = context.upload, context.source
     records: list[RowRecord] = []
     to_match: list[Any] = []
