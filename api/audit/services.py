@@ -251,38 +251,42 @@ def _created_many(rows: list[dict[str, Any]], exclude: frozenset[str]) -> dict[s
     return mask_personal(changes) if may_need_masking(text) else changes
 
 
+def _entry_naming(
+    model: type[Audited], rows: list[dict[str, Any]], area_id: int | None
+) -> dict[str, Any]:
+    actor = current_actor()
+    return {
+        "at": utcnow(),
+        "actor_id": actor.user_id if actor else None,
+        "action": "create",
+        "table_name": model.__tablename__,  # type: ignore[attr-defined]
+        "record_id": "",  # many records: record_ids
+        "record_ids": [str(row["id"]) for row in rows],
+        "area_id": area_id or (actor.area_id if actor else None),
+        "changes": _created_many(rows, model.audit_exclude | {"id"}),
+        "request_id": _request_id(),
+    }
+
+
 def record_created_together(
     model: type[Audited], rows: list[dict[str, Any]], area_id: int | None
 ) -> None:
-    """Audit rows inserted together (a phone's sync batch, a follow-up job's tasks of one
-    town) with one entry naming them all: ``record_ids``, and ``changes`` keyed by record
-    id, each ``{field: {"new": value}}`` of the values given in its row (masked as any
-    entry). ``area_id`` is the lowest area holding every row, so that whoever sees the
-    entry may see them all. The rows need not carry every column: derived ones can be left
-    out. ``audit_query`` finds the entry by any of its records."""
-    if not rows:
-        return
-    actor = current_actor()
-    session.execute(
-        insert(AuditEntry.__table__).values(
-            at=utcnow(),
-            actor_id=actor.user_id if actor else None,
-            action="create",
-            table_name=model.__tablename__,  # type: ignore[attr-defined]
-            record_id="",  # many records: record_ids
-            record_ids=[str(row["id"]) for row in rows],
-            area_id=area_id or (actor.area_id if actor else None),
-            changes=_created_many(rows, model.audit_exclude | {"id"}),
-            request_id=_request_id(),
-        )
-    )
+    """Audit rows inserted together (a phone's sync batch) with one entry naming them all:
+    ``record_ids``, and ``changes`` keyed by record id, each ``{field: {"new": value}}`` of
+    the values given in its row (masked as any entry). ``area_id`` is the lowest area
+    holding every row, so that whoever sees the entry may see them all. The rows need not
+    carry every column: derived ones can be left out. ``audit_query`` finds the entry by
+    any of its records."""
+    if rows:
+        session.execute(insert(AuditEntry.__table__), [_entry_naming(model, rows, area_id)])
 
 
 def record_created_by_town(model: type[Audited], rows: list[dict[str, Any]]) -> None:
-    """Rows inserted set-wise by a job (the rules' tasks), audited one entry per town (the
-    area above the records' own, whatever the depth) naming its records: the entry's area
-    is the lowest one holding all of them, so the supervisors who see the records see the
-    entry, and a worker of one village does not see another village's tasks in it."""
+    """Rows inserted set-wise by a job (the rules' tasks), audited with one entry per town
+    (the area above the records' own, whatever the depth) shaped as
+    ``record_created_together``'s: the entry's area is the lowest one holding its records,
+    so the supervisors who see the records see the entry, and a worker of one village does
+    not see another village's tasks in it. One statement writes every town's entry."""
     if not rows:
         return
     actor = current_actor()
@@ -300,10 +304,12 @@ def record_created_by_town(model: type[Audited], rows: list[dict[str, Any]]) -> 
         chains, town_rows = towns.setdefault(chain[:-1] or chain, (set(), []))
         chains.add(chain)
         town_rows.append(row)
+    entries = []
     for chains, town_rows in towns.values():
         common = [parts[0] for parts in zip(*chains, strict=False) if len(set(parts)) == 1]
         area_id = int(common[-1]) if common and common[-1] else None
-        record_created_together(model, town_rows, area_id)
+        entries.append(_entry_naming(model, town_rows, area_id))
+    session.execute(insert(AuditEntry.__table__), entries)
 
 
 def record_reveal(table_name: str, records: list[Any], fields: list[str]) -> None:
