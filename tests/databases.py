@@ -1,6 +1,7 @@
 """Scratch PostgreSQL databases for tests that need committed data (worker processes, a
 served app, migrations from empty). Each is created beside TEST_DATABASE_URL with PostGIS,
-optionally migrated to every head, and dropped (connections and all) afterwards."""
+optionally migrated to every head, and dropped (connections and all) afterwards. Tests of
+a migration start from an empty database on each back end (``empty_engine``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import create_engine, text
+import pytest
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from api.db import create_db_engine
@@ -43,3 +46,27 @@ def scratch_database(
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# Parametrize a migration test with this to run it on both back ends; the SQLite one
+# carries the ``spatialite`` mark like every other test of the embedded default.
+BACKENDS = ["postgresql", pytest.param("spatialite", marks=pytest.mark.spatialite)]
+
+
+@contextmanager
+def empty_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database with no tables yet (PostGIS enabled on PostgreSQL; a file
+    in ``tmp_path`` on SpatiaLite), disposed afterwards."""
+    if backend == "postgresql":
+        with scratch_database("doudi_migration", migrate=False) as url:
+            engine = create_db_engine(url)
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+        return
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'migration.sqlite3'}")
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -7,15 +7,9 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import inspect
 
 import api.models  # noqa: F401
-from api.db import Base, create_db_engine
+from api.db import Base
 from api.migrate import downgrade, upgrade
-from tests.databases import scratch_database
-
-
-@pytest.fixture
-def fresh_postgis_url():
-    with scratch_database("doudi_migrate", migrate=False) as url:
-        yield url
+from tests.databases import BACKENDS, empty_engine
 
 
 def _app_tables(engine):
@@ -42,36 +36,18 @@ def _up_down_up(engine):
     assert _app_tables(engine) == expected
 
 
-def test_postgis_upgrade_downgrade_upgrade(fresh_postgis_url):
-    engine = create_db_engine(fresh_postgis_url)
-    try:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_upgrade_downgrade_upgrade(backend, tmp_path):
+    with empty_engine(backend, tmp_path) as engine:
         _up_down_up(engine)
-    finally:
-        engine.dispose()
 
 
-def test_postgis_schema_matches_the_models(fresh_postgis_url):
-    engine = create_db_engine(fresh_postgis_url)
-    try:
-        with engine.begin() as conn:
-            upgrade(conn)
-            context = MigrationContext.configure(
-                conn,
-                opts={
-                    "include_object": alembic_helpers.include_object,
-                    "compare_type": True,
-                },
-            )
-            differences = compare_metadata(context, Base.metadata)
-        assert differences == [], "models and migrations differ: add a migration"
-    finally:
-        engine.dispose()
-
-
-@pytest.mark.spatialite
-def test_spatialite_upgrade_downgrade_upgrade(tmp_path):
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'migrate.sqlite3'}")
-    try:
-        _up_down_up(engine)
-    finally:
-        engine.dispose()
+def test_postgis_schema_matches_the_models(tmp_path):
+    with empty_engine("postgresql", tmp_path) as engine, engine.begin() as conn:
+        upgrade(conn)
+        context = MigrationContext.configure(
+            conn,
+            opts={"include_object": alembic_helpers.include_object, "compare_type": True},
+        )
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == [], "models and migrations differ: add a migration"

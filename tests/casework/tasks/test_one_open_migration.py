@@ -6,9 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from api.db import create_db_engine
 from api.migrate import upgrade
-from tests.databases import scratch_database
+from tests.databases import BACKENDS, empty_engine
 
 NOW = "2026-03-01 10:00:00+00:00"
 # (id, kind, rule, household_id, status) -> status after the migration
@@ -80,19 +79,7 @@ def _check(engine) -> None:
     ]
 
 
-def test_postgresql_merges_duplicate_open_tasks():
-    with scratch_database("doudi_one_open", migrate=False) as url:
-        engine = create_db_engine(url)
-        try:
-            _check(engine)
-        finally:
-            engine.dispose()
-
-
-@pytest.mark.spatialite
-def test_spatialite_merges_duplicate_open_tasks(tmp_path):
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'one_open.sqlite3'}")
-    try:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_merges_duplicate_open_tasks(backend, tmp_path):
+    with empty_engine(backend, tmp_path) as engine:
         _check(engine)
-    finally:
-        engine.dispose()

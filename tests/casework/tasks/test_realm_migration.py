@@ -4,9 +4,8 @@ what each is about, else its kind, else who made it; an escalation from its pare
 import pytest
 from sqlalchemy import text
 
-from api.db import create_db_engine
 from api.migrate import upgrade
-from tests.databases import scratch_database
+from tests.databases import BACKENDS, empty_engine
 
 NOW = "2026-03-01 10:00:00+00:00"
 # (id, kind, subject_kind, household_id, created_by_id, parent_id) -> realm
@@ -68,19 +67,7 @@ def _fill_and_upgrade(engine) -> dict[int, str]:
         return dict(conn.execute(text("SELECT id, realm FROM tasks")).all())
 
 
-def test_postgresql_fills_the_realm_of_stored_tasks():
-    with scratch_database("doudi_realm", migrate=False) as url:
-        engine = create_db_engine(url)
-        try:
-            assert _fill_and_upgrade(engine) == {values[0]: realm for values, realm in TASKS}
-        finally:
-            engine.dispose()
-
-
-@pytest.mark.spatialite
-def test_spatialite_fills_the_realm_of_stored_tasks(tmp_path):
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'realm.sqlite3'}")
-    try:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fills_the_realm_of_stored_tasks(backend, tmp_path):
+    with empty_engine(backend, tmp_path) as engine:
         assert _fill_and_upgrade(engine) == {values[0]: realm for values, realm in TASKS}
-    finally:
-        engine.dispose()

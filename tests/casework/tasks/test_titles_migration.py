@@ -5,9 +5,8 @@ by hand are left as they are."""
 import pytest
 from sqlalchemy import text
 
-from api.db import create_db_engine
 from api.migrate import upgrade
-from tests.databases import scratch_database
+from tests.databases import BACKENDS, empty_engine
 
 NOW = "2026-03-01 10:00:00+00:00"
 # (rule, stored title) -> title after the migration
@@ -70,19 +69,7 @@ def _check(engine) -> None:
     assert rows[-1].sync_version == 0
 
 
-def test_postgresql_titles_become_chinese_only():
-    with scratch_database("doudi_titles", migrate=False) as url:
-        engine = create_db_engine(url)
-        try:
-            _check(engine)
-        finally:
-            engine.dispose()
-
-
-@pytest.mark.spatialite
-def test_spatialite_titles_become_chinese_only(tmp_path):
-    engine = create_db_engine(f"sqlite:///{tmp_path / 'titles.sqlite3'}")
-    try:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_titles_become_chinese_only(backend, tmp_path):
+    with empty_engine(backend, tmp_path) as engine:
         _check(engine)
-    finally:
-        engine.dispose()
