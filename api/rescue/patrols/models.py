@@ -167,7 +167,10 @@ class TrackPoint(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id", ondelete="CASCADE"))
+    # Must name a patrol; deleting the patrol deletes its points. A foreign key on SQLite;
+    # on PostgreSQL triggers checking each statement's patrols at once (migration 0028: a
+    # key checks each of a batch's thousand points on its own).
+    patrol_id: Mapped[int]
     recorded_at: Mapped[datetime]
     location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
