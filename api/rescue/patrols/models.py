@@ -130,6 +130,8 @@ class Patrol(AreaScoped, Audited, Base):
     started_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None]
     summary: Mapped[str | None] = mapped_column(Text)
+    # Rewritten whole by each batch of points: stored uncompressed on PostgreSQL (migration
+    # 0028), where an attempt to compress it cost more than the rest of its update.
     route = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=True)
     route_length_m: Mapped[float] = mapped_column(Float, default=0.0)
     point_count: Mapped[int] = mapped_column(Integer, default=0)
