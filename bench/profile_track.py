@@ -6,8 +6,10 @@
 Creates a patrol as ``bench-rescue`` and sends it ``count`` batches of 1,000 points (the
 track growing to ``count`` × 1,000, as benchmark 8 does) through Flask's test client, against
 a bench database (never ``doudi_bench`` itself: its rows stay), then reads the route back.
-Prints the API's CPU time (``process_time``) and wall time per batch, each statement with its
-count and time per batch, and the ``GET .../track`` that follows. ``--cprofile`` adds the 40
+Prints the API's CPU time (``process_time``), the CPU time of the PostgreSQL backends
+serving it (from ``/proc``: the server must run on this machine) and the wall time per
+batch, each statement with its count and time per batch, and the ``GET .../track`` that
+follows. ``--cprofile`` adds the 40
 costliest functions of the appends. No HTTP server and no other process.
 """
 
@@ -109,6 +111,7 @@ def measure(app: Any, args: argparse.Namespace) -> None:
         seconds[key] += time.perf_counter() - conn.info["profile_t0"]
 
     profile = cProfile.Profile() if args.cprofile else None
+    server0 = backends_cpu(engine)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     if profile:
         profile.enable()
@@ -118,9 +121,11 @@ def measure(app: Any, args: argparse.Namespace) -> None:
     if profile:
         profile.disable()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    server = backends_cpu(engine) - server0
     in_sql = sum(seconds.values())
     print(
         f"{args.count} batches of 1,000: API CPU {cpu / args.count * 1000:.1f} ms a batch, "
+        f"PostgreSQL CPU {server / args.count * 1000:.1f} ms, "
         f"wall {wall / args.count * 1000:.1f} ms a batch ({args.count * 1000 / wall:,.0f} "
         f"points/s), of which in statements {in_sql / args.count * 1000:.1f} ms"
     )
@@ -136,6 +141,21 @@ def measure(app: Any, args: argparse.Namespace) -> None:
     )
     if profile:
         pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+
+
+def backends_cpu(engine: Any) -> float:
+    """CPU seconds (user and system) used so far by the backends connected to the engine's
+    database: this process's pool (no one else uses a bench copy)."""
+    with engine.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend'"
+        ).scalars()
+        ticks = 0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
