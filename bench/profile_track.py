@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -110,6 +111,20 @@ def measure(app: Any, args: argparse.Namespace) -> None:
         counts[key] += 1
         seconds[key] += time.perf_counter() - conn.info["profile_t0"]
 
+    # The commit is no cursor execute: from the engine's commit event (before the DBAPI
+    # commit) to the session's after_commit (after it).
+    committing: list[float] = []
+
+    @event.listens_for(engine, "commit")
+    def _committing(_conn) -> None:
+        committing.append(time.perf_counter())
+
+    @event.listens_for(Session, "after_commit")
+    def _committed(_session) -> None:
+        if committing:
+            counts["COMMIT"] += 1
+            seconds["COMMIT"] += time.perf_counter() - committing.pop()
+
     profile = cProfile.Profile() if args.cprofile else None
     server0 = backends_cpu(engine)
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -127,7 +142,7 @@ def measure(app: Any, args: argparse.Namespace) -> None:
         f"{args.count} batches of 1,000: API CPU {cpu / args.count * 1000:.1f} ms a batch, "
         f"PostgreSQL CPU {server / args.count * 1000:.1f} ms, "
         f"wall {wall / args.count * 1000:.1f} ms a batch ({args.count * 1000 / wall:,.0f} "
-        f"points/s), of which in statements {in_sql / args.count * 1000:.1f} ms"
+        f"points/s), of which in statements and commits {in_sql / args.count * 1000:.1f} ms"
     )
     for key, total in seconds.most_common():
         print(f"{total / args.count * 1000:8.2f} ms {counts[key] / args.count:5.1f}x  {key}")
