@@ -130,6 +130,8 @@ class Patrol(AreaScoped, Audited, Base):
     started_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None]
     summary: Mapped[str | None] = mapped_column(Text)
+    # Rewritten whole by each batch of points: stored uncompressed on PostgreSQL (migration
+    # 0028), where an attempt to compress it cost more than the rest of its update.
     route = mapped_column(Geometry("LINESTRING", srid=4326, spatial_index=True), nullable=True)
     route_length_m: Mapped[float] = mapped_column(Float, default=0.0)
     point_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -167,7 +169,10 @@ class TrackPoint(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrols.id", ondelete="CASCADE"))
+    # Must name a patrol; deleting the patrol deletes its points. A foreign key on SQLite;
+    # on PostgreSQL triggers checking each statement's patrols at once (migration 0028: a
+    # key checks each of a batch's thousand points on its own).
+    patrol_id: Mapped[int]
     recorded_at: Mapped[datetime]
     location = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     accuracy_m: Mapped[float | None] = mapped_column(Float)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
-from sqlalchemy import bindparam, func, insert, literal, select, text, update
+from sqlalchemy import LargeBinary, bindparam, func, insert, literal, select, text, update
 
 from api.db import session
 from api.rescue.patrols.models import Patrol, TrackPoint
@@ -274,11 +274,19 @@ def _redraw(
         # Fewer than two kept points so far: the anchor, if any, is the only one.
         head = np.array([[anchor.lon, anchor.lat]] if anchor else [], dtype=float).reshape(-1, 2)
     coords = np.concatenate([head, np.array(kept_tail, dtype=float).reshape(-1, 2)])
-    line = shapely.linestrings(coords) if len(coords) >= 2 else None
-    # Extended WKB goes to PostGIS as is (plain WKB would be turned into WKT first).
-    patrol.route = from_shape(line, srid=4326, extended=True) if line is not None else None
+    patrol.route = _route_value(shapely.linestrings(coords)) if len(coords) >= 2 else None
     patrol.route_length_m = round(length_m(coords), 1)
     return len(head)
+
+
+def _route_value(line: shapely.LineString) -> Any:
+    """The route as the UPDATE sends it. PostgreSQL gets binary extended WKB: the column's
+    own binding sends it as hex text, twice the bytes, which PostGIS then decodes (≈ 3 ms
+    at 10,000 vertices). SQLite: the column's binding (plain WKB would go as WKT)."""
+    if session.get_bind().dialect.name == "postgresql":
+        ewkb = shapely.to_wkb(shapely.set_srid(line, 4326), include_srid=True)
+        return func.ST_GeomFromEWKB(literal(ewkb, LargeBinary))
+    return from_shape(line, srid=4326, extended=True)
 
 
 def _coordinates(route: Any) -> np.ndarray:
