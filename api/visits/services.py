@@ -22,6 +22,8 @@ from shapely.geometry import Point
 from sqlalchemy import Select, bindparam, cast, func, insert, or_, select, update
 from sqlalchemy import column as sql_column
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
@@ -454,11 +456,18 @@ def store_visits(items: list[dict[str, Any]], alone: bool = False) -> list[Visit
     refused on its own (a bad time, a household out of reach, a reused client_uuid) does not
     hold the others back; an item sent twice in one batch is stored once. ``alone``: a
     request of this one visit (POST /visits), whose own failure may fail the request.
+
+    A lone visit for a registered household is not looked up first: its insert skips a
+    taken client_uuid (``ON CONFLICT DO NOTHING``), and only a visit refused or skipped is
+    looked up as a resend, which answers as a lookup first would have (one statement
+    less a visit). One that registers its household is looked up first, as a batch is:
+    the household would be created before its visit met the taken client_uuid.
     """
     now = utcnow()
     hashes = [fingerprint(data) for data in items]
     uuids = [str(data["client_uuid"]) for data in items]
-    stored = _stored_client_uuids(uuids)
+    folded = alone and items[0].get("new_household") is None
+    stored = set() if folded else _stored_client_uuids(uuids)
     outcomes: list[VisitOutcome | None] = [None] * len(items)
     first_copy: dict[str, int] = {}
     fresh: list[int] = []
@@ -476,6 +485,8 @@ def store_visits(items: list[dict[str, Any]], alone: bool = False) -> list[Visit
             outcomes[index] = exc
     for index, outcome in _store_fresh(items, hashes, fresh, now, alone).items():
         outcomes[index] = outcome
+    if folded and not isinstance(outcomes[0], tuple):
+        outcomes[0] = _resent_or(outcomes[0], uuids[0], hashes[0])
 
     created = [o[0] for o in outcomes if isinstance(o, tuple) and o[1]]
     if created:
@@ -490,6 +501,19 @@ def store_visits(items: list[dict[str, Any]], alone: bool = False) -> list[Visit
                 outcomes[first], hashes[first] == hashes[index], uuids[index]
             )
     return outcomes  # type: ignore[return-value]
+
+
+def _resent_or(outcome: ApiError | None, client_uuid: str, content_hash: str) -> VisitOutcome:
+    """A lone visit refused (``outcome``) or whose client_uuid its insert found taken
+    (None): the stored visit if it is a resend (409 if its content differs), else the
+    refusal."""
+    try:
+        replay = find_replay(Visit, client_uuid, content_hash)
+    except ApiError as exc:
+        return exc
+    if replay is not None:
+        return (replay, False)
+    return outcome if outcome is not None else _race_lost()
 
 
 def _second_copy(first: VisitOutcome | None, same_content: bool, client_uuid: str) -> VisitOutcome:
@@ -644,11 +668,11 @@ def _insert_visits(rows: dict[int, dict[str, Any]], alone: bool) -> dict[int, Vi
     """Insert rows (keyed by item index) together; if that fails (a phone's
     concurrent resend took a client_uuid meanwhile), row by row, each in a savepoint, so
     only the row that conflicts is refused. A request of one visit (``alone``) needs no
-    savepoint: its conflict fails the request (409), which is the item's answer."""
+    savepoint: its insert skips a taken client_uuid (``_insert_lone``)."""
     if not rows:
         return {}
     if alone:
-        return _insert_rows(rows)
+        return _insert_lone(rows)
     try:
         with session.begin_nested():
             return _insert_rows(rows)
@@ -693,6 +717,24 @@ def _insert_rows(rows: dict[int, dict[str, Any]]) -> dict[int, VisitOutcome]:
     for row, visit_id in zip(rows.values(), ids, strict=True):
         row["id"] = visit_id
     return {index: (StoredVisit(row), True) for index, row in rows.items()}
+
+
+def _insert_lone(rows: dict[int, dict[str, Any]]) -> dict[int, VisitOutcome | None]:
+    """The visit of POST /visits, or None for it if its client_uuid is taken (a resend,
+    or a concurrent one whose commit this waited for)."""
+    ((index, row),) = rows.items()
+    dialect = session.get_bind().dialect.name
+    upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = upsert(Visit).on_conflict_do_nothing(index_elements=["client_uuid"])
+    ids = session.scalars(
+        stmt.returning(Visit.id),
+        [{**row, "location": to_db_geometry(row["location"])}],
+        execution_options={"render_nulls": True},
+    ).all()
+    if not ids:
+        return {index: None}
+    row["id"] = ids[0]
+    return {index: (StoredVisit(row), True)}
 
 
 def _insert_as_json(rows: list[dict[str, Any]]) -> list[int]:
