@@ -829,10 +829,11 @@ def note_visits(visits: list[Any]) -> None:
             latest[visit.household_id] = visit.visited_at
     table = Household.__table__
     kept = {"updated_at": table.c.updated_at}
-    if session.get_bind().dialect.name == "postgresql":
+    if len(latest) > 1 and session.get_bind().dialect.name == "postgresql":
         # One statement for a batch's households (an UPDATE each was a hundred statements
         # for the server to run); they are met in the order of the ids sent, ascending,
-        # as before, so two batches never lock two households in opposite orders.
+        # as before, so two batches never lock two households in opposite orders. A lone
+        # household keeps the plain UPDATE: the join costs it more than it saves.
         ordered = sorted(latest.items())
         given = (
             func.unnest(
