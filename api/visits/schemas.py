@@ -743,6 +743,36 @@ class BatchItemSchema(Schema):
 class BatchOutSchema(Schema):
     results = fields.List(fields.Nested(BatchItemSchema))
 
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """The results written out by hand (``dump_batch_item``): marshmallow's walk of a
+        batch's hundred items cost ≈ 0.05 ms an item beside the visits' own dump."""
+        if self.only or self.exclude or (self.many if many is None else many):
+            return super().dump(obj, many=many)
+        return {"results": [dump_batch_item(item) for item in obj["results"]]}
+
+
+def dump_batch_item(item: dict[str, Any]) -> dict[str, Any]:
+    """One result as ``BatchItemSchema`` dumps it: its fields in order, those the item
+    lacks left out (tests/visits/test_plain_visits.py compares them)."""
+    out: dict[str, Any] = {}
+    for key, convert in _BATCH_ITEM_FIELDS:
+        if key in item:
+            value = item[key]
+            out[key] = None if value is None else convert(value)
+    return out
+
+
+_BATCH_ITEM_FIELDS = (
+    ("index", int),
+    ("client_uuid", str),
+    ("result", str),
+    ("id", int),
+    ("status", int),
+    ("detail", str),
+    ("errors", dict),
+    ("visit", dump_visit),
+)
+
 
 class ReviewInSchema(Schema):
     class Meta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -113,6 +114,33 @@ def test_a_visit_stamps_its_household(client, areas, people):
     session.expire_all()
     page = _sync(client, people["worker_a"], cursor=cursor)
     assert page["records"][0]["last_visited_at"] == response.json["visited_at"]
+
+
+def test_a_batch_stamps_each_household_whose_last_visit_it_moves(client, areas, people):
+    """A sync batch keeps its households' last visits in one UPDATE (PostgreSQL): each
+    household whose last visit moves is in the next sync with it; one visited again at
+    an older time keeps its last visit and is not sent again."""
+    first, second, seen = (vf.household(areas.village_a1) for _ in range(3))
+    headers = factories.headers_for(people["worker_a"])
+    latest = vf.visit_payload(seen.id, channel="phone")
+    assert client.post("/api/v1/visits", json=latest, headers=headers).status_code == 201
+    cursor = _sync(client, people["worker_a"])["cursor"]
+    older = datetime.fromisoformat(latest["visited_at"]) - timedelta(days=1)
+    visits = [
+        vf.visit_payload(first.id, channel="phone"),
+        vf.visit_payload(second.id, channel="phone", visited_at=older),
+        vf.visit_payload(seen.id, channel="phone", visited_at=older),
+    ]
+    response = client.post("/api/v1/visits/batch", json={"visits": visits}, headers=headers)
+    assert [r["status"] for r in response.json["results"]] == [201] * 3
+    session.expire_all()
+    page = _sync(client, people["worker_a"], cursor=cursor)
+    assert _ids(page) == sorted([first.id, second.id])
+    shown = {record["id"]: record["last_visited_at"] for record in page["records"]}
+    answers = [r["visit"]["visited_at"] for r in response.json["results"]]
+    assert shown == {first.id: answers[0], second.id: answers[1]}
+    stored = session.scalar(select(Household.last_visited_at).where(Household.id == seen.id))
+    assert stored == datetime.fromisoformat(latest["visited_at"])
 
 
 def test_a_household_moved_to_another_town(client, areas, people):

@@ -164,18 +164,47 @@ def test_a_concurrent_resend_refuses_only_its_own_row(client, worker, home, db, 
     assert jobs[-1] == [results[1]["id"]]
 
 
-def test_a_concurrent_resend_of_a_single_visit_is_409(client, worker, home, db, monkeypatch):
+def _post_one(client, worker, item):
+    return client.post("/api/v1/visits", json=item, headers=factories.headers_for(worker))
+
+
+def _no_lookup_first(uuids):
+    raise AssertionError("a lone visit is looked up only if its insert is skipped")
+
+
+def test_a_lone_visits_resend_is_found_at_its_insert(client, worker, home, db, monkeypatch):
+    """POST /visits does not look a client_uuid up first: the insert skips a taken one
+    (as a concurrent resend's would be), and the stored visit answers, or 409."""
     taken = vf.visit_payload(home.id)
+    first = _post_one(client, worker, taken)
+    assert first.status_code == 201
+    monkeypatch.setattr(services, "_stored_client_uuids", _no_lookup_first)
+
+    again = _post_one(client, worker, taken)
+    assert (again.status_code, again.json) == (200, first.json)
+    other = _post_one(client, worker, {**taken, "notes": "再发"})
+    assert other.status_code == 409
+    assert other.headers["Content-Type"].startswith("application/problem+json")
+    assert db.scalar(select(func.count(Visit.id))) == 1
     assert (
-        client.post("/api/v1/visits", json=taken, headers=factories.headers_for(worker)).status_code
-        == 201
+        db.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.table_name == "visits")) == 1
     )
-    monkeypatch.setattr(services, "_stored_client_uuids", lambda uuids: set())
-    again = client.post(
-        "/api/v1/visits", json={**taken, "notes": "再发"}, headers=factories.headers_for(worker)
-    )
-    assert again.status_code == 409
-    assert again.headers["Content-Type"].startswith("application/problem+json")
+    assert len(db.scalars(select(OutboxJob.args)).all()) == 1
+
+
+def test_a_lone_visits_resend_refused_now_is_still_its_replay(
+    client, worker, home, db, monkeypatch
+):
+    """A resend answers with the stored visit even where the visit would be refused now
+    (here: older than VISIT_MAX_AGE_DAYS by the time it is sent again)."""
+    taken = vf.visit_payload(home.id)
+    first = _post_one(client, worker, taken)
+    monkeypatch.setitem(client.application.config, "VISIT_MAX_AGE_DAYS", 0)
+
+    again = _post_one(client, worker, taken)
+    assert (again.status_code, again.json) == (200, first.json)
+    assert _post_one(client, worker, {**taken, "notes": "再发"}).status_code == 409
+    assert _post_one(client, worker, vf.visit_payload(home.id)).status_code == 422
     assert db.scalar(select(func.count(Visit.id))) == 1
 
 

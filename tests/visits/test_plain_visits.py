@@ -256,3 +256,29 @@ def test_visits_are_written_out_as_the_schema_writes_them(client, worker, home, 
         assert schemas.dump_visit(visit) == Schema.dump(schema, visit)
     assert any(visit.reviews for visit in visits)
     assert schema.dump(visits, many=True) == Schema.dump(schema, visits, many=True)
+
+
+def test_a_batch_answer_is_written_out_as_the_schema_writes_it(client, worker, home, monkeypatch):
+    items = _batch(home.id)
+    by_hand = _post(client, worker, [*items, *items[:2]])  # created, refused, sent twice
+    resent_by_hand = _post(client, worker, items)  # stored before: duplicates
+    monkeypatch.setattr(schemas.BatchOutSchema, "dump", Schema.dump)
+    again = _sent_again(items)
+    by_schema = _post(client, worker, [*again, *again[:2]])
+    resent_by_schema = _post(client, worker, again)
+
+    assert _without_ids(by_hand) == _without_ids(by_schema)
+    assert _without_ids(resent_by_hand) == _without_ids(resent_by_schema)
+    assert {r["result"] for r in by_hand} == {"created", "duplicate", "error"}
+    assert {r["result"] for r in resent_by_hand} == {"duplicate", "error"}
+
+
+def test_a_new_visit_is_answered_as_it_reads_back(client, worker, home):
+    headers = factories.headers_for(worker)
+    sent = [vf.visit_payload(home.id) for _ in range(3)]
+    batch = _post(client, worker, sent)
+    alone = client.post("/api/v1/visits", json=vf.visit_payload(home.id), headers=headers)
+    assert alone.status_code == 201
+    for answer in [*(result["visit"] for result in batch), alone.json]:
+        stored = client.get(f"/api/v1/visits/{answer['id']}", headers=headers)
+        assert stored.json == answer
