@@ -193,6 +193,10 @@ def authenticate(token: str, secret_key: str, access_ttl: int) -> SignedIn:
     return SignedIn(actor, sid, row.must_change_password)
 
 
+def actor_for(user: User) -> Actor:
+    return Actor(user_id=user.id, role=user.role, area_id=user.area_id, area_path=user.area.path)
+
+
 def signed_in_user(actor: Actor) -> User:
     """The signed-in user as an object (the few views that show or change it)."""
     user = session.get(User, actor.user_id, execution_options={"skip_scope": True})
