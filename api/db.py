@@ -106,7 +106,9 @@ def create_db_engine(url: str, spatialite_path: str | None = None, **kwargs: Any
     """An engine for ``url`` with the spatial extension ready on every connection."""
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "do_execute", _execute_unprepared_if_asked)
+        return engine
 
     import pysqlite3.dbapi2 as sqlite_with_extensions
 
@@ -125,6 +127,25 @@ def create_db_engine(url: str, spatialite_path: str | None = None, **kwargs: Any
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
+
+
+PLANNED_WITH_VALUES = {"planned_with_values": True}
+
+
+def _execute_unprepared_if_asked(
+    cursor: Any, statement: str, parameters: Any, context: Any
+) -> bool:
+    """A statement run with ``execution_options(**PLANNED_WITH_VALUES)`` is never prepared.
+
+    psycopg prepares a statement sent five times on a connection, and PostgreSQL may then
+    keep one generic plan for all values, in which ``LIKE $1`` is no index range (a name
+    search). Unprepared, it is planned with its values every time, like
+    ``plan_cache_mode = force_custom_plan`` but without a statement to set it.
+    """
+    if not context.execution_options.get("planned_with_values"):
+        return False
+    cursor.execute(statement, parameters, prepare=False)
+    return True
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -23,7 +23,9 @@ did not exist.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, event, false, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
@@ -90,14 +92,35 @@ def _apply_jurisdiction(state: ORMExecuteState) -> None:
     actor: Actor | None = state.session.info.get("actor")
     if actor is not None and actor.is_system:
         return
-    if actor is None or not actor.area_path:
+    prefix = actor.area_path if actor is not None else None
+    role = actor.role if actor is not None else None
+    state.statement = state.statement.options(
+        *_jurisdiction_options(
+            prefix or None,
+            role,
+            tuple(_mapped_subclasses(RoleRestricted)),
+            tuple(_mapped_subclasses(RowRoleRestricted)),
+        )
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _jurisdiction_options(
+    prefix: str | None,
+    role: str | None,
+    role_restricted: tuple[type, ...],
+    row_role_restricted: tuple[type, ...],
+) -> tuple[Any, ...]:
+    """The hook's options for an actor of ``role`` whose subtree is ``prefix`` (none: no
+    actor, or one without an area). They depend on nothing else (the models restricted by
+    role are part of the key), so they are built once per actor's kind, not per statement."""
+    if not prefix:
         options = [
             with_loader_criteria(AreaScoped, false(), include_aliases=True),
             with_loader_criteria(Area, false(), include_aliases=True),
         ]
     else:
         # Paths hold only digits and slashes, so a prefix LIKE needs no escaping.
-        prefix = actor.area_path
         options = [
             with_loader_criteria(
                 AreaScoped,
@@ -115,15 +138,14 @@ def _apply_jurisdiction(state: ORMExecuteState) -> None:
                 include_aliases=True,
             ),
         ]
-    role = actor.role if actor else None
-    for model in _mapped_subclasses(RoleRestricted):
+    for model in role_restricted:
         if role not in model.visible_to_roles:
             options.append(with_loader_criteria(model, false(), include_aliases=True))
-    for model in _mapped_subclasses(RowRoleRestricted):
+    for model in row_role_restricted:
         options.append(
             with_loader_criteria(model, model.rows_readable_by(role), include_aliases=True)
         )
-    state.statement = state.statement.options(*options)
+    return tuple(options)
 
 
 def in_jurisdiction(area_id_column: ColumnElement[int]) -> ColumnElement[bool]:

@@ -313,7 +313,8 @@ def record_created_by_town(model: type[Audited], rows: list[dict[str, Any]]) -> 
 
 
 def record_reveal(table_name: str, records: list[Any], fields: list[str]) -> None:
-    """Log that the current actor saw ``fields`` of ``records`` (ORM objects) in full."""
+    """Log that the current actor saw ``fields`` of ``records`` in full: rows or objects
+    of ``table_name`` with an ``id`` (its primary key) and an ``area_id``."""
     actor = current_actor()
     if not records:
         return
@@ -325,8 +326,8 @@ def record_reveal(table_name: str, records: list[Any], fields: list[str]) -> Non
                 "actor_id": actor.user_id if actor else None,
                 "action": "reveal",
                 "table_name": table_name,
-                "record_id": _record_id(record),
-                "area_id": getattr(record, "area_id", None),
+                "record_id": str(record.id),
+                "area_id": record.area_id,
                 "changes": {"revealed": fields},
                 "request_id": _request_id(),
             }

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, request
 
 from api.areas.scope import Actor, set_actor
-from api.auth.services import actor_for, authenticate
+from api.auth.services import authenticate
 from api.errors import Forbidden, PasswordChangeRequired, Unauthorized
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,14 +104,13 @@ def install_request_auth(app: Flask) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Send 'Authorization: Bearer <access token>'.")
-        user, device_session_id = authenticate(
+        signed_in = authenticate(
             token.strip(), app.config["SECRET_KEY"], app.config["ACCESS_TOKEN_TTL"]
         )
-        g.user = user
-        g.device_session_id = device_session_id
-        g.actor = actor_for(user)
+        g.device_session_id = signed_in.device_session_id
+        g.actor = signed_in.actor
         set_actor(None, g.actor)
-        if user.must_change_password and request.endpoint not in _WHILE_PASSWORD_MUST_CHANGE:
+        if signed_in.must_change_password and request.endpoint not in _WHILE_PASSWORD_MUST_CHANGE:
             raise PasswordChangeRequired(
                 "Your password was reset by an admin: change it (POST /api/v1/me/password) "
                 "before anything else."

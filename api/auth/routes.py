@@ -96,7 +96,7 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     def get(self):
         """The signed-in user"""
-        return g.user
+        return services.signed_in_user(g.actor)
 
 
 @blp.route("/me/password")
@@ -114,7 +114,7 @@ class MyPassword(MethodView):
         # A wrong current password is counted like a failed sign-in, and must be kept.
         g.commit_on_error = True
         services.change_own_password(
-            g.user,
+            services.signed_in_user(g.actor),
             g.device_session_id,
             body["current_password"],
             body["new_password"],
@@ -177,7 +177,9 @@ class PasswordReset(MethodView):
     def post(self, body, user_id):
         """Reset a password (admin): a temporary one the user must change at sign-in; every
         sign-in of the user ends"""
-        return services.reset_password(services.get_user(user_id), g.user.id, body.get("password"))
+        return services.reset_password(
+            services.get_user(user_id), g.actor.user_id, body.get("password")
+        )
 
 
 @users_blp.route("/<int:user_id>/sessions")

@@ -14,6 +14,7 @@ that made the change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -24,7 +25,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 
 from api.areas.models import Area
 from api.areas.scope import SYSTEM, Actor, set_actor, subtree, visible_area
@@ -55,6 +56,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@functools.cache
 def access_token_serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="doudi-access-token")
 
@@ -141,30 +143,65 @@ def refresh(refresh_token: str, device_id: str, settings: TokenSettings) -> dict
     return _issue(device, settings, None)
 
 
-def authenticate(token: str, secret_key: str, access_ttl: int) -> tuple[User, int]:
-    """The user and device session an access token stands for, or 401."""
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a request's access token stands for, as the request needs it."""
+
+    actor: Actor
+    device_session_id: int
+    must_change_password: bool
+
+
+_USERS, _DEVICES, _AREAS = User.__table__, DeviceSession.__table__, Area.__table__
+# One statement, read as a plain row: the sign-in check runs on every request, and loading
+# the user, its area and the device session as ORM objects cost more than the statement.
+_SIGN_IN = (
+    select(
+        _USERS.c.role,
+        _USERS.c.area_id,
+        _AREAS.c.path,
+        _USERS.c.active,
+        _USERS.c.must_change_password,
+        _DEVICES.c.revoked_at,
+    )
+    .select_from(_USERS)
+    .join(_DEVICES, _DEVICES.c.user_id == _USERS.c.id)
+    .join(_AREAS, _AREAS.c.id == _USERS.c.area_id)
+    .where(_DEVICES.c.id == bindparam("sid"), _USERS.c.id == bindparam("uid"))
+)
+
+
+def authenticate(token: str, secret_key: str, access_ttl: int) -> SignedIn:
+    """The user and device session an access token stands for, or 401. The session is read
+    afresh on every request (never cached): a sign-out, "revoke all tokens", a password
+    change or a deactivation holds from the next request on."""
     try:
         claims = access_token_serializer(secret_key).loads(token, max_age=access_ttl)
     except SignatureExpired as exc:
         raise Unauthorized("The access token has expired; refresh it.") from exc
     except BadSignature as exc:
         raise Unauthorized("The access token is not valid.") from exc
-    row = session.execute(
-        select(User, DeviceSession)
-        .join(DeviceSession, DeviceSession.user_id == User.id)
-        .where(DeviceSession.id == claims.get("sid"), User.id == claims.get("uid"))
-        .execution_options(skip_scope=True)
-    ).first()
+    sid, uid = claims.get("sid"), claims.get("uid")
+    if not isinstance(sid, int) or not isinstance(uid, int):
+        raise Unauthorized("The access token is not valid.")
+    row = session.connection().execute(_SIGN_IN, {"sid": sid, "uid": uid}).first()
     if row is None:
         raise Unauthorized("The access token is not valid.")
-    user, device = row
-    if device.revoked_at is not None or not user.active:
+    if row.revoked_at is not None or not row.active:
         raise Unauthorized("This sign-in was revoked; sign in again.")
-    return user, device.id
+    actor = Actor(user_id=uid, role=row.role, area_id=row.area_id, area_path=row.path)
+    return SignedIn(actor, sid, row.must_change_password)
 
 
 def actor_for(user: User) -> Actor:
     return Actor(user_id=user.id, role=user.role, area_id=user.area_id, area_path=user.area.path)
+
+
+def signed_in_user(actor: Actor) -> User:
+    """The signed-in user as an object (the few views that show or change it)."""
+    user = session.get(User, actor.user_id, execution_options={"skip_scope": True})
+    assert user is not None  # the request's sign-in check found it in this transaction
+    return user
 
 
 def logout(device_session_id: int) -> None:

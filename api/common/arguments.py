@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import flask_smorest
@@ -275,8 +275,23 @@ def checked_load(schema: ma.Schema, data: Any) -> Any:
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
+@cache
+def _schema_instance(schema_class: type[ma.Schema]) -> ma.Schema:
+    return schema_class()
+
+
 class GuardedParser(FlaskParser):
     """webargs' Flask parser with this module's checks (see the module's docstring)."""
+
+    def _get_schema(self, argmap: Any, req: Any) -> ma.Schema:
+        # webargs makes a schema class given to ``@blp.arguments`` (and flask-smorest's
+        # pagination parameters) into a new instance for every request: its fields
+        # deep-copied, and a miss in ``_checked_fields``' cache each time. Schemas keep no
+        # state of a load, so one instance per class serves every request, as flask-smorest's
+        # response schemas do.
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            return _schema_instance(argmap)
+        return super()._get_schema(argmap, req)
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):

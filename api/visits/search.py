@@ -31,45 +31,152 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from shapely.geometry import Point
-from sqlalchemy import ColumnElement, Select, or_, select, union
-from sqlalchemy import text as sql_text
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, func, or_, select, union
 
 from api.areas.scope import in_area, in_jurisdiction
 from api.common.county_time import local_midnight
-from api.common.pagination import paginate, paginate_counted
-from api.db import session
+from api.common.pagination import record_page_total
+from api.db import PLANNED_WITH_VALUES, among, session
 from api.errors import Invalid
 from api.visits import presence
-from api.visits.models import Household, HouseholdFocusGroup, HouseholdMember, HouseholdProgramme
+from api.visits.models import (
+    DuplicateFlag,
+    Household,
+    HouseholdFocusGroup,
+    HouseholdMember,
+    HouseholdProgramme,
+)
 
 ID_NUMBER_SHAPE = re.compile(r"\d{17}[\dX]")
 # A name holds none of these: LIKE's wildcards and escape, control characters.
 _NOT_IN_A_NAME = re.compile(r"[%_\\\x00-\x1f\x7f]")
 
 
-def households_page(args: dict[str, Any], pagination_parameters: Any) -> list[Household]:
-    """One page of ``GET /households`` (its total recorded for the headers).
+class ListedHousehold(SimpleNamespace):
+    """A household of a list page, as ``schemas.households_json`` reads it: the page's
+    columns, ``members`` (namespaces of their columns), ``focus_groups``, ``programmes``
+    and ``duplicate_flags`` (``DuplicateFlag`` objects, loaded only for the households that
+    have some)."""
+
+
+def households_page(args: dict[str, Any], pagination_parameters: Any) -> list[ListedHousehold]:
+    """One page of ``GET /households`` (its total recorded for the headers), read as rows.
 
     A search (a name, an ID number, a point) finds tens or hundreds of households: its page
-    is counted in the same statement (``paginate_counted``). A list of a whole area keeps
-    ``paginate`` (a window count would read every household of the area first).
+    is counted in the same statement (``count(*) OVER ()``). A list of a whole area is not
+    (a window count would read every household of the area first): its total comes from
+    the last page or a count (``record_page_total``).
+
+    The page is one statement: the page of households, each joined to its members, focus
+    groups and programmes (a household's rows are its members × focus groups ×
+    programmes, a few). Rows, not ORM objects: loading 20 households and their ≈ 60
+    members as objects cost more CPU than the rest of a search. Duplicate flags, which few
+    households have, are loaded as objects (scoped, and marked by
+    ``services.show_households``) by a second statement only when the page has some.
 
     A name is planned with its value: psycopg prepares a statement sent five times, and
     PostgreSQL then may keep one generic plan for every value, in which ``LIKE $1`` cannot
     become an index range; the heads' side then read every household of the town (23,000
-    buffers instead of 700 on the province, 60-100 ms). ``force_custom_plan`` holds for
-    this request's transaction only.
+    buffers instead of 700 on the province, 60-100 ms). A search by ``q`` (and its count)
+    is therefore never prepared (``api.db.PLANNED_WITH_VALUES``).
     """
     stmt = households_query(**args)
-    if args.get("q") is None and args.get("near") is None:
-        return paginate(stmt, pagination_parameters)
-    if args.get("q") is not None and session.get_bind().dialect.name == "postgresql":
-        session.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    return paginate_counted(stmt, pagination_parameters)
+    searching = args.get("q") is not None or args.get("near") is not None
+    if args.get("q") is not None:
+        stmt = stmt.execution_options(**PLANNED_WITH_VALUES)
+    page_number, size = pagination_parameters.page, pagination_parameters.page_size
+    page_stmt = stmt.add_columns(func.count().over().label("total")) if searching else stmt
+    page = page_stmt.limit(size).offset((page_number - 1) * size).subquery()
+    members = HouseholdMember.__table__
+    groups, programmes = HouseholdFocusGroup.__table__, HouseholdProgramme.__table__
+    flags = DuplicateFlag.__table__
+    flagged = select(flags.c.id).where(flags.c.household_id == page.c.id).exists()
+    rows = session.execute(
+        select(
+            page,
+            members.c.id.label("member_id"),
+            *(members.c[column].label(f"member_{column}") for column in _LISTED_MEMBER),
+            groups.c.focus_group,
+            programmes.c.programme,
+            flagged.label("flagged"),
+        )
+        .outerjoin(members, members.c.household_id == page.c.id)
+        .outerjoin(groups, groups.c.household_id == page.c.id)
+        .outerjoin(programmes, programmes.c.household_id == page.c.id)
+        .order_by(
+            page.c.id,
+            members.c.position,
+            members.c.id,
+            groups.c.focus_group,
+            programmes.c.programme,
+        )
+        .execution_options(**stmt.get_execution_options())
+    ).all()
+    households: dict[int, ListedHousehold] = {}
+    last_member_id = None
+    for row in rows:
+        household = households.get(row.id)
+        if household is None:
+            household = households[row.id] = ListedHousehold(
+                **{column: getattr(row, column) for column in _LISTED},
+                members=[],
+                focus_groups=[],
+                programmes=[],
+                duplicate_flags=[],
+            )
+        # Rows come by member, each repeated for every focus group × programme.
+        if row.member_id is not None and row.member_id != last_member_id:
+            last_member_id = row.member_id
+            household.members.append(
+                SimpleNamespace(
+                    **{column: getattr(row, f"member_{column}") for column in _LISTED_MEMBER}
+                )
+            )
+        if row.focus_group is not None and row.focus_group not in household.focus_groups:
+            household.focus_groups.append(row.focus_group)
+        if row.programme is not None and row.programme not in household.programmes:
+            household.programmes.append(row.programme)
+    counted = rows[0].total if searching and rows else None
+    record_page_total(stmt, pagination_parameters, len(households), counted)
+    flagged_ids = [row.id for row in rows if row.flagged]
+    if flagged_ids:
+        for flag in session.scalars(
+            select(DuplicateFlag)
+            .where(among(DuplicateFlag.household_id, set(flagged_ids)))
+            .order_by(DuplicateFlag.id)
+        ):
+            households[flag.household_id].duplicate_flags.append(flag)
+    return list(households.values())
+
+
+# The columns of a household and of a member that a list shows (``schemas.households_json``).
+_LISTED_MEMBER = (
+    "name",
+    "relation",
+    "sex",
+    "birth_date",
+    "birth_year",
+    "id_number",
+    "health",
+    "work_status",
+)
+_LISTED = (
+    "id",
+    "client_uuid",
+    "area_id",
+    "address",
+    "location",
+    "urban_rural",
+    "head_name",
+    "head_id_number",
+    "notes",
+    "created_at",
+    "updated_at",
+)
 
 
 def households_query(
@@ -83,20 +190,9 @@ def households_query(
     within_m: float = 1000.0,
     **_ignored: Any,
 ) -> Select:
-    """The households matching every filter given, by id (the caller pages it)."""
-    stmt = (
-        select(Household)
-        .order_by(Household.id)
-        # A page in two queries instead of five: the short lists (focus groups,
-        # programmes, duplicate flags) join the page's rows; members, often several, come
-        # in one more query.
-        .options(
-            joinedload(Household.focus_group_rows),
-            joinedload(Household.programme_rows),
-            joinedload(Household.duplicate_flags),
-            selectinload(Household.members),
-        )
-    )
+    """The households matching every filter given, by id (the caller pages it): the
+    columns a list shows (``_LISTED``)."""
+    stmt = select(*(getattr(Household, column) for column in _LISTED)).order_by(Household.id)
     if area_id is not None:
         stmt = stmt.where(in_area(Household.area_id, area_id))
     if focus_group:

@@ -288,3 +288,17 @@ def test_the_same_search_on_spatialite(sqlite_app):
     assert ids(client, worker, not_visited_since="2026-10-03") == {wang.id, li.id}
     for q in (" ", "%", "王_", "\\"):
         assert get(client, worker, q=q).status_code == 422
+
+
+def test_a_search_by_name_or_id_number_is_never_prepared(client, worker, areas, db):
+    # psycopg prepares a statement sent five times on a connection, and PostgreSQL may then
+    # plan it once for every value, where LIKE $1 is no index range: a search by q is sent
+    # unprepared (planned with its values every time). The tests share one connection.
+    _household(areas.village_a1, "王建国", head_id_number=ID_HEAD)
+    for _ in range(7):
+        assert len(ids(client, worker, q="王建")) == 1
+        assert len(ids(client, worker, q=ID_HEAD)) == 1
+        ids(client, worker, near="114.101,24.350", within_m=300)
+    prepared = db.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    pages = [statement for statement in prepared if "count(*) OVER ()" in statement]
+    assert len(pages) == 1 and "ST_DWithin" in pages[0], pages  # near's page only
