@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -382,3 +385,37 @@ def timed_side_by_side(ours, reference, repeat: int) -> tuple[list[float], list[
         ours_ms += timed(ours, 1)
         reference_ms += timed(reference, 1)
     return ours_ms, reference_ms
+
+
+def time_statements(engine: Engine) -> tuple[Counter, Counter]:
+    """Count and time what ``engine`` sends from now on, for the in-process profilers:
+    (counts, seconds) by statement (white space folded, its first 100 characters, an
+    executemany marked), and the commits as ``COMMIT``."""
+    counts: Counter = Counter()
+    seconds: Counter = Counter()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _started(conn, _cursor, _statement, _params, _context, _many) -> None:
+        conn.info["profile_t0"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _ended(conn, _cursor, statement, _params, _context, many) -> None:
+        key = ("executemany " if many else "") + " ".join(statement.split())[:100]
+        counts[key] += 1
+        seconds[key] += time.perf_counter() - conn.info["profile_t0"]
+
+    # The commit is no cursor execute: from the engine's commit event (before the DBAPI
+    # commit) to the session's after_commit (after it).
+    committing: list[float] = []
+
+    @event.listens_for(engine, "commit")
+    def _committing(_conn) -> None:
+        committing.append(time.perf_counter())
+
+    @event.listens_for(Session, "after_commit")
+    def _committed(_session) -> None:
+        if committing:
+            counts["COMMIT"] += 1
+            seconds["COMMIT"] += time.perf_counter() - committing.pop()
+
+    return counts, seconds

@@ -16,7 +16,6 @@ costliest functions of the appends. No HTTP server and no other process.
 from __future__ import annotations
 
 import argparse
-import collections
 import cProfile
 import os
 import pstats
@@ -28,12 +27,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET
+from bench.common import SECRET, time_statements
 from bench.generate import PASSWORD
 
 
@@ -97,33 +93,8 @@ def measure(app: Any, args: argparse.Namespace) -> None:
     client.post(f"/api/v1/patrols/{new_patrol()}/track", json=payloads[0], headers=headers)
     url = f"/api/v1/patrols/{new_patrol()}/track"
 
-    counts: collections.Counter = collections.Counter()
-    seconds: collections.Counter = collections.Counter()
     engine = app.extensions["doudi.engine"]
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _started(conn, _cursor, _statement, _params, _context, _many) -> None:
-        conn.info["profile_t0"] = time.perf_counter()
-
-    @event.listens_for(engine, "after_cursor_execute")
-    def _ended(conn, _cursor, statement, _params, _context, many) -> None:
-        key = ("executemany " if many else "") + " ".join(statement.split())[:100]
-        counts[key] += 1
-        seconds[key] += time.perf_counter() - conn.info["profile_t0"]
-
-    # The commit is no cursor execute: from the engine's commit event (before the DBAPI
-    # commit) to the session's after_commit (after it).
-    committing: list[float] = []
-
-    @event.listens_for(engine, "commit")
-    def _committing(_conn) -> None:
-        committing.append(time.perf_counter())
-
-    @event.listens_for(Session, "after_commit")
-    def _committed(_session) -> None:
-        if committing:
-            counts["COMMIT"] += 1
-            seconds["COMMIT"] += time.perf_counter() - committing.pop()
+    counts, seconds = time_statements(engine)
 
     profile = cProfile.Profile() if args.cprofile else None
     server0 = backends_cpu(engine)

@@ -15,7 +15,6 @@ their own on ``--redis``, emptied at the end; the visits it stores are left in t
 from __future__ import annotations
 
 import argparse
-import collections
 import cProfile
 import os
 import pstats
@@ -26,11 +25,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET, visit_payload, worker_households
+from bench.common import SECRET, time_statements, visit_payload, worker_households
 from bench.generate import PASSWORD
 
 
@@ -84,19 +81,7 @@ def measure(app: Any, args: argparse.Namespace) -> None:
     client.post(warm_path, json=warm_payload, headers=headers)  # the caches, the pool
     bodies = [body() for _ in range(args.count)]
 
-    counts: collections.Counter = collections.Counter()
-    seconds: collections.Counter = collections.Counter()
-    engine = app.extensions["doudi.engine"]
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _started(conn, _cursor, _statement, _params, _context, _many) -> None:
-        conn.info["profile_t0"] = time.perf_counter()
-
-    @event.listens_for(engine, "after_cursor_execute")
-    def _ended(conn, _cursor, statement, _params, _context, many) -> None:
-        key = ("executemany " if many else "") + " ".join(statement.split())[:100]
-        counts[key] += 1
-        seconds[key] += time.perf_counter() - conn.info["profile_t0"]
+    counts, seconds = time_statements(app.extensions["doudi.engine"])
 
     profile = cProfile.Profile() if args.cprofile else None
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -113,7 +98,7 @@ def measure(app: Any, args: argparse.Namespace) -> None:
     unit = "visit" if args.mode == "batch" else "request"
     print(
         f"{args.count} {args.mode} requests: API CPU {cpu / per * 1000:.2f} ms a {unit}, "
-        f"wall {wall / args.count * 1000:.1f} ms a request, of which in statements "
+        f"wall {wall / args.count * 1000:.1f} ms a request, of which in statements and the commit "
         f"{sum(seconds.values()) / args.count * 1000:.1f} ms"
     )
     for key, total in seconds.most_common():

@@ -99,6 +99,19 @@ class HouseholdProgramme(Base):
     programme: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
+# A member's own fields: what a household's members are written from and listed with.
+MEMBER_FIELDS = (
+    "name",
+    "relation",
+    "sex",
+    "birth_date",
+    "birth_year",
+    "id_number",
+    "health",
+    "work_status",
+)
+
+
 class HouseholdMember(Base):
     """A person of a household (reached only through its household).
 

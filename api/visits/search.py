@@ -44,6 +44,7 @@ from api.db import PLANNED_WITH_VALUES, among, session
 from api.errors import Invalid
 from api.visits import presence
 from api.visits.models import (
+    MEMBER_FIELDS,
     DuplicateFlag,
     Household,
     HouseholdFocusGroup,
@@ -99,7 +100,7 @@ def households_page(args: dict[str, Any], pagination_parameters: Any) -> list[Li
         select(
             page,
             members.c.id.label("member_id"),
-            *(members.c[column].label(f"member_{column}") for column in _LISTED_MEMBER),
+            *(members.c[column].label(f"member_{column}") for column in MEMBER_FIELDS),
             groups.c.focus_group,
             programmes.c.programme,
             flagged.label("flagged"),
@@ -133,7 +134,7 @@ def households_page(args: dict[str, Any], pagination_parameters: Any) -> list[Li
             last_member_id = row.member_id
             household.members.append(
                 SimpleNamespace(
-                    **{column: getattr(row, f"member_{column}") for column in _LISTED_MEMBER}
+                    **{column: getattr(row, f"member_{column}") for column in MEMBER_FIELDS}
                 )
             )
         if row.focus_group is not None and row.focus_group not in household.focus_groups:
@@ -153,17 +154,8 @@ def households_page(args: dict[str, Any], pagination_parameters: Any) -> list[Li
     return list(households.values())
 
 
-# The columns of a household and of a member that a list shows (``schemas.households_json``).
-_LISTED_MEMBER = (
-    "name",
-    "relation",
-    "sex",
-    "birth_date",
-    "birth_year",
-    "id_number",
-    "health",
-    "work_status",
-)
+# The columns of a household that a list shows (``schemas.households_json``), beside
+# its members' ``MEMBER_FIELDS``.
 _LISTED = (
     "id",
     "client_uuid",

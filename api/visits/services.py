@@ -41,6 +41,7 @@ from api.jobs.services import schedule_job
 from api.visits import crs, people, presence, screening
 from api.visits.coverage import summary
 from api.visits.models import (
+    MEMBER_FIELDS,
     DuplicateFlag,
     Household,
     HouseholdFocusGroup,
@@ -55,16 +56,6 @@ from api.visits.people import HEAD
 
 VISIT_RECORDED_JOB = "workers.followup.visit_recorded"
 DUPLICATES_JOB = "workers.followup.duplicates_flagged"
-MEMBER_FIELDS = (
-    "name",
-    "relation",
-    "sex",
-    "birth_date",
-    "birth_year",
-    "id_number",
-    "health",
-    "work_status",
-)
 
 
 # --- households -------------------------------------------------------------------------
