@@ -225,3 +225,24 @@ def test_a_client_uuid_held_by_another_towns_visit_is_409_and_shows_nothing(
     # (not in the echoed client_uuid, whose random hex digits may hold the id by chance)
     assert str(theirs.id) not in str({k: v for k, v in results[0].items() if k != "client_uuid"})
     assert db.scalar(select(func.count(Visit.id))) == 2
+
+
+def test_a_lone_visit_whose_client_uuid_another_town_holds_is_409_and_shows_nothing(
+    client, worker, home, areas, db
+):
+    # The same collision through POST /visits, whose insert skips the taken uuid instead
+    # of looking it up first: still a 409 that neither stores a visit nor shows theirs.
+    theirs = vf.household(areas.village_b1)
+    other_worker = factories.user("outreach_worker", areas.town_b)
+    taken = vf.visit_payload(theirs.id)
+    assert _post_one(client, other_worker, taken).status_code == 201
+
+    mine = _post_one(
+        client, worker, {**vf.visit_payload(home.id), "client_uuid": taken["client_uuid"]}
+    )
+    assert mine.status_code == 409
+    assert mine.headers["Content-Type"].startswith("application/problem+json")
+    assert "already used" in mine.json["detail"]
+    assert not {"id", "visit", "household_id"} & set(mine.json)
+    assert db.scalar(select(func.count(Visit.id))) == 1
+    assert db.scalar(select(func.count(Visit.id)).where(Visit.household_id == home.id)) == 0
