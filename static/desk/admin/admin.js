@@ -364,11 +364,15 @@
 
   // ------------------------------------------------------------------ audit
 
-  // One record, or the records of an entry about several (a sync batch's visits).
+  // One record, or the records of an entry about several (a sync batch's hundred visits:
+  // the first few named, the rest counted, so the row stays readable; each is found by
+  // filtering on its id).
+  const RECORDS_NAMED = 3;
   function recordText(entry) {
     const ids = entry.record_ids;
     if (!ids || !ids.length) return "#" + entry.record_id;
-    return ids.length + " 条：#" + ids.join("、#");
+    const named = "#" + ids.slice(0, RECORDS_NAMED).join("、#");
+    return ids.length > RECORDS_NAMED ? named + " 等 " + ids.length + " 条" : named;
   }
 
   // An entry about several records has their changes keyed by record id.
