@@ -221,6 +221,19 @@
     return Boolean(tokens().access || tokens().refresh);
   }
 
+  // A list shows the answer to its newest request only. Filters and areas change faster
+  // than a loaded server answers, and an older answer arriving last would put its rows and
+  // its count in the newer list (the supervisors' page once said the county's whole task
+  // queue was unassigned). `ticket("tasks")` numbers a fresh load; `ticket("tasks", true)`
+  // (the next page of the same list) keeps the number, so a fresh load drops it too. After
+  // each await: `if (!mine.current()) return;`.
+  const asked = {};
+  function ticket(list, samePage) {
+    if (!samePage || !asked[list]) asked[list] = (asked[list] || 0) + 1;
+    const number = asked[list];
+    return { current: () => asked[list] === number };
+  }
+
   global.Doudi = Object.assign(global.Doudi || {}, {
     API,
     ApiError,
@@ -235,6 +248,7 @@
     signOut,
     signedIn,
     me,
+    ticket,
     accessToken: () => tokens().access,
   });
 })(window);

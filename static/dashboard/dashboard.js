@@ -255,10 +255,12 @@
   // ------------------------------------------------------------------ overview
 
   async function loadOverview() {
+    const mine = D.ticket("overview");
     const [coverage, workers] = await Promise.all([
       D.getJson("/coverage", period()),
       D.getJson("/coverage/workers", period()),
     ]);
+    if (!mine.current()) return;
     renderCoverage(coverage);
     renderWorkers(workers);
     await Promise.all([loadMap(), loadHelp(), loadWarnings()]);
@@ -553,8 +555,10 @@
       state.tasks.selected.clear();
       $("#task-table tbody").textContent = "";
     }
+    const mine = D.ticket("tasks", !fresh);
     const response = await D.call("/tasks", { query: taskFilters() });
     const rows = await response.json();
+    if (!mine.current()) return;
     const total = Number(response.headers.get("X-Total-Count") || rows.length);
     const body = $("#task-table tbody");
     const today = countyDate(new Date());
@@ -707,8 +711,10 @@
     const query = Object.assign(period(), { page: state.households.page, page_size: PAGE_SIZE });
     const status = $("#household-filters").status.value;
     if (status) query.status = status;
+    const mine = D.ticket("households", !fresh);
     const response = await D.call("/coverage/households", { query });
     const rows = await response.json();
+    if (!mine.current()) return;
     const total = Number(response.headers.get("X-Total-Count") || rows.length);
     const body = $("#household-table tbody");
     for (const h of rows) {
@@ -748,7 +754,9 @@
   }
 
   async function loadPendingCount() {
+    const mine = D.ticket("pending");
     const response = await D.call("/visits", { query: reviewQuery({ review_state: "pending", presence_flagged: "true", page_size: 1 }) });
+    if (!mine.current()) return;
     const count = Number(response.headers.get("X-Total-Count") || 0);
     $("#pending-count").textContent = count ? String(count) : "";
     $("#pending-count").dataset.count = String(count);
@@ -762,8 +770,10 @@
     const form = $("#review-filters");
     const query = reviewQuery({ review_state: form.review_state.value, page_size: 200 });
     if (form.presence_flagged.checked) query.presence_flagged = "true";
+    const mine = D.ticket("reviews");
     const response = await D.call("/visits", { query });
     const visits = await response.json();
+    if (!mine.current()) return;
     const total = Number(response.headers.get("X-Total-Count") || visits.length);
     const list = $("#flagged-list");
     list.textContent = "";

@@ -173,3 +173,56 @@ def test_supervisor_reviews_and_exports_from_the_page(served_demo):
             assert errors == []
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_a_late_answer_does_not_overwrite_a_newer_list(served_demo):
+    """The task list asked for unfiltered, then for unassigned only: the first answer,
+    held back until the second has been shown, must not add its rows or its count (on a
+    loaded server it arrived last and the page said the whole queue was unassigned)."""
+    import re
+
+    from playwright.sync_api import expect, sync_playwright
+
+    base_url, _ = served_demo
+    held = []
+
+    def hold_unfiltered(route):
+        if "unassigned=true" in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(base_url + "/")
+            page.fill("#username", "demo-supervisor")
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("#login-button")
+            expect(page.locator("#coverage-table tbody tr")).to_have_count(7)
+
+            page.route(re.compile(r"/api/v1/tasks\?"), hold_unfiltered)
+            page.click("#tab-tasks")
+            for _ in range(50):  # route handlers run while the page waits
+                if held:
+                    break
+                page.wait_for_timeout(100)
+            assert len(held) == 1, "the unfiltered request should be waiting"
+            page.check("#task-filters [name=unassigned]")
+            expect(page.locator("#task-count")).to_contain_text("共")
+            shown = page.locator("#task-count").text_content()
+            rows = page.locator("#task-table tbody tr").count()
+            assert page.locator("#task-table tbody td:text('未分配')").count() == rows
+
+            with page.expect_response(lambda r: r.request == held[0].request):
+                held[0].continue_()
+            page.wait_for_timeout(500)  # the page's handler runs after the response event
+            expect(page.locator("#task-count")).to_have_text(shown)
+            expect(page.locator("#task-table tbody tr")).to_have_count(rows)
+            assert errors == []
+        finally:
+            browser.close()

@@ -142,7 +142,9 @@
   async function showUsers(params) {
     const form = $("#user-filter");
     setForm(form, params);
+    const mine = D.ticket("users");
     const rows = await D.getJson("/users", Object.assign({ page_size: 500 }, Object.fromEntries(params)));
+    if (!mine.current()) return;
     const table = $("#users-table");
     fill(table, rows.map((u) => {
       const tr = row(table, [
@@ -397,8 +399,10 @@
     const form = $("#audit-filter");
     setForm(form, params);
     state.auditPage = more ? state.auditPage + 1 : 1;
+    const mine = D.ticket("audit", more);
     const response = await D.call("/audit", { query: Object.assign({ page: state.auditPage, page_size: 50 }, Object.fromEntries(params)) });
     const entries = await response.json();
+    if (!mine.current()) return;
     const total = Number(response.headers.get("X-Total-Count"));
     const table = $("#audit-table");
     const rows = entries.map((e) => {

@@ -224,14 +224,19 @@
     return form;
   }
 
+  // The newest view wins: a view asked for earlier whose answer comes last (a slow search,
+  // then a click on a person) must not replace the one asked for since.
   async function showView(builder) {
+    const mine = D.ticket("view");
     showStatus("正在加载…");
     try {
       const nodes = await builder();
+      if (!mine.current()) return;
       view.textContent = "";
       view.append.apply(view, [].concat(nodes).filter(Boolean));
       showStatus("");
     } catch (e) {
+      if (!mine.current()) return;
       view.textContent = "";
       if (e instanceof D.ApiError && (e.status === 403 || e.status === 404)) {
         view.append(card(null, [el("p", { class: "error", text: e.status === 403 ? "您的账号无权查看救助站的记录。" : "记录不存在，或不在您的辖区内。" })]));
