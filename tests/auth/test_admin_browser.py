@@ -20,6 +20,7 @@ from api.db import session, utcnow
 from api.demo.cli import DEMO_PASSWORD
 from api.jobs.models import OutboxJob
 from tests.dashboard.test_browser import CHROMIUM, CHROMIUM_ARGS, served_demo  # noqa: F401
+from tests.visits.factories import visit_payload
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "admin"
 SIZES = (("phone", 390, 844), ("laptop", 1366, 768))
@@ -195,6 +196,22 @@ def run_round(browser, api, expect, base_url, size, width, height, n, old) -> st
     assert temporary not in audit.text_content()
     fits(page)
     shot(page, f"admin-audit-{size}")
+
+    # A sync batch is one entry naming its visits: found by any of them, the first few
+    # named and the rest counted.
+    worker_auth = {"Authorization": f"Bearer {again.json()['access_token']}"}
+    homes = api.get("/api/v1/households?page_size=5", headers=worker_auth).json()
+    visits = [visit_payload(home["id"], channel="phone") for home in homes]
+    sent = api.post("/api/v1/visits/batch", data={"visits": visits}, headers=worker_auth)
+    ids = [item["id"] for item in sent.json()["results"]]
+    assert len(ids) == 5, sent.json()
+    page.fill("#audit-filter [name=record_id]", str(ids[-1]))
+    page.select_option("#audit-filter [name=actor_id]", "")
+    page.select_option("#audit-filter [name=table_name]", "visits")
+    page.click("#audit-filter button[type=submit]")
+    expect(audit).to_contain_text(f"#{ids[0]}、#{ids[1]}、#{ids[2]} 等 5 条")
+    fits(page)
+    shot(page, f"admin-audit-batch-{size}")
 
     if n == 0:
         create_and_deactivate(page, api, expect)
