@@ -126,7 +126,7 @@ def measure(app: Any, args: argparse.Namespace) -> None:
         f"wall {(time.perf_counter() - wall0) * 1000:.1f} ms"
     )
     if profile:
-        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+        pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(40)
 
 
 def backends_cpu(engine: Any) -> float:

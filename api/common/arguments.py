@@ -187,7 +187,7 @@ def _field_problems(
         if problem:
             yield path, problem
     elif isinstance(field, fields.Nested) and isinstance(value, (dict, list)):
-        yield from _walk(field.schema, value, path, field.many, kind, raw)
+        yield from _walk(field.schema, value, f"{path}.", field.many, kind, raw)
     elif isinstance(field, fields.List) and isinstance(value, list):
         for index, item in enumerate(value):
             yield from _field_problems(field.inner, item, f"{path}.{index}", kind, raw)
@@ -201,14 +201,31 @@ def _field_problems(
 
 def _may_hold_problems(field: fields.Field, kind: str) -> bool:
     """Whether ``_field_problems`` can find anything in this field's values: not in a
-    float, a string, a list of them (a batch of GPS points is walked for its times only)."""
+    float, a string, a list of them, a nested schema of them (the fraction walk skips a
+    batch of GPS points, which holds no integer; the range walk reads their times only)."""
     if isinstance(field, fields.List):
         return _may_hold_problems(field.inner, kind)
     if isinstance(field, fields.Tuple):
         return any(_may_hold_problems(inner, kind) for inner in field.tuple_fields)
     if isinstance(field, fields.Dict):
         return field.value_field is not None and _may_hold_problems(field.value_field, kind)
-    return _is_leaf(field, kind) or isinstance(field, fields.Nested)
+    if isinstance(field, fields.Nested):
+        return _nested_may_hold_problems(field.schema, kind)
+    return _is_leaf(field, kind)
+
+
+_NESTED_OPEN: set[tuple[type, str]] = set()
+
+
+def _nested_may_hold_problems(schema: ma.Schema, kind: str) -> bool:
+    key = (type(schema), kind)
+    if key in _NESTED_OPEN:
+        return True  # a schema nested in itself (or another thread asking): walk it
+    _NESTED_OPEN.add(key)
+    try:
+        return bool(_checked_fields(schema, kind))
+    finally:
+        _NESTED_OPEN.discard(key)
 
 
 @lru_cache(maxsize=4096)

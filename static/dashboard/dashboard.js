@@ -367,7 +367,9 @@
   }
 
   async function loadHelp() {
+    const mine = D.ticket("help");
     const report = await D.getJson("/help-requests/stats", period());
+    if (!mine.current()) return;
     const channels = Object.entries(report.by_channel)
       .filter(([, n]) => n > 0)
       .map(([name, n]) => `${label("help_channel", name)} ${n}`);
@@ -392,7 +394,9 @@
   // ------------------------------------------------------------------ data-matching warnings
 
   async function loadWarnings() {
+    const mine = D.ticket("warnings");
     const report = await D.getJson("/matching/stats", period());
+    if (!mine.current()) return;
     const body = $("#warnings-table tbody");
     body.textContent = "";
     let raised = 0;
@@ -445,12 +449,14 @@
   }
 
   async function loadMap() {
+    const mine = D.ticket("map");
     const [areas, households, visits, patrols] = await Promise.all([
       D.getJson("/maps/areas", period()),
       D.getJson("/maps/households", Object.assign(period(), { limit: 5000 })),
       D.getJson("/maps/visits", Object.assign(period(), { limit: 2000 })),
       D.getJson("/maps/patrols", Object.assign(period(), { limit: 2000 })),
     ]);
+    if (!mine.current()) return;
     for (const layer of Object.values(state.layers)) layer.remove();
     if (state.overlays) state.overlays.remove();
 
