@@ -13,6 +13,7 @@ the ``pysqlite3`` wheel as the DB-API module.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -102,8 +103,26 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+class JsonText(str):
+    """A document already written as JSON text, bound to a JSON column as it is: a large
+    one built as text (a sync batch's audit entry) is not decoded to be encoded again."""
+
+
+def write_json(value: Any) -> str:
+    """The engines' JSON serializer: ``json.dumps`` (SQLAlchemy's default), but JsonText
+    as it is."""
+    return value if type(value) is JsonText else json.dumps(value)
+
+
+def takes_json_text() -> bool:
+    """Whether the session's engine binds JsonText as it is (every engine made by
+    ``create_db_engine``; one made otherwise would store the text as a JSON string)."""
+    return getattr(session.get_bind().dialect, "_json_serializer", None) is write_json
+
+
 def create_db_engine(url: str, spatialite_path: str | None = None, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the spatial extension ready on every connection."""
+    kwargs.setdefault("json_serializer", write_json)
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)
         engine = create_engine(url, **kwargs)

@@ -59,6 +59,21 @@ def test_a_batch_is_audited_by_one_entry_naming_every_visit(client, worker, home
     assert first["notes"] == {"new": f"户主身份证 4402**********{id_number[-4:]}"}
 
 
+def test_a_batch_entry_with_nothing_to_mask_is_stored_as_the_document_written(
+    client, worker, home, db
+):
+    """Nothing to mask: the entry's changes go to the column as the JSON text they were
+    written as (api.db.JsonText), and are a JSON object there, not a string."""
+    items = [vf.visit_payload(home.id, notes="独居老人，家中无人照料") for _ in range(2)]
+    results = post_batch(client, worker, items)
+    entry = db.scalar(select(AuditEntry).where(AuditEntry.table_name == "visits"))
+    ids = [str(r["id"]) for r in results]
+    assert db.scalar(select(func.jsonb_typeof(AuditEntry.changes))) == "object"
+    assert list(entry.changes) == ids
+    assert entry.changes[ids[1]]["notes"] == {"new": "独居老人，家中无人照料"}
+    assert entry.changes[ids[1]]["client_uuid"] == {"new": items[1]["client_uuid"]}
+
+
 def test_the_audit_log_finds_a_batch_entry_by_any_of_its_visits(client, worker, home, areas):
     results = post_batch(client, worker, [vf.visit_payload(home.id) for _ in range(2)])
     supervisor = factories.user("supervisor", areas.town_a)

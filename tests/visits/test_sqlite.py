@@ -83,6 +83,10 @@ def test_households_visits_review_and_photos_on_spatialite(sqlite_app, shared_di
     assert [entry["record_ids"] for entry in audit.json] == [
         [str(results[1]["id"]), str(results[2]["id"])]
     ]
+    # Its changes, stored as the text they were written as, read back as a document.
+    changes = audit.json[0]["changes"]
+    assert list(changes) == [str(results[1]["id"]), str(results[2]["id"])]
+    assert changes[str(results[1]["id"])]["client_uuid"] == {"new": phoned[0]["client_uuid"]}
 
     wait_for_in_process_jobs()
     review = client.patch(
