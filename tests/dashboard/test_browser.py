@@ -89,6 +89,18 @@ def review_state_of(demo_app, visit_id: int) -> str:
             session.remove()
 
 
+def sign_in(page, base_url: str, username: str) -> list[str]:
+    """Open the supervisors' page and sign in as ``username`` (a demo account). Returns
+    the list the page's uncaught errors are collected in."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(base_url + "/")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("#login-button")
+    return errors
+
+
 @pytest.mark.browser
 def test_supervisor_reviews_and_exports_from_the_page(served_demo):
     from playwright.sync_api import expect, sync_playwright
@@ -107,14 +119,7 @@ def test_supervisor_reviews_and_exports_from_the_page(served_demo):
                 timezone_id="Pacific/Pago_Pago",
             )
             page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(base_url + "/")
-
-            # Sign in as the demo supervisor.
-            page.fill("#username", "demo-supervisor")
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("#login-button")
+            errors = sign_in(page, base_url, "demo-supervisor")
             expect(page.locator("#app-view")).to_be_visible()
             expect(page.locator("#who-name")).to_contain_text("县民政局督导")
 
@@ -197,12 +202,7 @@ def test_a_late_answer_does_not_overwrite_a_newer_list(served_demo):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(base_url + "/")
-            page.fill("#username", "demo-supervisor")
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("#login-button")
+            errors = sign_in(page, base_url, "demo-supervisor")
             expect(page.locator("#coverage-table tbody tr")).to_have_count(7)
 
             page.route(re.compile(r"/api/v1/tasks\?"), hold_unfiltered)
