@@ -130,13 +130,24 @@ _SAFE_FROM = datetime.combine(DATE_MIN + timedelta(days=1), time(), UTC)
 _SAFE_TO = datetime.combine(DATE_MAX - timedelta(days=1), time(), UTC)
 
 
+def safely_in_range(value: datetime) -> bool:
+    """An aware time every date of which (as given, UTC, county) is in range: no range
+    problem can be found in it, and ``range_problem`` need not convert it."""
+    return value.tzinfo is not None and _SAFE_FROM <= value <= _SAFE_TO
+
+
+class RangesChecked(list):
+    """A loaded list whose field has already held each item to the ranges the range walk
+    checks (a track batch's points, each time ``safely_in_range``): not walked again."""
+
+
 def range_problem(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return None if INT_MIN <= value <= INT_MAX else INT_RANGE_MESSAGE
     if isinstance(value, datetime):
-        if value.tzinfo is not None and _SAFE_FROM <= value <= _SAFE_TO:
+        if safely_in_range(value):
             return None
         try:
             days = [value.date()]
@@ -189,6 +200,8 @@ def _field_problems(
     elif isinstance(field, fields.Nested) and isinstance(value, (dict, list)):
         yield from _walk(field.schema, value, f"{path}.", field.many, kind, raw)
     elif isinstance(field, fields.List) and isinstance(value, list):
+        if kind == RANGE and type(value) is RangesChecked:
+            return
         for index, item in enumerate(value):
             yield from _field_problems(field.inner, item, f"{path}.{index}", kind, raw)
     elif isinstance(field, fields.Tuple) and isinstance(value, (tuple, list)):

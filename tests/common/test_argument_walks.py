@@ -63,3 +63,13 @@ def test_a_time_out_of_range_is_found_in_a_list_of_points():
     assert list(schema_problems(Body(), body)) == [
         ("points.1.recorded_at", arguments.DATE_RANGE_MESSAGE)
     ]
+
+
+def test_a_list_its_field_has_held_to_the_ranges_is_not_walked_again():
+    """A track batch's quick check returns RangesChecked only for times well inside the
+    calendar (``safely_in_range``); a list of any other kind is walked as before."""
+    late = Body().load({"points": [{"recorded_at": "9999-12-31T23:59:59-12:00"}]})
+    assert list(schema_problems(Body(), late))
+    assert not arguments.safely_in_range(late["points"][0]["recorded_at"])
+    trusted = {"points": arguments.RangesChecked(late["points"])}
+    assert list(schema_problems(Body(), trusted)) == []

@@ -5,6 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from api.common.arguments import RangesChecked, safely_in_range
 from api.common.fields import AwareDateTime, GeoJSONPoint
 from api.common.spatial import BBoxField
 from api.rescue.patrols.models import (
@@ -175,7 +176,8 @@ _NUMBERS = (int, float)  # not bool: marshmallow refuses true/false as numbers
 
 def _plain_point(item: Any) -> dict[str, Any] | None:
     """A point as TrackPointInSchema loads it, if it is plainly valid (JSON numbers in
-    range, an RFC 3339 string with an offset, no other keys); else None."""
+    range, an RFC 3339 string with an offset for a time well inside the calendar's range,
+    no other keys); else None."""
     if type(item) is not dict or not item.keys() <= _POINT_KEYS:
         return None
     lon, lat, at = item.get("lon"), item.get("lat"), item.get("recorded_at")
@@ -194,7 +196,7 @@ def _plain_point(item: Any) -> dict[str, Any] | None:
         recorded_at = datetime.fromisoformat(at)  # what marshmallow's "iso" format uses
     except ValueError:
         return None
-    if recorded_at.utcoffset() is None:
+    if recorded_at.utcoffset() is None or not safely_in_range(recorded_at):
         return None
     point = {"lon": float(lon), "lat": float(lat), "recorded_at": recorded_at}
     if "accuracy_m" in item:
@@ -204,14 +206,15 @@ def _plain_point(item: Any) -> dict[str, Any] | None:
 
 class TrackPoints(fields.List):
     """A batch of TrackPointInSchema. Loading a thousand points through the nested schema
-    costs more than storing them, so plainly valid points are checked here directly; a
-    batch with any other point goes through the schema, for its answers and messages."""
+    costs more than storing them, so plainly valid points are checked here directly (their
+    times too: the parser's range walk then skips them); a batch with any other point goes
+    through the schema and the range walk, for their answers and messages."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[Any]:
         if type(value) is list:
             points = [_plain_point(item) for item in value]
             if None not in points:
-                return points
+                return RangesChecked(points)
         return super()._deserialize(value, attr, data, **kwargs)
 
 

@@ -484,6 +484,12 @@ def test_a_bad_point_among_good_ones_is_422_and_nothing_is_stored(client, db, pa
         ({"recorded_at": "2026-07-07 04:00:00"}, "points.3.recorded_at"),
         ({"recorded_at": 1783400000}, "points.3.recorded_at"),
         ({"speed": 3.0}, "points.3.speed"),
+        # Times at the calendar's edges: refused by the range check with their path, or
+        # (inside it, but too near its edge for the quick check) taken by the schema.
+        ({"recorded_at": "9999-12-31T23:59:59-12:00"}, "points.3.recorded_at"),
+        ({"recorded_at": "2101-01-01T00:00:00+08:00"}, "points.3.recorded_at"),
+        ({"recorded_at": "1900-01-01T00:30:00+01:00"}, "points.3.recorded_at"),
+        ({"recorded_at": "1900-01-02T00:00:00+08:00"}, None),
     ],
 )
 def test_points_the_quick_check_refuses_get_the_schemas_answer(client, patrol, rescue, bad, path):
