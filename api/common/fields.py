@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
+import shapely
 from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import from_shape, to_shape
 from marshmallow import Schema, ValidationError, fields, validate
@@ -85,6 +86,13 @@ def to_db_geometry(geometry: BaseGeometry | None) -> WKBElement | WKTElement | N
     if geometry is None:
         return None
     return from_shape(geometry, srid=SRID)
+
+
+def to_ewkb(geometry: BaseGeometry, hex: bool = False) -> bytes | str:
+    """A shapely geometry as PostGIS extended WKB with the project's SRID: bytes, or hex
+    text (what a geometry column reads from text). For statements that send geometries
+    in bulk or large ones, where the column's own binding costs more than the insert."""
+    return shapely.to_wkb(shapely.set_srid(geometry, SRID), hex=hex, include_srid=True)
 
 
 class _GeoJSONField(fields.Nested):

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-import shapely
 from flask import current_app
 from marshmallow import ValidationError
 from shapely.geometry import Point
@@ -33,7 +32,7 @@ from api.audit.services import record_created, record_created_together, record_r
 from api.casework.tasks import services as tasks
 from api.casework.tasks.rules import VisitFacts
 from api.common.county_time import county_zone, local_date, local_today
-from api.common.fields import SRID, to_db_geometry
+from api.common.fields import to_db_geometry, to_ewkb
 from api.common.idempotency import find_replay, fingerprint, reused_client_uuid
 from api.db import session, utcnow
 from api.errors import ApiError, Conflict, Invalid, NotFound
@@ -737,7 +736,7 @@ def _insert_as_json(rows: list[dict[str, Any]]) -> list[int]:
     reads as it is."""
     names = list(rows[0])
     document = json.dumps(
-        [{**row, "location": _ewkb_hex(row["location"])} for row in rows],
+        [{**row, "location": _hex_ewkb(row["location"])} for row in rows],
         default=_iso,
         ensure_ascii=False,
     )
@@ -751,10 +750,8 @@ def _insert_as_json(rows: list[dict[str, Any]]) -> list[int]:
     return [ids[row["client_uuid"]] for row in rows]
 
 
-def _ewkb_hex(point: Point | None) -> str | None:
-    if point is None:
-        return None
-    return shapely.to_wkb(shapely.set_srid(point, SRID), hex=True, include_srid=True)
+def _hex_ewkb(point: Point | None) -> str | None:
+    return None if point is None else to_ewkb(point, hex=True)
 
 
 def _iso(value: datetime) -> str:

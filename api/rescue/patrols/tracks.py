@@ -34,6 +34,7 @@ import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from sqlalchemy import LargeBinary, bindparam, func, insert, literal, select, text, update
 
+from api.common.fields import to_ewkb
 from api.db import session
 from api.rescue.patrols.models import Patrol, TrackPoint
 
@@ -284,8 +285,7 @@ def _route_value(line: shapely.LineString) -> Any:
     own binding sends it as hex text, twice the bytes, which PostGIS then decodes (≈ 3 ms
     at 10,000 vertices). SQLite: the column's binding (plain WKB would go as WKT)."""
     if session.get_bind().dialect.name == "postgresql":
-        ewkb = shapely.to_wkb(shapely.set_srid(line, 4326), include_srid=True)
-        return func.ST_GeomFromEWKB(literal(ewkb, LargeBinary))
+        return func.ST_GeomFromEWKB(literal(to_ewkb(line), LargeBinary))
     return from_shape(line, srid=4326, extended=True)
 
 
