@@ -223,6 +223,20 @@ def test_a_late_answer_does_not_overwrite_a_newer_list(served_demo):
             page.wait_for_timeout(500)  # the page's handler runs after the response event
             expect(page.locator("#task-count")).to_have_text(shown)
             expect(page.locator("#task-table tbody tr")).to_have_count(rows)
+
+            # The shared mechanism every list uses: a fresh load makes the list's earlier
+            # requests stale, its next page ("more") does not, and lists are apart.
+            assert page.evaluate(
+                """() => {
+                  const first = Doudi.ticket("probe");
+                  const more = Doudi.ticket("probe", true);
+                  const other = Doudi.ticket("another");
+                  const before = [first.current(), more.current()];
+                  const fresh = Doudi.ticket("probe");
+                  return [...before, first.current(), more.current(), fresh.current(),
+                          other.current()];
+                }"""
+            ) == [True, True, False, False, True, True]
             assert errors == []
         finally:
             browser.close()
