@@ -106,6 +106,13 @@ SETTINGS: list[Setting] = [
         "Reverse proxies in front of the service; their X-Forwarded-For gives the client "
         "address (used by login throttling and logs). 0 trusts no header.",
     ),
+    Setting(
+        "AUDIT_RETENTION_MONTHS",
+        0,
+        int,
+        "PostgreSQL: whole months of audit log kept before this one; older monthly "
+        "partitions are dropped by an hourly job (the drop is audited). 0 keeps everything.",
+    ),
     # Requests and auth
     Setting("JSON_MAX_BYTES", 5 * 1024 * 1024, int, "Largest JSON request body (413 above)."),
     Setting("ACCESS_TOKEN_TTL", 900, int, "Access-token lifetime, seconds."),

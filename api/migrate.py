@@ -11,8 +11,10 @@ from alembic import command
 from alembic.config import Config
 from flask import current_app
 from flask.cli import AppGroup
+from geoalchemy2 import alembic_helpers
 from sqlalchemy import Connection
 
+from api.audit.partitions import is_partition
 from api.config import PROJECT_ROOT
 
 
@@ -21,6 +23,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """What autogenerate compares: GeoAlchemy2's choice, less the audit log's partitions
+    (tables to the database, one model to the application: migration 0029)."""
+    if type_ == "table" and reflected and compare_to is None and is_partition(name):
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def upgrade(connection: Connection, revision: str = "heads") -> None:

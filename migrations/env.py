@@ -11,6 +11,7 @@ from geoalchemy2 import alembic_helpers
 import api.models  # noqa: F401  (imports every model onto Base.metadata)
 from api.config import load_config
 from api.db import Base, UTCDateTime, create_db_engine
+from api.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -28,7 +29,7 @@ def _configure(connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        include_object=alembic_helpers.include_object,
+        include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=_render_item,
         compare_type=True,

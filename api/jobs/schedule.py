@@ -34,6 +34,8 @@ RECURRING: list[tuple[str, int]] = [
     ("api.visits.coverage.summary.close_months", 3600),
     # Department lists' raw rows past MATCHING_ROW_RETENTION_DAYS.
     ("api.matching.services.purge_expired", 3600),
+    # The audit log's coming months, and its months past AUDIT_RETENTION_MONTHS.
+    ("api.audit.partitions.keep_monthly_partitions", 3600),
 ]
 
 log = logging.getLogger(__name__)
