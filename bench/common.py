@@ -419,3 +419,18 @@ def time_statements(engine: Engine) -> tuple[Counter, Counter]:
             seconds["COMMIT"] += time.perf_counter() - committing.pop()
 
     return counts, seconds
+
+
+def backends_cpu(engine: Any) -> float:
+    """CPU seconds (user and system) used so far by the backends connected to the engine's
+    database: this process's pool (no one else uses a bench copy)."""
+    with engine.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend'"
+        ).scalars()
+        ticks = 0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")

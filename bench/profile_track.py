@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET, time_statements
+from bench.common import SECRET, backends_cpu, time_statements
 from bench.generate import PASSWORD
 
 
@@ -127,21 +127,6 @@ def measure(app: Any, args: argparse.Namespace) -> None:
     )
     if profile:
         pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(40)
-
-
-def backends_cpu(engine: Any) -> float:
-    """CPU seconds (user and system) used so far by the backends connected to the engine's
-    database: this process's pool (no one else uses a bench copy)."""
-    with engine.connect() as conn:
-        pids = conn.exec_driver_sql(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_type = 'client backend'"
-        ).scalars()
-        ticks = 0
-        for pid in pids:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
