@@ -9,10 +9,13 @@ from, or none), the ways lists go wrong mixed in (the CASES below), runs
 ``api.matching.linkage.match_rows`` over it in one process and prints precision and recall
 per case and per method, the time, rows per second and the process's peak RSS.
 
-The register is the bench data set's county (bench/generate.py: 570,441 members; the
-heads' ID numbers are on their households, other members have none) loaded with
-``load_register``; or, with --members N, a register of about N members made in memory
-the way bench/generate.py makes it (same names, villages and numbers).
+The register is the bench data set's county (bench/generate.py: 572,098 members, each
+with a birth date, 87 % with an ID number) loaded with ``load_register``, or, on
+``--database doudi_bench_province``, the province's first county (the same people, read
+from ten counties' tables); or, with --members N, a register of about N members made in
+memory the way bench/generate.py first made it (heads with numbers, the others a birth
+year only). A row carries its member's registered birth date, as a list from another
+department would, except where its case changes it.
 """
 
 from __future__ import annotations
@@ -189,6 +192,7 @@ def make_rows(register: Register, count: int, rng: random.Random, truth: Truth):
     villages = t.column("village_id").to_pylist()
     towns = t.column("town_id").to_pylist()
     years = t.column("birth_year").to_pylist()
+    births = t.column("birth_date").to_pylist()
     sexes = t.column("sex").to_pylist()
     numbers = t.column("id_number").to_pylist()
     with_number = [i for i, n in enumerate(numbers) if n]
@@ -208,7 +212,10 @@ def make_rows(register: Register, count: int, rng: random.Random, truth: Truth):
             i = rng.randrange(len(uids))
         name, year, sex, village = names[i], years[i], sexes[i], villages[i]
         number = numbers[i]
-        born = id_birth_date(number) if number else None
+        # The registered birth date (the register keeps one from the ID number, or as
+        # entered); a list carries the same date. Only a member without one gets a
+        # made-up date of the registered year.
+        born = births[i] or (id_birth_date(number) if number else None)
         if born is None and year is not None:
             born = date(year, 1, 1) + timedelta(days=rng.randrange(365))
         area, address, raw_id, birth_date, birth_year = village, None, None, born, None
