@@ -301,6 +301,11 @@ def measure(province: str, county_db: str | None, repeat: int) -> None:
                 f"  {label:32} {median(values):9.1f} / {percentile(values, 90):9.1f}"
                 f"   {median(values) / base:5.2f}x plain"
             )
+    # The rolled-back delete above left its rows' pages not all-visible: the map's and
+    # coverage's index-only scans of that county then read the heap (the map's request
+    # went from 66 to 151-166 ms on the province until the table was vacuumed).
+    with psycopg.connect(psycopg_url(province), autocommit=True) as vacuum:
+        vacuum.execute("VACUUM public.visits")
     sizes = plain.execute(
         "SELECT pg_total_relation_size('visits'), "
         f"(SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
