@@ -434,3 +434,17 @@ def backends_cpu(engine: Any) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def profiler_environment(parser: Any, database: str, **settings: str) -> None:
+    """The settings an in-process profiler's app is made with, on ``database``: a copy of
+    the bench database, never ``doudi_bench`` itself (a profiler leaves its rows there)."""
+    if database == "doudi_bench":
+        parser.error("use a copy of doudi_bench (CREATE DATABASE … TEMPLATE doudi_bench)")
+    os.environ.update(
+        DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
+        SECRET_KEY=SECRET,
+        LOG_LEVEL="WARNING",
+        LOG_JSON="false",
+        **settings,
+    )

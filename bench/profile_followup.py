@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import os
 import pstats
 import sys
@@ -28,8 +27,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET, backends_cpu, psycopg_url, time_statements
-from bench.run import FOLLOWUP_VISITS_SQL
+from bench.common import backends_cpu, profiler_environment, psycopg_url, time_statements
+from bench.run import followup_jobs
 
 JOB_SIZE = 100
 
@@ -40,14 +39,7 @@ def main() -> None:
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("count", type=int)
     args = parser.parse_args()
-    if args.database == "doudi_bench":
-        parser.error("use a copy of doudi_bench (CREATE DATABASE … TEMPLATE doudi_bench)")
-    os.environ.update(
-        DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:5432/{args.database}",
-        SECRET_KEY=SECRET,
-        LOG_LEVEL="WARNING",
-        LOG_JSON="false",
-    )
+    profiler_environment(parser, args.database)
     from api import create_app
 
     app = create_app()
@@ -57,22 +49,11 @@ def main() -> None:
 
 
 def queue_jobs(database: str, count: int) -> list[int]:
-    """The jobs benchmark 7 runs: new visits copied from the data set's latest, in outbox
-    jobs of 100 (the first one is run apart, to warm the caches and the pool)."""
+    """The jobs benchmark 7 runs, ``count`` of them and one more (run apart, to warm the
+    caches and the pool), copied from the database's latest visits."""
     with psycopg.connect(psycopg_url(database)) as conn:
-        conn.execute("SELECT setseed(0.7)")
         (top,) = conn.execute("SELECT max(id) FROM visits").fetchone()
-        visits = (count + 1) * JOB_SIZE
-        ids = [row[0] for row in conn.execute(FOLLOWUP_VISITS_SQL, {"top": top, "n": visits})]
-        outbox = [
-            conn.execute(
-                "INSERT INTO job_outbox (func, args, attempts, created_at) "
-                "VALUES ('workers.followup.visit_recorded', %s, 0, now()) RETURNING id",
-                (json.dumps(ids[i : i + JOB_SIZE]),),
-            ).fetchone()[0]
-            for i in range(0, len(ids), JOB_SIZE)
-        ]
-    return outbox
+    return followup_jobs(database, top, (count + 1) * JOB_SIZE, JOB_SIZE)
 
 
 def measure(app, outbox: list[int], cprofile: bool) -> None:
@@ -84,9 +65,9 @@ def measure(app, outbox: list[int], cprofile: bool) -> None:
     assert run_outbox_job(outbox[0]) == "done"
     jobs = outbox[1:]
     engine = app.extensions["doudi.engine"]
-    counts, seconds = time_statements(engine)
     tasks_before = session.execute(text("SELECT count(*) FROM tasks")).scalar_one()
     session.remove()
+    counts, seconds = time_statements(engine)
     profile = cProfile.Profile() if cprofile else None
     server0 = backends_cpu(engine)
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -98,17 +79,18 @@ def measure(app, outbox: list[int], cprofile: bool) -> None:
         profile.disable()
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     server = backends_cpu(engine) - server0
+    statements = seconds.most_common()  # the jobs' own, before the count below
     made = session.execute(text("SELECT count(*) FROM tasks")).scalar_one() - tasks_before
     session.remove()
     n = len(jobs)
-    in_sql = sum(seconds.values())
+    in_sql = sum(total for _, total in statements)
     print(
         f"{n} jobs of {JOB_SIZE} visits, {made:,} tasks: worker CPU {cpu / n * 1000:.1f} ms "
         f"a job, PostgreSQL CPU {server / n * 1000:.1f} ms, wall {wall / n * 1000:.1f} ms a "
         f"job ({n * JOB_SIZE / wall:,.0f} visits/s on one worker), of which in statements "
         f"and commits {in_sql / n * 1000:.1f} ms"
     )
-    for key, total in seconds.most_common():
+    for key, total in statements:
         print(f"{total / n * 1000:8.2f} ms {counts[key] / n:5.1f}x  {key}")
     if profile:
         pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(

@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET, backends_cpu, time_statements
+from bench.common import backends_cpu, profiler_environment, time_statements
 from bench.generate import PASSWORD
 
 
@@ -40,15 +40,8 @@ def main() -> None:
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("count", type=int)
     args = parser.parse_args()
-    if args.database == "doudi_bench":
-        parser.error("use a copy of doudi_bench (CREATE DATABASE … TEMPLATE doudi_bench)")
-    os.environ.update(
-        DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:5432/{args.database}",
-        REDIS_URL=args.redis,
-        RQ_QUEUE=f"profile-{uuid.uuid4().hex[:6]}",
-        SECRET_KEY=SECRET,
-        LOG_LEVEL="WARNING",
-        LOG_JSON="false",
+    profiler_environment(
+        parser, args.database, REDIS_URL=args.redis, RQ_QUEUE=f"profile-{uuid.uuid4().hex[:6]}"
     )
     from api import create_app
 

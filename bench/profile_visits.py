@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import random
 import sys
@@ -27,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET, time_statements, visit_payload, worker_households
+from bench.common import profiler_environment, time_statements, visit_payload, worker_households
 from bench.generate import PASSWORD
 
 
@@ -40,17 +39,8 @@ def main() -> None:
     parser.add_argument("mode", choices=["batch", "single"])
     parser.add_argument("count", type=int)
     args = parser.parse_args()
-    if args.database == "doudi_bench":
-        parser.error("use a copy of doudi_bench (CREATE DATABASE … TEMPLATE doudi_bench)")
     queue = f"profile-{uuid.uuid4().hex[:6]}"
-    os.environ.update(
-        DATABASE_URL=f"postgresql+psycopg://postgres@127.0.0.1:5432/{args.database}",
-        REDIS_URL=args.redis,
-        RQ_QUEUE=queue,
-        SECRET_KEY=SECRET,
-        LOG_LEVEL="WARNING",
-        LOG_JSON="false",
-    )
+    profiler_environment(parser, args.database, REDIS_URL=args.redis, RQ_QUEUE=queue)
     from api import create_app
     from api.jobs.queue import queue_for
 
