@@ -5,6 +5,8 @@ from flask_smorest import Api
 
 def register(api: Api) -> None:
     from api.audit import services  # noqa: F401  (installs the flush listener)
+    from api.audit.cli import audit_cli
     from api.audit.routes import blp
 
     api.register_blueprint(blp)
+    api._app.cli.add_command(audit_cli)

@@ -3,6 +3,7 @@ lands in its month, a row no month holds yet is kept and moved later, months pas
 retention setting are dropped whole and the drop is audited, two runs take turns, and the
 migration keeps every row both ways. SQLite keeps its plain table."""
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -244,7 +245,25 @@ def test_the_migration_keeps_every_row_both_ways(tmp_path):
             )
 
 
+def test_the_cli_lists_the_partitions_and_runs_the_job_on_demand(app, db):
+    listed = app.test_cli_runner().invoke(args=["audit", "partitions"])
+    assert listed.exit_code == 0, listed.output
+    assert "audit_entries_until_" in listed.output
+    assert "the beginning to" in listed.output
+    assert re.search(r"^audit_entries_default: \d+ rows waiting for", listed.output, re.M)
+
+    next_month = f"audit_entries_{partitions.month_start(datetime.now(UTC), 1):%Y_%m}"
+    kept = app.test_cli_runner().invoke(args=["audit", "partitions", "--keep"])
+    assert kept.exit_code == 0, kept.output
+    assert next_month in kept.output.splitlines()[0]  # "made: …"
+    assert kept.output.splitlines()[1] == "dropped: none"
+    assert f"{next_month}: " in kept.output
+
+
 @pytest.mark.spatialite
 def test_sqlite_keeps_a_plain_table(sqlite_app):
     with sqlite_app.app_context():
         assert partitions.keep_monthly_partitions() == {"made": [], "dropped": []}
+    listed = sqlite_app.test_cli_runner().invoke(args=["audit", "partitions"])
+    assert listed.exit_code == 0, listed.output
+    assert "no partitions" in listed.output
