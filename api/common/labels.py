@@ -140,7 +140,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "export": "导出",
         "map": "地图查看",
     },
-    # The kinds of record the audit log names (its table_name): every Audited table.
+    # The kinds of record the audit log names (its table_name): every Audited table, and
+    # the log's own months.
     "audit_table": {
         "areas": "行政区划",
         "users": "账号",
@@ -163,6 +164,8 @@ VOCABULARIES: dict[str, dict[str, str]] = {
         "matching_lists": "比对名单",
         "matching_warnings": "比对预警",
         "matching_review_decisions": "比对复核",
+        # The log itself: a month dropped by retention (api.audit.partitions).
+        "audit_entries": "审计日志",
     },
     # The rescue side (docs/rescue-centre.md, docs/patrols.md).
     "admission_route": {

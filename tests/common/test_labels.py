@@ -72,7 +72,8 @@ CODES = {
         mapper.class_.__tablename__
         for mapper in Base.registry.mappers
         if issubclass(mapper.class_, Audited)
-    },
+    }
+    | {"audit_entries"},  # a month of the log dropped by retention (api.audit.partitions)
     "sex": SEXES,
     "admission_route": ADMISSION_ROUTES,
     "discharge_reason": DISCHARGE_REASONS,
