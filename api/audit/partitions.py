@@ -11,8 +11,8 @@
 - with ``AUDIT_RETENTION_MONTHS`` set (0, the default, keeps everything), drops each
   partition whose every row is older than that many whole months before this one:
   one ``DROP TABLE``, not a ``DELETE`` of its rows. The drop is itself audited (an entry
-  naming the partition, its months and its row count). The default partition is never
-  dropped.
+  naming the partition, its months and its row count, in the root area's log). The
+  default partition is never dropped.
 
 Two runs at once (a restarted scheduler, two hosts) take turns on an advisory lock.
 SQLite keeps a plain table: there the job does nothing.
@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
+from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.db import session, utcnow
 
@@ -138,21 +139,30 @@ def _make_month(start: datetime, end: datetime) -> str:
 
 def _drop(partition: Partition) -> None:
     rows = session.scalar(text(f"SELECT count(*) FROM {partition.name}"))  # noqa: S608 (ours)
-    session.execute(text(f"ALTER TABLE {TABLE} DETACH PARTITION {partition.name}"))
-    session.execute(text(f"DROP TABLE {partition.name}"))
-    # Written after the drop, so that it lands in a partition that stays.
+    session.execute(text(f"DROP TABLE {partition.name}"))  # a partition is detached with it
+    # Written after the drop, so that it lands in a partition that stays. A month of the
+    # log is every area's: the entry belongs to the top of the tree (the county's admins
+    # and supervisors read it), not to no area, which nobody's jurisdiction holds.
+    roots = session.scalars(
+        select(Area.id).where(Area.parent_id.is_(None)).execution_options(skip_scope=True)
+    ).all()
     session.execute(
-        insert(AuditEntry.__table__).values(
-            at=utcnow(),
-            action="delete",
-            table_name=TABLE,
-            record_id=partition.name,
-            changes={
-                "partition": partition.name,
-                "from": partition.start.isoformat() if partition.start else None,
-                "to": partition.end.isoformat(),
-                "rows": rows,
-                "retention_months": current_app.config["AUDIT_RETENTION_MONTHS"],
-            },
-        )
+        insert(AuditEntry.__table__),
+        [
+            {
+                "at": utcnow(),
+                "action": "delete",
+                "table_name": TABLE,
+                "record_id": partition.name,
+                "area_id": root,
+                "changes": {
+                    "partition": partition.name,
+                    "from": partition.start.isoformat() if partition.start else None,
+                    "to": partition.end.isoformat(),
+                    "rows": rows,
+                    "retention_months": current_app.config["AUDIT_RETENTION_MONTHS"],
+                },
+            }
+            for root in roots or [None]
+        ],
     )

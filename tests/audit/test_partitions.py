@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, text
+from sqlalchemy.exc import ProgrammingError
 
 from api import create_app
 from api.audit import partitions
@@ -16,6 +17,7 @@ from api.audit.models import AuditEntry
 from api.audit.services import audit_query
 from api.db import session
 from api.migrate import downgrade, upgrade
+from tests import factories
 from tests.conftest import TEST_REDIS_URL
 from tests.databases import empty_engine, scratch_database
 
@@ -140,6 +142,43 @@ def test_retention_drops_whole_months_past_the_setting_and_audits_the_drop(app, 
         "retention_months": 2,
     }
     assert drops["audit_entries_2035_01"]["rows"] == 1
+
+
+def test_a_drop_is_read_by_the_countys_admin_and_not_by_a_town(app, client, db, areas, monkeypatch):
+    """The entry of a dropped month belongs to the root area: an entry of no area would be
+    in nobody's jurisdiction, and a town's supervisor does not read the county's log."""
+    partitions.keep_monthly_partitions(now=at("2035-01-10T00:00:00+00:00"))
+    write_entry(at("2035-01-15T00:00:00+00:00"), "old")
+    monkeypatch.setitem(app.config, "AUDIT_RETENTION_MONTHS", 2)
+    partitions.keep_monthly_partitions(now=at("2035-05-20T00:00:00+00:00"))
+    admin = factories.user("admin", areas.county)
+    town_supervisor = factories.user("supervisor", areas.town_a)
+    db.flush()
+    query = {"table_name": "audit_entries", "action": "delete"}
+
+    seen = client.get("/api/v1/audit", query_string=query, headers=factories.headers_for(admin))
+    assert seen.status_code == 200, seen.json
+    drop = next(e for e in seen.json if e["record_id"] == "audit_entries_2035_01")
+    assert drop["area_id"] == areas.county.id
+    assert drop["changes"]["rows"] == 1
+
+    town = client.get(
+        "/api/v1/audit", query_string=query, headers=factories.headers_for(town_supervisor)
+    )
+    assert town.status_code == 200
+    assert town.json == []
+
+
+def test_a_run_that_fails_leaves_nothing_made_or_moved(db):
+    """A table already holding a month's name (left by hand) fails that month's making:
+    the run's earlier months and the default's moved rows go back with it."""
+    waiting = write_entry(at("2037-07-20T00:00:00+00:00"), "waiting")
+    db.execute(text("CREATE TABLE audit_entries_2037_08 (id integer)"))
+    # As the job's runner does: the run's transaction (here a savepoint) is rolled back.
+    with pytest.raises(ProgrammingError, match="audit_entries_2037_08"), db.begin_nested():
+        partitions.keep_monthly_partitions(now=at("2037-07-01T00:00:00+00:00"))
+    assert "audit_entries_2037_07" not in tables()
+    assert holder(waiting) == partitions.DEFAULT
 
 
 def test_the_default_partition_is_never_dropped(app, db, monkeypatch):
