@@ -34,6 +34,20 @@ def _zone(value: str) -> str:
     return value
 
 
+# The Cybersecurity Law (网络安全法, art. 21) asks for network logs of at least six months.
+AUDIT_MIN_RETENTION_MONTHS = 6
+
+
+def _retention_months(value: str) -> int:
+    # Checked at start-up: a typo here would drop the audit log's months within the hour.
+    months = int(value)
+    if months != 0 and not AUDIT_MIN_RETENTION_MONTHS <= months <= 1200:
+        raise ValueError(
+            f"0 (keep everything) or {AUDIT_MIN_RETENTION_MONTHS} to 1200 months: {value!r}"
+        )
+    return months
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -109,9 +123,10 @@ SETTINGS: list[Setting] = [
     Setting(
         "AUDIT_RETENTION_MONTHS",
         0,
-        int,
-        "PostgreSQL: whole months of audit log kept before this one; older monthly "
-        "partitions are dropped by an hourly job (the drop is audited). 0 keeps everything.",
+        _retention_months,
+        "PostgreSQL: whole months of audit log kept before this one (6 to 1200); older "
+        "monthly partitions are dropped by an hourly job (the drop is audited). 0 keeps "
+        "everything.",
     ),
     # Requests and auth
     Setting("JSON_MAX_BYTES", 5 * 1024 * 1024, int, "Largest JSON request body (413 above)."),
