@@ -39,7 +39,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import CST, median, percentile, psycopg_url
-from bench.generate import exists
+from bench.generate import exists, run_statements
 from bench.run import COVERAGE_SQL, MAP_SQL, MONTH
 
 SCHEMA = "bench_partitions"
@@ -119,14 +119,7 @@ def build(conn: psycopg.Connection, url: str) -> None:
     statements = [
         partition_index(definition, county) for county in counties for definition in definitions
     ]
-
-    def run(statement: str) -> None:
-        with psycopg.connect(url, autocommit=True) as c:
-            c.execute("SET maintenance_work_mem = '1GB'")
-            c.execute(statement)
-
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(run, statements))
+    run_statements(url, statements, jobs=2)
     print(f"[{time.monotonic() - started:6.0f}s] {len(statements)} indexes", flush=True)
     conn.execute(f"ANALYZE {PARTITIONED}")
     conn.execute(f"ANALYZE {SCHEMA}.county_of")
